@@ -1,0 +1,32 @@
+"""GET /health: the stack is deployed, configured and answering.
+
+Public by design (uptime checks call it without credentials), so it says
+nothing beyond status, service, stage and version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from seawall import __version__
+from seawall.api import create_resolver
+from seawall.config import core_settings
+from seawall.observability import instrumented
+
+settings = core_settings()
+app = create_resolver()
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    """Report that this function runs, and which deployment it belongs to."""
+    return {"status": "ok", "service": settings.service, "stage": settings.stage, "version": __version__}
+
+
+@instrumented(correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """API Gateway entry point."""
+    return app.resolve(event, context)

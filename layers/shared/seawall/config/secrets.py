@@ -1,0 +1,110 @@
+"""Per-provider secrets: JSON in Secrets Manager, validated by a pydantic model.
+
+Reads go through Powertools Parameters (cached for ``max_age`` seconds).
+Every string in a loaded secret is registered for redaction, and failures
+raise :class:`ConfigError` naming the secret and the fields, never a value.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from seawall.config.errors import config_error
+from seawall.config.settings import core_settings
+from seawall.errors import ConfigError, IntegrationError
+from seawall.observability.logging import logger
+from seawall.observability.metrics import emit
+from seawall.observability.redaction import register_secret
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _error_code(error: BaseException | None) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", "unknown error"))
+    return type(error).__name__
+
+
+class Secret(Generic[M]):
+    """One provider's secret: fetched lazily, cached, validated, refreshable."""
+
+    def __init__(self, secret_id: str, model: type[M], *, label: str, max_age: int | None = None) -> None:
+        self.secret_id = secret_id
+        self.model = model
+        self.label = label
+        self.max_age = core_settings().secrets_max_age_seconds if max_age is None else max_age
+        self._raw: object = None
+        self._value: M | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls, variable: str, model: type[M], *, label: str, max_age: int | None = None) -> Secret[M]:
+        """The secret whose id (name or ARN) is in environment variable ``variable``."""
+        secret_id = os.environ.get(variable, "").strip()
+        if not secret_id:
+            raise ConfigError("environment", [variable], "must name the secret in Secrets Manager")
+        return cls(secret_id, model, label=label, max_age=max_age)
+
+    def get(self, *, force: bool = False) -> M:
+        """The validated secret; ``force`` bypasses the cache (after a rotation)."""
+        # Powertools' parameters import boto3: keep it off the cold path of functions that never read a secret.
+        from aws_lambda_powertools.utilities import parameters
+
+        source = f"secret {self.label} ({self.secret_id})"
+        try:
+            raw = parameters.get_secret(self.secret_id, transform="json", max_age=self.max_age, force_fetch=force)
+        except parameters.TransformParameterError:
+            raise ConfigError(source, reason="is not a JSON object") from None
+        except parameters.GetParameterError as error:
+            raise ConfigError(source, reason=f"could not be read ({_error_code(error.__context__)})") from None
+        with self._lock:
+            if raw is self._raw and self._value is not None:
+                return self._value
+            for text in _strings(raw):
+                register_secret(text)
+            try:
+                value = self.model.model_validate(raw)
+            except ValidationError as error:
+                raise config_error(source, error) from None
+            self._raw, self._value = raw, value
+            return value
+
+    def use(self, call: Callable[[M], T]) -> T:
+        """Run ``call`` with the secret; on a provider's 401, refetch once and retry if it changed.
+
+        A 401 after a rotation means this container still holds the old key;
+        when the refetched secret is the same, the 401 stands.
+        """
+        current = self.get()
+        try:
+            return call(current)
+        except IntegrationError as error:
+            if error.status_code != HTTPStatus.UNAUTHORIZED:
+                raise
+            fresh = self.get(force=True)
+            if fresh == current:
+                raise
+            logger.info(
+                "provider rejected the credentials; retrying with the refreshed secret", extra={"secret": self.label}
+            )
+            emit("SecretRefreshed", secret=self.label)
+            return call(fresh)

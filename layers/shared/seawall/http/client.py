@@ -1,0 +1,142 @@
+"""The httpx client factory and the request call every provider client uses.
+
+Clients live at module level, keyed by their configuration, so a warm Lambda
+container reuses its connections across invocations.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aws_lambda_powertools.metrics import MetricUnit
+
+from seawall import __version__
+from seawall.deadline import current_deadline
+from seawall.errors import DeadlineExceededError, IntegrationError, ProviderTimeoutError
+from seawall.http.responses import error_from_response
+from seawall.observability.logging import logger
+from seawall.observability.metrics import emit
+
+USER_AGENT = f"seawall/{__version__} (+aws-lambda)"
+_STARTED = "seawall.started"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds allowed to connect, to read, to write, and to wait for a pooled connection."""
+
+    connect: float = 3.0
+    read: float = 10.0
+    write: float = 10.0
+    pool: float = 2.0
+
+    def as_httpx(self) -> httpx.Timeout:
+        """All four set explicitly: httpx never falls back to a default."""
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+    def bounded_by(self, seconds: float) -> httpx.Timeout:
+        """These timeouts, none longer than ``seconds``."""
+        return httpx.Timeout(
+            connect=min(self.connect, seconds),
+            read=min(self.read, seconds),
+            write=min(self.write, seconds),
+            pool=min(self.pool, seconds),
+        )
+
+
+def _on_request(request: httpx.Request) -> None:
+    request.extensions[_STARTED] = time.perf_counter()
+
+
+def _observer(service: str) -> Any:
+    def on_response(response: httpx.Response) -> None:
+        request = response.request
+        latency_ms = (time.perf_counter() - request.extensions[_STARTED]) * 1000
+        logger.info(
+            "provider response",
+            extra={
+                "provider": service,
+                "method": request.method,
+                "host": request.url.host,
+                "path": request.url.path,
+                "status_code": response.status_code,
+                "latency_ms": round(latency_ms, 1),
+            },
+        )
+        emit(
+            "ProviderLatency",
+            latency_ms,
+            MetricUnit.Milliseconds,
+            provider=service,
+            status_class=f"{response.status_code // 100}xx",
+        )
+
+    return on_response
+
+
+_clients: dict[tuple[Any, ...], httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def http_client(
+    service: str,
+    *,
+    base_url: str,
+    timeouts: Timeouts = Timeouts(),
+    headers: dict[str, str] | None = None,
+) -> httpx.Client:
+    """The shared client for ``service`` at ``base_url``, created once per process.
+
+    ``headers`` are sent on every request (no secrets here: the client outlives
+    a rotated key; pass credentials per request).
+    """
+    fixed = tuple(sorted((headers or {}).items()))
+    key = (service, base_url, timeouts, fixed)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = httpx.Client(
+                base_url=base_url,
+                timeout=timeouts.as_httpx(),
+                headers={"User-Agent": USER_AGENT, **dict(fixed)},
+                event_hooks={"request": [_on_request], "response": [_observer(service)]},
+            )
+            _clients[key] = client
+        return client
+
+
+def request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    service: str,
+    timeouts: Timeouts = Timeouts(),
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send one request and return a 2xx response, or raise a typed error.
+
+    The request's timeouts never reach past the invocation's deadline. Timeouts
+    raise :class:`ProviderTimeoutError`, other transport failures a retryable
+    :class:`IntegrationError`, and non-2xx answers what :func:`error_from_response` says.
+    """
+    deadline = current_deadline()
+    timeout = timeouts.as_httpx()
+    if deadline is not None:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise DeadlineExceededError(service)
+        timeout = timeouts.bounded_by(remaining)
+    try:
+        response = client.request(method, url, timeout=timeout, **kwargs)
+    except httpx.TimeoutException as error:
+        raise ProviderTimeoutError(service, cause=error) from error
+    except httpx.TransportError as error:
+        raise IntegrationError(service, "connection failed", retryable=True, cause=error) from error
+    if response.is_success:
+        return response
+    raise error_from_response(service, response)

@@ -1,0 +1,1 @@
+"""Provider specifics: one subpackage per third-party service."""

@@ -1,0 +1,118 @@
+"""`make run`: moto server as AWS with the template's resources, and the local gateway on port 3000.
+
+Ctrl-C (or SIGTERM) stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from types import FrameType
+
+from local.aws import MotoServer
+from local.gateway import Gateway
+from local.secrets import ensure_secrets_file
+from local.stack import LocalStack
+from local.state import ROOT, SECRETS_FILE, STATE_FILE, clear_state, running_stack, write_state
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the local stack and serve until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_GATEWAY_PORT", "3000")))
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "5050")))
+    args = parser.parse_args(argv)
+
+    running = running_stack()
+    if running is not None:
+        print(
+            f"The local stack is already running (pid {running['pid']}): gateway {running['gateway']}, "
+            f"AWS {running['aws_endpoint']}. Stop it with Ctrl-C in its terminal or `kill {running['pid']}`.",
+            file=sys.stderr,
+        )
+        return 1
+    for port, variable in ((args.port, "LOCAL_GATEWAY_PORT"), (args.aws_port, "LOCAL_AWS_PORT")):
+        if not _port_free(port):
+            print(
+                f"Port {port} on 127.0.0.1 is taken by another program; set {variable} to use another.", file=sys.stderr
+            )
+            return 1
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log would drown the handlers' logs
+    moto = MotoServer(args.aws_port)
+    endpoint = moto.start()
+    gateway: Gateway | None = None
+    try:
+        stack = LocalStack(args.template, endpoint)
+        secret_names = list(stack.template.of_type("AWS::SecretsManager::Secret"))
+        resources = stack.provision(ensure_secrets_file(SECRETS_FILE, secret_names))
+        gateway = Gateway(stack, args.port)
+        write_state(
+            {
+                "pid": os.getpid(),
+                "gateway": f"http://127.0.0.1:{gateway.port}",
+                "aws_endpoint": endpoint,
+                "template": str(args.template),
+                "resources": resources,
+            }
+        )
+        _print_summary(stack, gateway, endpoint, resources)
+        signal.signal(signal.SIGTERM, _stop)
+        gateway.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if gateway is not None:
+            gateway.shutdown()
+        moto.stop()
+        clear_state()
+        print("Local stack stopped.", flush=True)
+    return 0
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _print_summary(stack: LocalStack, gateway: Gateway, endpoint: str, resources: dict[str, dict[str, str]]) -> None:
+    lines = [
+        "Local stack running.",
+        f"  Gateway (API Gateway stand-in): http://127.0.0.1:{gateway.port}",
+    ]
+    for route in stack.routes():
+        auth = "IAM" if route.authorized else "public"
+        lines.append(f"    {route.method:6} {route.path:32} -> {route.function} ({auth})")
+    lines.append(f"  AWS (moto server): {endpoint}  (AWS_ENDPOINT_URL={endpoint}, any credentials)")
+    for name, ids in sorted(resources.items()):
+        lines.append(f"    {name}: {ids.get('Name') or ids['Ref']}")
+    lines += [
+        f"  Local secrets (test values, incl. webhook signing secrets): {_shown(SECRETS_FILE)}",
+        f"  State: {_shown(STATE_FILE)}",
+        "  Invoke one function: make invoke FUNCTION=<name> EVENT=events/<file>.json",
+        "Ctrl-C stops everything.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

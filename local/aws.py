@@ -1,0 +1,153 @@
+"""moto server as AWS, and the template's tables, queues, buses and secrets created in it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from local.template import PSEUDO_PARAMETERS, Template
+
+REGION = PSEUDO_PARAMETERS["AWS::Region"]
+ACCOUNT = PSEUDO_PARAMETERS["AWS::AccountId"]
+
+
+# What boto3 needs to talk to moto instead of AWS; the functions get the same.
+def client_environment(endpoint: str) -> dict[str, str]:
+    """Environment variables pointing every AWS SDK call at ``endpoint``."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+
+
+class MotoServer:
+    """moto server on 127.0.0.1, in a thread of this process."""
+
+    def __init__(self, port: int = 0) -> None:
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.endpoint = ""
+
+    def start(self) -> str:
+        """Start serving; returns the endpoint URL."""
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        return self.endpoint
+
+    def stop(self) -> None:
+        """Stop serving (all state is lost)."""
+        self._server.stop()
+
+
+def _client(service: str, endpoint: str) -> Any:
+    env = client_environment(endpoint)
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+
+
+def _secret(
+    template: Template, name: str, props: dict[str, Any], endpoint: str, values: dict[str, Any]
+) -> dict[str, str]:
+    secret_name = template.resolve(props.get("Name", name))
+    client = _client("secretsmanager", endpoint)
+    arguments: dict[str, Any] = {"Name": secret_name}
+    if name in values:
+        arguments["SecretString"] = json.dumps(values[name])
+    arn = client.create_secret(**arguments)["ARN"]
+    return {"Ref": arn, "Id": arn, "Name": secret_name}
+
+
+def _table(template: Template, name: str, props: dict[str, Any], endpoint: str) -> dict[str, str]:
+    props = template.resolve(props)
+    table_name = props.get("TableName", name)
+    client = _client("dynamodb", endpoint)
+    arguments: dict[str, Any] = {
+        "TableName": table_name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        arguments["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    client.create_table(**arguments)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and str(ttl.get("Enabled")).lower() == "true":
+        client.update_time_to_live(
+            TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+        )
+    return {"Ref": table_name, "Arn": _arn("dynamodb", f"table/{table_name}")}
+
+
+def _queue(template: Template, name: str, props: dict[str, Any], endpoint: str) -> dict[str, str]:
+    props = template.resolve(props)
+    queue_name = props.get("QueueName", name)
+    attributes = {key: _attribute(value) for key, value in props.items() if key not in ("QueueName", "Tags")}
+    url = _client("sqs", endpoint).create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
+    return {"Ref": url, "QueueUrl": url, "QueueName": queue_name, "Arn": _arn("sqs", queue_name)}
+
+
+def _attribute(value: Any) -> str:
+    """An SQS attribute as the API takes it: JSON for policies, lower-case booleans."""
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _bus(template: Template, name: str, props: dict[str, Any], endpoint: str) -> dict[str, str]:
+    bus_name = template.resolve(props.get("Name", name))
+    arn = _client("events", endpoint).create_event_bus(Name=bus_name)["EventBusArn"]
+    return {"Ref": bus_name, "Name": bus_name, "Arn": arn}
+
+
+def provision(template: Template, endpoint: str, secret_values: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Create the template's secrets, tables, queues and buses in moto; returns their physical ids.
+
+    Resources are created in passes so that one referring to another (a queue's
+    dead-letter queue) comes after it.
+    """
+    creators = {
+        "AWS::SecretsManager::Secret": lambda n, p: _secret(template, n, p, endpoint, secret_values),
+        "AWS::DynamoDB::Table": lambda n, p: _table(template, n, p, endpoint),
+        "AWS::SQS::Queue": lambda n, p: _queue(template, n, p, endpoint),
+        "AWS::Events::EventBus": lambda n, p: _bus(template, n, p, endpoint),
+    }
+    pending = {name: spec for name, spec in template.resources.items() if spec["Type"] in creators}
+    while pending:
+        ready = {name: spec for name, spec in pending.items() if not (_refers(spec) & pending.keys())}
+        if not ready:
+            raise ValueError(f"circular references between {sorted(pending)}")
+        for name, spec in ready.items():
+            template.physical[name] = creators[spec["Type"]](name, spec.get("Properties", {}))
+            del pending[name]
+    return template.physical
+
+
+def _refers(value: Any) -> set[str]:
+    """Logical ids that ``value`` refers to through Ref or Fn::GetAtt."""
+    if isinstance(value, list):
+        return set().union(*(_refers(item) for item in value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    found = set()
+    if isinstance(value.get("Ref"), str):
+        found.add(value["Ref"])
+    if isinstance(value.get("Fn::GetAtt"), list):
+        found.add(value["Fn::GetAtt"][0])
+    return found.union(*(_refers(item) for item in value.values())) if value else found

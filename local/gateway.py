@@ -1,0 +1,166 @@
+"""A local HTTP gateway: template routes in, API Gateway REST proxy events out, as `sam local start-api`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from local.aws import ACCOUNT
+from local.stack import LocalStack
+from local.template import Route
+
+PROBLEM = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    """An HTTP request as the gateway received it."""
+
+    method: str
+    path: str
+    query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    client_ip: str = "127.0.0.1"
+
+
+def proxy_event(route: Route, path_parameters: dict[str, str], request: IncomingRequest, stage: str) -> dict[str, Any]:
+    """The API Gateway REST proxy event (payload format 1.0) for one request."""
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        multi_headers.setdefault(name, []).append(value)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(request.query, keep_blank_values=True):
+        multi_query.setdefault(name, []).append(value)
+    try:
+        text: str | None = request.body.decode("utf-8") if request.body else None
+        encoded = False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(request.body).decode("ascii"), True
+    now = time.time()
+    return {
+        "resource": route.path,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "local",
+            "domainName": "localhost",
+            "extendedRequestId": str(uuid.uuid4()),
+            "httpMethod": request.method,
+            "identity": {"sourceIp": request.client_ip, "userAgent": multi_headers.get("User-Agent", [None])[-1]},
+            "path": f"/{stage}{request.path}",
+            "protocol": "HTTP/1.1",
+            "requestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "resourceId": "local",
+            "resourcePath": route.path,
+            "stage": stage,
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route for ``method`` and ``path`` (exact paths win over templated ones), with path parameters."""
+    candidates = []
+    for route in routes:
+        found = route.pattern.match(path)
+        if found and route.method in (method, "ANY"):
+            candidates.append((route.path.count("{"), route, found.groupdict()))
+    if not candidates:
+        return None
+    _, route, parameters = min(candidates, key=lambda item: item[0])
+    return route, parameters
+
+
+def _problem(status: int, title: str, detail: str) -> tuple[int, dict[str, str], bytes]:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return status, {"Content-Type": PROBLEM}, json.dumps(body).encode()
+
+
+class Gateway:
+    """Serves a LocalStack's routes on 127.0.0.1."""
+
+    def __init__(self, stack: LocalStack, port: int = 3000) -> None:
+        self.stack = stack
+        self.routes = stack.routes()
+        self.stage = stack.template.parameters.get("Stage", "local")
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self.port = self.server.server_address[1]
+
+    def handle(self, request: IncomingRequest) -> tuple[int, dict[str, str], bytes]:
+        """Route one request to its function and translate the proxy response back to HTTP."""
+        found = match(self.routes, request.method, request.path)
+        if found is None:
+            return _problem(404, "Not Found", f"no route for {request.method} {request.path}")
+        route, parameters = found
+        event = proxy_event(route, parameters, request, self.stage)
+        try:
+            result = self.stack.function(route.function).invoke(event)
+        except Exception as error:  # noqa: BLE001 (a crashed handler is a 502 from API Gateway too)
+            print(f"[gateway] {route.function} raised {type(error).__name__}")
+            return _problem(502, "Bad Gateway", "the function failed; see the stack's output")
+        return _http_response(result)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                url = urlsplit(self.path)
+                request = IncomingRequest(
+                    self.command, url.path, url.query, list(self.headers.items()), body, self.client_address[0]
+                )
+                status, headers, payload = gateway.handle(request)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                print(f"[gateway] {self.address_string()} {format % args}")
+
+        return Handler
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown`."""
+        self.server.serve_forever()
+
+    def shutdown(self) -> None:
+        """Stop serving and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return _problem(502, "Bad Gateway", "the function's response is not an API Gateway proxy response")
+    headers = {str(key): str(value) for key, value in (result.get("headers") or {}).items()}
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers[str(key)] = ", ".join(str(value) for value in values)
+    raw = result.get("body") or ""
+    payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+    return int(result["statusCode"]), headers, payload

@@ -1,0 +1,45 @@
+"""Invoke one function with one event file against the running local stack, as `sam local invoke -e`.
+
+Usage: python -m local.invoke FUNCTION -e events/FILE.json
+The handler's logs go to stderr; its response is printed on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+from local.stack import LocalStack
+from local.state import running_stack
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the function and print its response."""
+    parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__)
+    parser.add_argument("function", help="logical id in template.yaml, e.g. HealthFunction")
+    parser.add_argument("-e", "--event", type=Path, required=True, help="event file, e.g. events/health/get.json")
+    args = parser.parse_args(argv)
+
+    state = running_stack()
+    if state is None:
+        print("The local stack is not running: start it with `make run` in another terminal.", file=sys.stderr)
+        return 1
+    stack = LocalStack(Path(state["template"]), state["aws_endpoint"])
+    stack.adopt(state["resources"])
+    try:
+        function = stack.function(args.function)
+    except KeyError as error:
+        print(error.args[0], file=sys.stderr)
+        return 2
+    event = json.loads(args.event.read_text())
+    with contextlib.redirect_stdout(sys.stderr):
+        response = function.invoke(event)
+    print(json.dumps(response, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

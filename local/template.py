@@ -1,0 +1,188 @@
+"""Reading template.yaml as the local stack needs it: functions, routes, resources, intrinsics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PSEUDO_PARAMETERS = {
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "integrations-local",
+}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form tags (!Ref, !GetAtt, !Sub, ...)."""
+
+
+def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    """The template as a dict, short-form tags turned into their long form."""
+    with path.open() as handle:
+        document: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    return document
+
+
+@dataclass(frozen=True)
+class Route:
+    """One API event of a function: method, path template, and whether it needs IAM auth."""
+
+    method: str
+    path: str
+    function: str
+    authorized: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The path template as a regex: ``{name}`` matches a segment, ``{name+}`` the rest."""
+        parts = re.split(r"(\{[^}]+\})", self.path)
+        regex = ""
+        for part in parts:
+            if part.startswith("{") and part.endswith("+}"):
+                regex += f"(?P<{part[1:-2]}>.+)"
+            elif part.startswith("{"):
+                regex += f"(?P<{part[1:-1]}>[^/]+)"
+            else:
+                regex += re.escape(part)
+        return re.compile(f"^{regex}$")
+
+
+@dataclass
+class FunctionSpec:
+    """What the local runtime needs of one AWS::Serverless::Function."""
+
+    name: str
+    code_dir: Path
+    handler: str
+    timeout: int
+    memory: int
+    environment: dict[str, Any]
+    layers: list[Any]
+    routes: list[Route] = field(default_factory=list)
+
+
+class Template:
+    """A parsed template with its parameters, ready to resolve intrinsics against local resources."""
+
+    def __init__(self, path: Path, parameter_overrides: dict[str, str] | None = None) -> None:
+        self.path = path
+        self.root = path.parent
+        self.document = load_template(path)
+        self.resources: dict[str, dict[str, Any]] = self.document.get("Resources", {})
+        declared = self.document.get("Parameters", {})
+        self.parameters = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
+        self.parameters.update(parameter_overrides or {})
+        # Physical ids and attributes of provisioned resources, by logical id.
+        self.physical: dict[str, dict[str, str]] = {}
+
+    def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
+        """The resources of the given types, by logical id."""
+        return {name: spec for name, spec in self.resources.items() if spec.get("Type") in types}
+
+    def functions(self) -> list[FunctionSpec]:
+        """Every function with the Globals merged in, as SAM would."""
+        defaults = self.document.get("Globals", {}).get("Function", {})
+        api_defaults = self.document.get("Globals", {}).get("Api", {})
+        specs = []
+        for name, resource in self.of_type("AWS::Serverless::Function").items():
+            props = {**defaults, **resource.get("Properties", {})}
+            environment = {
+                **defaults.get("Environment", {}).get("Variables", {}),
+                **resource.get("Properties", {}).get("Environment", {}).get("Variables", {}),
+            }
+            spec = FunctionSpec(
+                name=name,
+                code_dir=self.root / props["CodeUri"],
+                handler=props["Handler"],
+                timeout=int(props.get("Timeout", 3)),
+                memory=int(props.get("MemorySize", 128)),
+                environment=environment,
+                layers=list(props.get("Layers", [])),
+            )
+            for event in props.get("Events", {}).values():
+                if event.get("Type") == "Api":
+                    spec.routes.append(self._route(name, event["Properties"], api_defaults))
+            specs.append(spec)
+        return specs
+
+    def _route(self, function: str, props: dict[str, Any], api_defaults: dict[str, Any]) -> Route:
+        api = self.resources.get(props.get("RestApiId", {}).get("Ref", ""), {}).get("Properties", {})
+        default_authorizer = api.get("Auth", api_defaults.get("Auth", {})).get("DefaultAuthorizer")
+        authorizer = props.get("Auth", {}).get("Authorizer", default_authorizer)
+        return Route(
+            method=props["Method"].upper(),
+            path=props["Path"],
+            function=function,
+            authorized=authorizer not in (None, "NONE"),
+        )
+
+    def layer_dirs(self, spec: FunctionSpec) -> list[Path]:
+        """The folders of the function's layers (what Lambda mounts under /opt/python)."""
+        dirs = []
+        for layer in spec.layers:
+            ref = layer.get("Ref") if isinstance(layer, dict) else None
+            if ref in self.resources:
+                dirs.append(self.root / self.resources[ref]["Properties"]["ContentUri"])
+        return dirs
+
+    def resolve(self, value: Any) -> Any:  # noqa: PLR0911 (one branch per intrinsic)
+        """Evaluate the intrinsics the local stack supports: Ref, Fn::GetAtt, Fn::Sub, Fn::Join."""
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "Ref" in value:
+            return self._ref(value["Ref"])
+        if "Fn::GetAtt" in value:
+            logical, attribute = value["Fn::GetAtt"]
+            return self.physical.get(logical, {}).get(attribute, f"{logical}.{attribute}")
+        if "Fn::Sub" in value:
+            return self._sub(value["Fn::Sub"])
+        if "Fn::Join" in value:
+            separator, items = value["Fn::Join"]
+            return separator.join(str(item) for item in self.resolve(items))
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _ref(self, name: str) -> str:
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in PSEUDO_PARAMETERS:
+            return PSEUDO_PARAMETERS[name]
+        return self.physical.get(name, {}).get("Ref", name)
+
+    def _sub(self, spec: str | list[Any]) -> str:
+        text, variables = (spec, {}) if isinstance(spec, str) else (spec[0], self.resolve(spec[1]))
+
+        def replace(match: re.Match[str]) -> str:
+            token = match.group(1)
+            if token in variables:
+                return str(variables[token])
+            if "." in token:
+                logical, attribute = token.split(".", 1)
+                return str(self.resolve({"Fn::GetAtt": [logical, attribute]}))
+            return str(self._ref(token))
+
+        return re.sub(r"\$\{([^}!]+)\}", replace, text)

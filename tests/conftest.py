@@ -1,0 +1,124 @@
+"""Fixtures shared by every test: a real moto server, AWS pointed at it, no backoff sleeps."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+# The layer's logger, metrics and tracer read these when first imported (at collection).
+os.environ.update(
+    {
+        "STAGE": "test",
+        "POWERTOOLS_SERVICE_NAME": "integrations-test",
+        "POWERTOOLS_METRICS_NAMESPACE": "IntegrationsTest",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+)
+
+from aws_lambda_powertools.utilities import parameters
+
+from local.aws import MotoServer, client_environment
+from seawall.observability.redaction import clear_registered_secrets
+from seawall.retry import set_testing
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One moto server (real HTTP on 127.0.0.1) for the whole run."""
+    server = MotoServer(port=0)
+    endpoint = server.start()
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every AWS SDK call in a test goes to moto."""
+    for name, value in client_environment(moto_endpoint).items():
+        monkeypatch.setenv(name, value)
+    return moto_endpoint
+
+
+@pytest.fixture(autouse=True)
+def _isolation() -> Iterator[None]:
+    """No backoff sleeps, empty secret caches, no secrets remembered from another test."""
+    set_testing(True)
+    parameters.clear_caches()
+    yield
+    set_testing(False)
+    parameters.clear_caches()
+    clear_registered_secrets()
+
+
+@pytest.fixture
+def secretsmanager(aws: str) -> Any:
+    """A Secrets Manager client on moto."""
+    return boto3.client("secretsmanager", endpoint_url=aws)
+
+
+@pytest.fixture
+def put_secret(secretsmanager: Any, request: pytest.FixtureRequest) -> Any:
+    """Create (or overwrite) a secret in moto holding ``value`` as JSON (or raw text); returns its ARN."""
+    created: list[str] = []
+
+    def put(name: str, value: Any) -> str:
+        text = value if isinstance(value, str) else json.dumps(value)
+        try:
+            arn: str = secretsmanager.create_secret(Name=name, SecretString=text)["ARN"]
+            created.append(arn)
+        except secretsmanager.exceptions.ResourceExistsException:
+            arn = secretsmanager.put_secret_value(SecretId=name, SecretString=text)["ARN"]
+        return arn
+
+    yield put
+    for arn in created:
+        secretsmanager.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects among captured output lines (structured logs and EMF metrics)."""
+    found = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+
+
+class LogCapture:
+    """What the layer's logger wrote, through its real (redacting) formatter."""
+
+    def __init__(self, stream: io.StringIO) -> None:
+        self._stream = stream
+
+    @property
+    def text(self) -> str:
+        """Everything written so far."""
+        return self._stream.getvalue()
+
+    def records(self) -> list[dict[str, Any]]:
+        """Each line as its JSON object."""
+        return json_lines(self.text)
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    """Point the layer logger's handler at a buffer for the test."""
+    from seawall.observability.logging import logger
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    yield LogCapture(buffer)
+    handler.setStream(previous)

@@ -1,0 +1,71 @@
+"""The one mapping from errors to RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import pytest
+
+from seawall.errors import (
+    CircuitOpenError,
+    ConfigError,
+    DeadlineExceededError,
+    IntegrationError,
+    ProviderTimeoutError,
+    RateLimitedError,
+    WebhookVerificationError,
+)
+from seawall.errors.problem import CONTENT_TYPE, problem_for
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "slug"),
+    [
+        (RateLimitedError("stripe", retry_after=2.2), 429, "rate-limited"),
+        (CircuitOpenError("stripe", retry_after=30), 503, "circuit-open"),
+        (DeadlineExceededError("stripe"), 504, "timeout"),
+        (ProviderTimeoutError("hotelbeds"), 504, "timeout"),
+        (WebhookVerificationError("stripe"), 400, "invalid-signature"),
+        (IntegrationError("stripe", "card declined", status_code=402), 402, "provider-rejected"),
+        (IntegrationError("stripe", "no such customer", status_code=404), 404, "provider-rejected"),
+        (IntegrationError("stripe", "upstream failed", status_code=500), 502, "provider-error"),
+        (IntegrationError("stripe", "bad credentials", status_code=401), 502, "provider-error"),
+        (IntegrationError("stripe", "connection failed", retryable=True), 502, "provider-error"),
+        (ConfigError("environment", ["STAGE"]), 500, "misconfigured"),
+        (KeyError("boom"), 500, "internal"),
+    ],
+)
+def test_each_error_maps_to_its_status_and_type(error: BaseException, status: int, slug: str) -> None:
+    problem = problem_for(error)
+    body = problem.body()
+    assert body["status"] == problem.status == status
+    assert body["type"] == f"urn:seawall:problem:{slug}"
+    assert body["title"]
+    assert CONTENT_TYPE == "application/problem+json"
+
+
+def test_retry_after_is_whole_seconds_rounded_up() -> None:
+    assert problem_for(RateLimitedError("stripe", retry_after=2.2)).headers == {"Retry-After": "3"}
+    assert problem_for(CircuitOpenError("stripe", retry_after=0.1)).headers == {"Retry-After": "1"}
+    assert problem_for(RateLimitedError("stripe")).headers == {}
+
+
+def test_unknown_errors_reveal_nothing_of_themselves() -> None:
+    body = problem_for(RuntimeError("db password is hunter2 at /srv/app.py line 3")).body()
+    assert "hunter2" not in str(body)
+    assert body["detail"] == "an internal error occurred"
+
+
+def test_config_errors_do_not_name_the_field_to_callers() -> None:
+    body = problem_for(ConfigError("secret stripe", ["api_key"], "must start with sk_")).body()
+    assert "api_key" not in str(body)
+
+
+def test_detail_is_redacted_even_if_a_message_carried_a_secret() -> None:
+    body = problem_for(IntegrationError("stripe", "rejected key sk_live_abc123DEF", status_code=400)).body()
+    assert "sk_live_abc123DEF" not in body["detail"]
+    assert "[REDACTED]" in body["detail"]
+
+
+def test_config_error_names_source_and_fields_but_never_a_value() -> None:
+    error = ConfigError("environment", ["STATE_BACKEND"], "Input should be 'dynamodb' or 'upstash'")
+    assert str(error) == "environment: STATE_BACKEND: Input should be 'dynamodb' or 'upstash'"
+    assert error.fields == ("STATE_BACKEND",)
