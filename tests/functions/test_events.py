@@ -1,0 +1,98 @@
+"""Every events/ file, invoked through its function as `sam local invoke -e` would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.stack import LocalStack
+from local.template import Template
+from seawall.config import Secret
+from seawall.observability import logger
+from seawall.providers.hotelbeds import HotelbedsSecret
+from seawall.providers.stripe import StripeSecret
+from tests.conftest import LogCapture
+from tests.functions.conftest import ROOT
+
+EVENTS = sorted((ROOT / "events").glob("*/*.json"))
+
+
+def function_for(event_file: Path) -> str:
+    """events/<folder>/x.json belongs to the function whose CodeUri is functions/<folder>/."""
+    for spec in Template(ROOT / "template.yaml").functions():
+        if spec.code_dir.resolve() == (ROOT / "functions" / event_file.parent.name).resolve():
+            return spec.name
+    raise AssertionError(f"no function for {event_file}")
+
+
+def test_every_function_has_sample_events() -> None:
+    folders = {path.parent.name for path in EVENTS}
+    for spec in Template(ROOT / "template.yaml").functions():
+        assert spec.code_dir.name in folders, f"{spec.name} has no events/{spec.code_dir.name}/*.json"
+
+
+@pytest.mark.parametrize("event_file", EVENTS, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_event_file_invokes_its_function(project_stack: LocalStack, event_file: Path) -> None:
+    response = project_stack.function(function_for(event_file)).invoke(json.loads(event_file.read_text()))
+    assert 200 <= response["statusCode"] < 300, response
+    json.loads(response["body"])
+
+
+def test_health_answers_who_it_is(project_stack: LocalStack) -> None:
+    response = project_stack.function("HealthFunction").invoke(json.loads(EVENTS[0].read_text()))
+    assert json.loads(response["body"]) == {
+        "status": "ok",
+        "service": "integrations",
+        "stage": "dev",
+        "version": "0.1.0",
+    }
+
+
+def _values(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _values(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _values(item)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_no_seeded_secret_value_reaches_logs_or_responses(
+    project_stack: LocalStack,
+    seeded_secrets: dict[str, Any],
+    logs: LogCapture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    physical = project_stack.template.physical
+    stripe = Secret(physical["StripeSecret"]["Ref"], StripeSecret, label="stripe").get()
+    hotelbeds = Secret(physical["HotelbedsSecret"]["Ref"], HotelbedsSecret, label="hotelbeds").get()
+    # Careless logging of every kind a handler might do.
+    logger.info(f"stripe key {stripe.api_key.get_secret_value()}")
+    logger.warning("hotelbeds", extra={"credentials": {"secret": hotelbeds.secret.get_secret_value()}})
+    logger.error("model", extra={"stripe": stripe.model_dump(mode="json")})
+    responses = [project_stack.function(function_for(path)).invoke(json.loads(path.read_text())) for path in EVENTS]
+    captured = capfd.readouterr()
+    everything = logs.text + captured.out + captured.err + json.dumps(responses)
+    secrets = _values(seeded_secrets)
+    assert len(secrets) >= 4
+    for value in secrets:
+        assert value not in everything
+    assert logs.text.count("[REDACTED]") >= 2
+
+
+def test_a_bad_environment_fails_the_cold_start_naming_the_variable() -> None:
+    environment = {key: value for key, value in os.environ.items() if key != "STAGE"}
+    environment["STATE_BACKEND"] = "postgres"
+    script = "import sys; sys.path[:0] = ['layers/shared', 'functions/health']; import app"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("seawall.errors.types.ConfigError: environment: STAGE, STATE_BACKEND:")
+    assert "postgres" not in last

@@ -1,0 +1,119 @@
+"""Provider secrets from Secrets Manager (moto server over HTTP), through Powertools Parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from seawall.config import Secret
+from seawall.errors import ConfigError, IntegrationError
+from seawall.http import http_client, request
+from seawall.observability.redaction import redact
+from seawall.providers.hotelbeds import HotelbedsSecret
+from seawall.providers.stripe import StripeSecret
+from tests.support.http_server import ProviderServer, Reply
+
+STRIPE = {"api_key": "sk_test_firstKEY0000000001", "webhook_secrets": ["whsec_first000000000000000001"]}
+ROTATED = {"api_key": "sk_test_secondKEY000000002", "webhook_secrets": ["whsec_second00000000000000002"]}
+
+
+def test_a_valid_secret_is_loaded_and_typed(put_secret: Any) -> None:
+    arn = put_secret("stack/stripe", STRIPE)
+    value = Secret(arn, StripeSecret, label="stripe").get()
+    assert value.api_key.get_secret_value() == STRIPE["api_key"]
+    assert [s.get_secret_value() for s in value.webhook_secrets] == STRIPE["webhook_secrets"]
+    assert STRIPE["api_key"] not in repr(value)
+
+
+def test_loaded_values_are_redacted_from_then_on(put_secret: Any) -> None:
+    arn = put_secret("stack/hotelbeds", {"api_key": "hb-key-0123456789", "secret": "hb-secret-987654"})
+    Secret(arn, HotelbedsSecret, label="hotelbeds").get()
+    assert redact("signing with hb-secret-987654 and hb-key-0123456789") == "signing with [REDACTED] and [REDACTED]"
+
+
+def test_the_cache_serves_until_max_age_or_a_forced_refresh(put_secret: Any) -> None:
+    arn = put_secret("stack/stripe-cache", STRIPE)
+    cached = Secret(arn, StripeSecret, label="stripe", max_age=300)
+    assert cached.get().api_key.get_secret_value() == STRIPE["api_key"]
+    put_secret("stack/stripe-cache", ROTATED)
+    assert cached.get().api_key.get_secret_value() == STRIPE["api_key"]
+    assert cached.get(force=True).api_key.get_secret_value() == ROTATED["api_key"]
+    put_secret("stack/stripe-cache", STRIPE)
+    uncached = Secret(arn, StripeSecret, label="stripe", max_age=0)
+    uncached.get()
+    put_secret("stack/stripe-cache", ROTATED)
+    assert uncached.get().api_key.get_secret_value() == ROTATED["api_key"]
+
+
+@pytest.mark.parametrize(
+    ("value", "fields"),
+    [
+        ({"api_key": "pk_live_notasecretkey99", "webhook_secrets": ["whsec_a0000000000"]}, ("api_key",)),
+        ({"api_key": "sk_live_realkey000000001", "webhook_secrets": ["nothook-0000000000"]}, ("webhook_secrets",)),
+        ({"api_key": "sk_live_realkey000000001", "webhook_secrets": []}, ("webhook_secrets",)),
+        ({"webhook_secrets": ["whsec_a0000000000"]}, ("api_key",)),
+    ],
+)
+def test_a_malformed_secret_names_the_secret_and_field_never_the_value(
+    put_secret: Any, value: dict[str, Any], fields: tuple[str, ...]
+) -> None:
+    arn = put_secret("stack/stripe-bad", value)
+    with pytest.raises(ConfigError) as caught:
+        Secret(arn, StripeSecret, label="stripe").get()
+    assert caught.value.fields == fields
+    assert "stripe" in str(caught.value)
+    for text in [value.get("api_key", ""), *value.get("webhook_secrets", [])]:
+        assert not text or text not in str(caught.value)
+
+
+def test_a_secret_that_is_not_json_is_a_config_error(put_secret: Any) -> None:
+    arn = put_secret("stack/not-json", "sk_live_plaintextkey0001")
+    with pytest.raises(ConfigError) as caught:
+        Secret(arn, StripeSecret, label="stripe").get()
+    assert "not a JSON object" in str(caught.value)
+    assert "sk_live_plaintextkey0001" not in str(caught.value)
+
+
+def test_a_missing_secret_is_a_config_error_naming_it() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Secret("stack/absent", StripeSecret, label="stripe").get()
+    assert "stack/absent" in str(caught.value)
+    assert "ResourceNotFoundException" in str(caught.value)
+
+
+def test_an_unset_secret_variable_fails_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STRIPE_SECRET_ARN", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        Secret.from_env("STRIPE_SECRET_ARN", StripeSecret, label="stripe")
+    assert caught.value.fields == ("STRIPE_SECRET_ARN",)
+
+
+def _authorised_call(provider: ProviderServer, secret: StripeSecret) -> str:
+    client = http_client("stripe", base_url=provider.url)
+    token = secret.api_key.get_secret_value()
+    return request(client, "GET", "/v1/balance", service="stripe", headers={"Authorization": f"Bearer {token}"}).text
+
+
+def test_a_401_after_rotation_refreshes_the_secret_once(put_secret: Any, provider: ProviderServer) -> None:
+    arn = put_secret("stack/stripe-rotation", STRIPE)
+    secret = Secret(arn, StripeSecret, label="stripe", max_age=300)
+    secret.get()  # cached in this container
+    put_secret("stack/stripe-rotation", ROTATED)  # rotated elsewhere; Stripe now refuses the old key
+    provider.replies["/v1/balance"] = [Reply(401), Reply(200, b'{"ok": true}')]
+
+    assert secret.use(lambda value: _authorised_call(provider, value)) == '{"ok": true}'
+    assert [seen.headers["Authorization"] for seen in provider.seen] == [
+        f"Bearer {STRIPE['api_key']}",
+        f"Bearer {ROTATED['api_key']}",
+    ]
+
+
+def test_a_401_without_rotation_stands(put_secret: Any, provider: ProviderServer) -> None:
+    arn = put_secret("stack/stripe-revoked", STRIPE)
+    secret = Secret(arn, StripeSecret, label="stripe")
+    provider.replies["/v1/balance"] = Reply(401)
+    with pytest.raises(IntegrationError) as caught:
+        secret.use(lambda value: _authorised_call(provider, value))
+    assert caught.value.status_code == 401
+    assert len(provider.seen) == 1

@@ -1,0 +1,138 @@
+"""`make run`'s process: it serves, refuses a second copy, and Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.local.conftest import FIXTURE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(state_dir: Path) -> subprocess.Popen[str]:
+    environment = {**os.environ, "LOCAL_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "local", "--template", str(FIXTURE), "--port", "0", "--aws-port", "0"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def read_until(process: subprocess.Popen[str], marker: str) -> str:
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if marker in line:
+            return "".join(lines)
+    pytest.fail(f"process ended before {marker!r}:\n{''.join(lines)}")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+    process = start(tmp_path)
+    banner = read_until(process, "Ctrl-C stops everything.")
+    yield process, banner, tmp_path
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_it_serves_prints_what_it_serves_and_stops_on_ctrl_c(stack: tuple[subprocess.Popen[str], str, Path]) -> None:
+    process, banner, state_dir = stack
+    gateway = re.search(r"Gateway \(API Gateway stand-in\): (http://127\.0\.0\.1:\d+)", banner)
+    aws = re.search(r"AWS \(moto server\): (http://127\.0\.0\.1:\d+)", banner)
+    assert gateway and aws, banner
+    assert "GET    /items/{id}" in banner
+    assert "(IAM)" in banner and "(public)" in banner
+    assert str(state_dir / "secrets.json") in banner
+    assert (state_dir / "secrets.json").stat().st_mode & 0o077 == 0
+
+    assert httpx.get(f"{gateway.group(1)}/items/special").status_code == 200
+    assert httpx.post(aws.group(1), data={"Action": "ListQueues"}).status_code < 500
+
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "Local stack stopped." in output
+    assert not (state_dir / "stack.json").exists()
+    for url in (gateway.group(1), aws.group(1)):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url)
+
+
+def test_a_second_run_says_one_is_running(stack: tuple[subprocess.Popen[str], str, Path]) -> None:
+    first, _, state_dir = stack
+    second = start(state_dir)
+    output, _ = second.communicate(timeout=60)
+    assert second.returncode == 1
+    assert f"already running (pid {first.pid})" in output
+    assert first.poll() is None
+
+
+def test_a_taken_port_is_reported_plainly(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        environment = {**os.environ, "LOCAL_STATE_DIR": str(tmp_path), "LOCAL_GATEWAY_PORT": str(port)}
+        result = subprocess.run(
+            [sys.executable, "-m", "local", "--template", str(FIXTURE), "--aws-port", "0"],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"Port {port} on 127.0.0.1 is taken" in result.stderr
+    assert "LOCAL_GATEWAY_PORT" in result.stderr
+
+
+def test_invoke_runs_one_function_against_the_running_stack(stack: tuple[subprocess.Popen[str], str, Path]) -> None:
+    _, _, state_dir = stack
+    event = ROOT / "events" / "health" / "get.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "local.invoke", "EchoFunction", "-e", str(event)],
+        cwd=ROOT,
+        env={**os.environ, "LOCAL_STATE_DIR": str(state_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout)
+    body = json.loads(response["body"])
+    assert body["event"]["path"] == "/health"
+    assert body["environment"]["TABLE_NAME"] == "integrations-local-items"
+
+
+def test_invoke_without_a_running_stack_says_how_to_start_one(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "local.invoke", "EchoFunction", "-e", "events/health/get.json"],
+        cwd=ROOT,
+        env={**os.environ, "LOCAL_STATE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "make run" in result.stderr
