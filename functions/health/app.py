@@ -26,7 +26,7 @@ def health() -> dict[str, str]:
     return {"status": "ok", "service": settings.service, "stage": settings.stage, "version": __version__}
 
 
-@instrumented(correlation_paths.API_GATEWAY_REST)
+@instrumented(correlation_paths.API_GATEWAY_REST, trace=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway entry point."""
     return app.resolve(event, context)

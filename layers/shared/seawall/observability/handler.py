@@ -12,19 +12,19 @@ from seawall.config.settings import core_settings
 from seawall.deadline import Deadline, bind_deadline
 from seawall.observability.logging import logger
 from seawall.observability.metrics import metrics
-from seawall.observability.tracing import tracer
 
 R = TypeVar("R")
 Handler = Callable[[Any, LambdaContext], R]
 
 
-def instrumented(correlation_id_path: str | None = None) -> Callable[[Handler[R]], Handler[R]]:
+def instrumented(correlation_id_path: str | None = None, *, trace: bool = True) -> Callable[[Handler[R]], Handler[R]]:
     """Log with the Lambda context and a correlation id, flush metrics, trace, and bind the deadline.
-
-    Applying it validates the core settings, so a bad environment fails at cold start.
 
     ``correlation_id_path`` is a JMESPath into the event, e.g.
     ``aws_lambda_powertools.logging.correlation_paths.API_GATEWAY_REST``.
+    ``trace=False`` leaves the X-Ray SDK unloaded (a third of a cold start) for
+    functions that call nothing downstream; Lambda still traces the invocation.
+    Applying it validates the core settings, so a bad environment fails at cold start.
     """
     margin = core_settings().deadline_margin_ms / 1000
 
@@ -34,10 +34,14 @@ def instrumented(correlation_id_path: str | None = None) -> Callable[[Handler[R]
             with bind_deadline(Deadline.from_lambda_context(context, margin)):
                 return handler(event, context)
 
-        traced = tracer.capture_lambda_handler(bound)
-        measured = metrics.log_metrics(traced, capture_cold_start_metric=True)
+        wrapped: Handler[R] = bound
+        if trace:
+            from seawall.observability.tracing import tracer  # noqa: PLC0415 (see trace=False)
+
+            wrapped = tracer.capture_lambda_handler(wrapped)
+        wrapped = metrics.log_metrics(wrapped, capture_cold_start_metric=True)
         logged: Handler[R] = logger.inject_lambda_context(
-            measured, correlation_id_path=correlation_id_path, clear_state=True
+            wrapped, correlation_id_path=correlation_id_path, clear_state=True
         )
         return logged
 
