@@ -5,6 +5,7 @@ the invocation needs it or not. Not deployed; measured only.
 """
 
 import os
+from typing import Any
 
 import boto3
 import httpx
@@ -31,9 +32,9 @@ persistence = DynamoDBPersistenceLayer(table_name="idempotency")
 
 
 @app.get("/health")
-def health() -> dict:
+def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def handler(event, context):
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall import __version__
 from seawall.api import create_resolver
 from seawall.config import core_settings
-from seawall.observability import instrumented
+from seawall.observability import correlation, instrumented
 
 settings = core_settings()
 app = create_resolver()
@@ -26,7 +25,7 @@ def health() -> dict[str, str]:
     return {"status": "ok", "service": settings.service, "stage": settings.stage, "version": __version__}
 
 
-@instrumented(correlation_paths.API_GATEWAY_REST, trace=False)
+@instrumented(correlation.API_GATEWAY_REST, trace=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway entry point."""
     return app.resolve(event, context)
