@@ -31,6 +31,19 @@ def start(state_dir: Path) -> subprocess.Popen[str]:
     )
 
 
+def run_module(arguments: list[str], state_dir: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    """``python -m <arguments>`` to completion, with the stack's state in ``state_dir``."""
+    return subprocess.run(
+        [sys.executable, "-m", *arguments],
+        cwd=ROOT,
+        env={**os.environ, "LOCAL_STATE_DIR": str(state_dir), **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def read_until(process: subprocess.Popen[str], marker: str) -> str:
     assert process.stdout is not None
     lines = []
@@ -90,15 +103,8 @@ def test_a_taken_port_is_reported_plainly(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        environment = {**os.environ, "LOCAL_STATE_DIR": str(tmp_path), "LOCAL_GATEWAY_PORT": str(port)}
-        result = subprocess.run(
-            [sys.executable, "-m", "local", "--template", str(FIXTURE), "--aws-port", "0"],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        result = run_module(
+            ["local", "--template", str(FIXTURE), "--aws-port", "0"], tmp_path, LOCAL_GATEWAY_PORT=str(port)
         )
     assert result.returncode == 1
     assert f"Port {port} on 127.0.0.1 is taken" in result.stderr
@@ -108,15 +114,7 @@ def test_a_taken_port_is_reported_plainly(tmp_path: Path) -> None:
 def test_invoke_runs_one_function_against_the_running_stack(stack: tuple[subprocess.Popen[str], str, Path]) -> None:
     _, _, state_dir = stack
     event = ROOT / "events" / "health" / "get.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "local.invoke", "EchoFunction", "-e", str(event)],
-        cwd=ROOT,
-        env={**os.environ, "LOCAL_STATE_DIR": str(state_dir)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_module(["local.invoke", "EchoFunction", "-e", str(event)], state_dir)
     assert result.returncode == 0, result.stderr
     response = json.loads(result.stdout)
     body = json.loads(response["body"])
@@ -125,14 +123,6 @@ def test_invoke_runs_one_function_against_the_running_stack(stack: tuple[subproc
 
 
 def test_invoke_without_a_running_stack_says_how_to_start_one(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "local.invoke", "EchoFunction", "-e", "events/health/get.json"],
-        cwd=ROOT,
-        env={**os.environ, "LOCAL_STATE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_module(["local.invoke", "EchoFunction", "-e", "events/health/get.json"], tmp_path)
     assert result.returncode == 1
     assert "make run" in result.stderr
