@@ -50,7 +50,7 @@ def targets() -> dict[str, tuple[list[str], str, dict[str, str]]]:
     found: dict[str, tuple[list[str], str, dict[str, str]]] = {}
     for spec in template.functions():
         paths = [str(spec.code_dir), *(str(path) for path in template.layer_dirs(spec))]
-        environment = {key: str(template.resolve(value)) for key, value in spec.environment.items()}
+        environment = template.environment(spec)
         found[spec.name] = (paths, spec.handler.rsplit(".", 1)[0], environment)
     found["naive"] = ([str(ROOT / "bench")], "naive_handler", {"POWERTOOLS_SERVICE_NAME": "naive"})
     return found

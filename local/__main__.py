@@ -1,4 +1,7 @@
-"""`make run`: moto server as AWS with the template's resources, and the local gateway on port 3000.
+"""`make run`: the bundle locally, on moto server, Valkey and a gateway on port 3000.
+
+moto server stands in for AWS with the template's resources, Valkey behind an
+Upstash REST endpoint for Upstash, and the gateway for API Gateway.
 
 Ctrl-C (or SIGTERM) stops everything it started.
 """
@@ -19,6 +22,7 @@ from local.gateway import Gateway
 from local.secrets import ensure_secrets_file
 from local.stack import LocalStack
 from local.state import ROOT, SECRETS_FILE, STATE_FILE, clear_state, running_stack, write_state
+from local.upstash import UpstashEndpoint
 
 
 def _port_free(port: int) -> bool:
@@ -41,7 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_GATEWAY_PORT", "3000")))
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", "5050")))
+    parser.add_argument("--upstash-port", type=int, default=int(os.environ.get("LOCAL_UPSTASH_PORT", "8079")))
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        default=os.environ.get("LOCAL_PARAMETERS", "").split(),
+        metavar="NAME=VALUE",
+        help="template parameters, as sam deploy takes them (e.g. StateBackend=upstash)",
+    )
     args = parser.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.parameter_overrides)
 
     running = running_stack()
     if running is not None:
@@ -51,7 +64,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    for port, variable in ((args.port, "LOCAL_GATEWAY_PORT"), (args.aws_port, "LOCAL_AWS_PORT")):
+    ports = (
+        (args.port, "LOCAL_GATEWAY_PORT"),
+        (args.aws_port, "LOCAL_AWS_PORT"),
+        (args.upstash_port, "LOCAL_UPSTASH_PORT"),
+    )
+    for port, variable in ports:
         if not _port_free(port):
             print(
                 f"Port {port} on 127.0.0.1 is taken by another program; set {variable} to use another.", file=sys.stderr
@@ -61,11 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log would drown the handlers' logs
     moto = MotoServer(args.aws_port)
     endpoint = moto.start()
+    upstash: UpstashEndpoint | None = None
     gateway: Gateway | None = None
     try:
-        stack = LocalStack(args.template, endpoint)
-        secret_names = list(stack.template.of_type("AWS::SecretsManager::Secret"))
-        resources = stack.provision(ensure_secrets_file(SECRETS_FILE, secret_names))
+        stack = LocalStack(args.template, endpoint, overrides)
+        secret_names = [*stack.template.of_type("AWS::SecretsManager::Secret"), "UpstashSecret"]
+        secret_values = ensure_secrets_file(SECRETS_FILE, secret_names)
+        upstash = UpstashEndpoint(args.upstash_port, token=secret_values["UpstashSecret"]["token"])
+        secret_values["UpstashSecret"]["url"] = upstash.start()
+        resources = stack.provision(secret_values)
         gateway = Gateway(stack, args.port)
         write_state(
             {
@@ -73,10 +95,11 @@ def main(argv: list[str] | None = None) -> int:
                 "gateway": f"http://127.0.0.1:{gateway.port}",
                 "aws_endpoint": endpoint,
                 "template": str(args.template),
+                "parameters": overrides,
                 "resources": resources,
             }
         )
-        _print_summary(stack, gateway, endpoint, resources)
+        _print_summary(stack, gateway, endpoint, upstash, resources)
         signal.signal(signal.SIGTERM, _stop)
         gateway.serve_forever()
     except KeyboardInterrupt:
@@ -84,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if gateway is not None:
             gateway.shutdown()
+        if upstash is not None:
+            upstash.stop()
         moto.stop()
         clear_state()
         print("Local stack stopped.", flush=True)
@@ -94,7 +119,9 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def _print_summary(stack: LocalStack, gateway: Gateway, endpoint: str, resources: dict[str, dict[str, str]]) -> None:
+def _print_summary(
+    stack: LocalStack, gateway: Gateway, endpoint: str, upstash: UpstashEndpoint, resources: dict[str, dict[str, str]]
+) -> None:
     lines = [
         "Local stack running.",
         f"  Gateway (API Gateway stand-in): http://127.0.0.1:{gateway.port}",
@@ -106,6 +133,8 @@ def _print_summary(stack: LocalStack, gateway: Gateway, endpoint: str, resources
     for name, ids in sorted(resources.items()):
         lines.append(f"    {name}: {ids.get('Name') or ids['Ref']}")
     lines += [
+        f"  Upstash (REST endpoint over Valkey on port {upstash.valkey.port}): {upstash.url}"
+        f"  (token in the local secrets file; StateBackend={stack.template.parameters.get('StateBackend')})",
         f"  Local secrets (test values, incl. webhook signing secrets): {_shown(SECRETS_FILE)}",
         f"  State: {_shown(STATE_FILE)}",
         "  Invoke one function: make invoke FUNCTION=<name> EVENT=events/<file>.json",

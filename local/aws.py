@@ -56,6 +56,11 @@ def _client(service: str, endpoint: str) -> Any:
     )
 
 
+def _generated_name(template: Template, logical_id: str) -> str:
+    """A name for a resource the template leaves unnamed, unique per stack as CloudFormation makes it."""
+    return f"{template.resolve({'Ref': 'AWS::StackName'})}-{logical_id}"
+
+
 def _arn(service: str, resource: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
 
@@ -74,7 +79,7 @@ def _secret(
 
 def _table(template: Template, name: str, props: dict[str, Any], endpoint: str) -> dict[str, str]:
     props = template.resolve(props)
-    table_name = props.get("TableName", name)
+    table_name = props.get("TableName") or _generated_name(template, name)
     client = _client("dynamodb", endpoint)
     arguments: dict[str, Any] = {
         "TableName": table_name,
@@ -95,7 +100,7 @@ def _table(template: Template, name: str, props: dict[str, Any], endpoint: str) 
 
 def _queue(template: Template, name: str, props: dict[str, Any], endpoint: str) -> dict[str, str]:
     props = template.resolve(props)
-    queue_name = props.get("QueueName", name)
+    queue_name = props.get("QueueName") or _generated_name(template, name)
     attributes = {key: _attribute(value) for key, value in props.items() if key not in ("QueueName", "Tags")}
     url = _client("sqs", endpoint).create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
     return {"Ref": url, "QueueUrl": url, "QueueName": queue_name, "Arn": _arn("sqs", queue_name)}

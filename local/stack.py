@@ -38,7 +38,7 @@ class LocalStack:
             if name not in specs:
                 raise KeyError(f"no function {name!r} in {self.template.path.name}; there are: {', '.join(specs)}")
             spec = specs[name]
-            environment = {key: str(self.template.resolve(value)) for key, value in spec.environment.items()}
+            environment = self.template.environment(spec)
             environment.update(client_environment(self.aws_endpoint))
             environment.update(_LOCAL_ENVIRONMENT)
             layers = [str(path.resolve()) for path in self.template.layer_dirs(spec)]

@@ -18,6 +18,10 @@ PSEUDO_PARAMETERS = {
 }
 
 
+# What `!Ref AWS::NoValue` resolves to: the property or list item is dropped.
+NO_VALUE: Any = object()
+
+
 class _CfnLoader(yaml.SafeLoader):
     """YAML with CloudFormation's short-form tags (!Ref, !GetAtt, !Sub, ...)."""
 
@@ -91,10 +95,14 @@ class Template:
         self.path = path
         self.root = path.parent
         self.document = load_template(path)
-        self.resources: dict[str, dict[str, Any]] = self.document.get("Resources", {})
         declared = self.document.get("Parameters", {})
         self.parameters = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
         self.parameters.update(parameter_overrides or {})
+        self.resources: dict[str, dict[str, Any]] = {
+            name: spec
+            for name, spec in self.document.get("Resources", {}).items()
+            if "Condition" not in spec or self.condition(spec["Condition"])
+        }
         # Physical ids and attributes of provisioned resources, by logical id.
         self.physical: dict[str, dict[str, str]] = {}
 
@@ -139,6 +147,30 @@ class Template:
             authorized=authorizer not in (None, "NONE"),
         )
 
+    def environment(self, spec: FunctionSpec) -> dict[str, str]:
+        """The function's environment variables, resolved (variables set to AWS::NoValue are left out)."""
+        resolved = self.resolve(spec.environment)
+        return {key: str(value) for key, value in resolved.items()}
+
+    def condition(self, name: str) -> bool:
+        """Evaluate one of the template's Conditions."""
+        return self._holds(self.document["Conditions"][name])
+
+    def _holds(self, expression: dict[str, Any]) -> bool:
+        (function, arguments), *_ = expression.items()
+        if function == "Fn::Equals":
+            left, right = self.resolve(arguments)
+            return str(left) == str(right)
+        if function == "Fn::Not":
+            return not self._holds(arguments[0])
+        if function == "Fn::And":
+            return all(self._holds(item) for item in arguments)
+        if function == "Fn::Or":
+            return any(self._holds(item) for item in arguments)
+        if function == "Condition":
+            return self.condition(arguments)
+        raise ValueError(f"unsupported condition function {function}")
+
     def layer_dirs(self, spec: FunctionSpec) -> list[Path]:
         """The folders of the function's layers (what Lambda mounts under /opt/python)."""
         dirs = []
@@ -149,11 +181,14 @@ class Template:
         return dirs
 
     def resolve(self, value: Any) -> Any:  # noqa: PLR0911 (one branch per intrinsic)
-        """Evaluate the intrinsics the local stack supports: Ref, Fn::GetAtt, Fn::Sub, Fn::Join."""
+        """Evaluate the intrinsics the local stack supports: Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::If."""
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self.resolve(item) for item in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
+        if "Fn::If" in value:
+            name, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self.condition(name) else when_false)
         if "Ref" in value:
             return self._ref(value["Ref"])
         if "Fn::GetAtt" in value:
@@ -164,9 +199,12 @@ class Template:
         if "Fn::Join" in value:
             separator, items = value["Fn::Join"]
             return separator.join(str(item) for item in self.resolve(items))
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
-    def _ref(self, name: str) -> str:
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         if name in self.parameters:
             return self.parameters[name]
         if name in PSEUDO_PARAMETERS:

@@ -52,11 +52,13 @@ def _on_request(request: httpx.Request) -> None:
     request.extensions[_STARTED] = time.perf_counter()
 
 
-def _observer(service: str) -> Any:
+def _observer(service: str, quiet: bool) -> Any:
+    log = logger.debug if quiet else logger.info
+
     def on_response(response: httpx.Response) -> None:
         request = response.request
         latency_ms = (time.perf_counter() - request.extensions[_STARTED]) * 1000
-        logger.info(
+        log(
             "provider response",
             extra={
                 "provider": service,
@@ -88,14 +90,16 @@ def http_client(
     base_url: str,
     timeouts: Timeouts = Timeouts(),
     headers: dict[str, str] | None = None,
+    quiet: bool = False,
 ) -> httpx.Client:
     """The shared client for ``service`` at ``base_url``, created once per process.
 
     ``headers`` are sent on every request (no secrets here: the client outlives
-    a rotated key; pass credentials per request).
+    a rotated key; pass credentials per request). ``quiet`` logs each response
+    at debug instead of info (for chatty internal stores); metrics are the same.
     """
     fixed = tuple(sorted((headers or {}).items()))
-    key = (service, base_url, timeouts, fixed)
+    key = (service, base_url, timeouts, fixed, quiet)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
@@ -103,7 +107,7 @@ def http_client(
                 base_url=base_url,
                 timeout=timeouts.as_httpx(),
                 headers={"User-Agent": USER_AGENT, **dict(fixed)},
-                event_hooks={"request": [_on_request], "response": [_observer(service)]},
+                event_hooks={"request": [_on_request], "response": [_observer(service, quiet)]},
             )
             _clients[key] = client
         return client
