@@ -27,6 +27,14 @@ from aws_lambda_powertools.utilities import parameters
 from local.aws import MotoServer, client_environment
 from seawall.observability.redaction import clear_registered_secrets
 from seawall.retry import set_testing
+from tests.support.http_server import ProviderServer
+
+
+@pytest.fixture
+def provider() -> Iterator[ProviderServer]:
+    """A scripted provider over real HTTP."""
+    with ProviderServer().running() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

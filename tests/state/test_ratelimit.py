@@ -1,0 +1,169 @@
+"""The rate limiter: one behaviour suite on both backends, plus its arithmetic."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seawall.deadline import Deadline
+from seawall.errors import ConfigError, RateLimitedError
+from seawall.ratelimit import Limit, RateLimiter, decide, rate_limiter
+from seawall.ratelimit.limiter import StorePolicy
+from tests.conftest import json_lines
+from tests.state.conftest import clear_state_caches
+from tests.support.http_server import ProviderServer, Reply
+
+
+def scope() -> str:
+    return uuid.uuid4().hex
+
+
+def test_admits_up_to_the_limit_then_refuses_with_retry_after(backend: str) -> None:
+    limiter = rate_limiter("acme", [Limit("minute", 3, 60)])
+    where = scope()
+    decisions = [limiter.try_acquire(where) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert [d.remaining for d in decisions] == [2, 1, 0, 0]
+    refused = decisions[-1]
+    assert 0 < refused.retry_after <= 60
+    assert refused.reset == pytest.approx(time.time() + refused.retry_after, abs=2)
+    assert limiter.try_acquire(scope()).allowed  # another scope has its own counters
+
+
+def test_a_new_window_admits_again(backend: str) -> None:
+    limiter = rate_limiter("acme", [Limit("second", 2, 1)])
+    where = scope()
+    while limiter.try_acquire(where).allowed:
+        pass
+    refused = limiter.try_acquire(where)
+    time.sleep(refused.retry_after + 0.05)
+    assert limiter.try_acquire(where).allowed
+
+
+def test_several_limits_refuse_together_and_a_refusal_consumes_nothing(backend: str) -> None:
+    second, day = Limit("second", 5, 1), Limit("day", 3, 86_400)
+    limiter = rate_limiter("hotelbeds", [second, day])
+    where = scope()
+    assert [limiter.try_acquire(where).allowed for _ in range(4)] == [True, True, True, False]
+    refused = limiter.try_acquire(where)
+    assert refused.retry_after > 1  # the daily quota binds, not the per-second limit
+    # Had the refusals taken per-second slots, this limiter would now be out of them too.
+    per_second_only = rate_limiter("hotelbeds", [second])
+    assert sum(per_second_only.try_acquire(where).allowed for _ in range(5)) >= 2
+
+
+def test_waiting_mode_sleeps_until_a_slot_frees(backend: str) -> None:
+    limiter = rate_limiter("acme", [Limit("second", 1, 1)])
+    where = scope()
+    limiter.acquire(where)
+    assert limiter.acquire(where, wait=True, deadline=Deadline.after(5)).allowed
+
+
+def test_waiting_never_sleeps_past_the_deadline(backend: str) -> None:
+    limiter = rate_limiter("acme", [Limit("minute", 1, 60)])
+    where = scope()
+    limiter.acquire(where)
+    with pytest.raises(RateLimitedError) as caught:
+        limiter.acquire(where, wait=True, deadline=Deadline.after(2))
+    assert caught.value.retry_after is not None
+    assert caught.value.retry_after > 2
+    assert not caught.value.retryable
+
+
+@pytest.fixture
+def store_at(backend: str, put_secret: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Point the backend's store at another address (a dead port, a slow server)."""
+
+    def point(url: str) -> None:
+        if backend == "dynamodb":
+            monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        else:
+            arn = put_secret(f"upstash-at-{uuid.uuid4().hex}", {"url": url, "token": "token-for-elsewhere"})
+            monkeypatch.setenv("UPSTASH_SECRET_ARN", arn)
+        clear_state_caches()
+
+    return point
+
+
+@pytest.mark.parametrize("policy", ["open", "closed"])
+def test_an_unreachable_store_follows_the_policy_loudly(
+    store_at: Callable[[str], None], policy: StorePolicy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_at("http://127.0.0.1:9")
+    limiter = rate_limiter("acme", [Limit("second", 10, 1)], on_store_error=policy)
+    decision = limiter.try_acquire(scope())
+    assert decision.degraded
+    assert decision.allowed is (policy == "open")
+    (metric,) = [m for m in json_lines(capsys.readouterr().out) if "RateLimiterStoreError" in m]
+    assert metric["policy"] == policy
+
+
+def test_a_slow_store_is_cut_off_by_the_state_timeout(
+    store_at: Callable[[str], None], provider: ProviderServer
+) -> None:
+    provider.replies["/"] = Reply(delay=3)  # far beyond STATE_TIMEOUT_MS
+    store_at(provider.url)
+    decision = rate_limiter("acme", [Limit("second", 10, 1)], on_store_error="closed").try_acquire(scope())
+    assert decision.degraded
+    assert not decision.allowed
+    assert provider.seen  # the store was asked, and did not answer in time
+
+
+def test_misconfiguration_fails_at_construction() -> None:
+    with pytest.raises(ConfigError):
+        Limit("second", 0, 1)
+    with pytest.raises(ConfigError):
+        Limit("second", 1, 0)
+    with pytest.raises(ConfigError):
+        Limit("", 1, 1)
+    with pytest.raises(ConfigError):
+        RateLimiter("acme", [], store=None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        RateLimiter("acme", [Limit("a", 1, 1), Limit("a", 2, 2)], store=None)  # type: ignore[arg-type]
+
+
+limits_strategy = st.lists(
+    st.builds(
+        Limit,
+        name=st.sampled_from(["a", "b", "c", "d"]),
+        limit=st.integers(1, 1000),
+        window_seconds=st.sampled_from([0.5, 1, 60, 3600, 86_400]),
+    ),
+    min_size=1,
+    max_size=3,
+    unique_by=lambda limit: limit.name,
+)
+
+
+@given(limits=limits_strategy, now_ms=st.integers(0, 2**42), data=st.data())
+def test_decisions_are_consistent_with_the_counters(limits: list[Limit], now_ms: int, data: st.DataObject) -> None:
+    counts = [data.draw(st.integers(0, limit.limit)) for limit in limits]
+    allowed = all(count <= limit.limit for count, limit in zip(counts, limits, strict=True)) and data.draw(
+        st.booleans()
+    )
+    decision = decide(limits, counts, allowed, now_ms)
+    ends = [limit.window_start_ms(now_ms) + limit.window_ms for limit in limits]
+    assert all(now_ms < end <= now_ms + limit.window_ms for end, limit in zip(ends, limits, strict=True))
+    if allowed:
+        assert decision.retry_after == 0
+        assert decision.remaining == min(limit.limit - count for limit, count in zip(limits, counts, strict=True))
+        assert decision.remaining is not None
+        assert decision.remaining >= 0
+    else:
+        assert decision.remaining == 0
+        assert 0 < decision.retry_after <= max(limit.window_seconds for limit in limits) + 1e-9
+        assert decision.reset * 1000 in ends
+
+
+@given(window_ms=st.integers(1, 10**8), now_ms=st.integers(0, 2**42))
+def test_window_starts_align_and_contain_now(window_ms: int, now_ms: int) -> None:
+    limit = Limit("w", 1, window_ms / 1000)
+    start = limit.window_start_ms(now_ms)
+    assert start % limit.window_ms == 0
+    assert start <= now_ms < start + limit.window_ms
