@@ -9,6 +9,7 @@ import pytest
 
 from local.stack import LocalStack
 from local.upstash import UpstashEndpoint
+from seawall.breaker import circuit_breaker
 from seawall.idempotency import persistence_layer
 from seawall.state import dynamodb_client, state_settings, upstash_client
 
@@ -41,7 +42,7 @@ def backend_environments(moto_endpoint: str, upstash_endpoint: UpstashEndpoint) 
 
 
 def clear_state_caches() -> None:
-    for cached in (state_settings, dynamodb_client, upstash_client, persistence_layer):
+    for cached in (state_settings, dynamodb_client, upstash_client, persistence_layer, circuit_breaker):
         cached.cache_clear()
 
 

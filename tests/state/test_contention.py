@@ -10,12 +10,19 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seawall.breaker import BreakerState, circuit_breaker
+from seawall.errors import IntegrationError
+from tests.state.worker import PROBE_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = 4
 
 
-def run_workers(kind: str, scope: str, attempts: int) -> list[dict[str, list[float]]]:
+def run_workers(kind: str, scope: str, attempts: int) -> list[dict[str, Any]]:
     start_at = time.time() + 2  # all four start together, after their imports
     workers = [
         subprocess.Popen(
@@ -43,3 +50,19 @@ def test_no_window_admits_more_than_the_limit_across_processes(backend: str) -> 
     assert max(per_window.values()) <= 10
     # 160 attempts against 10 a second: the contended windows are filled exactly.
     assert max(per_window.values()) == 10
+
+
+def test_exactly_the_permitted_probes_run_fleet_wide(backend: str) -> None:
+    provider = f"probed-{uuid.uuid4().hex[:8]}"
+    breaker = circuit_breaker(provider, PROBE_CONFIG)
+
+    def down() -> None:
+        raise IntegrationError(provider, "provider answered HTTP 503", status_code=503)
+
+    for _ in range(PROBE_CONFIG.minimum_calls):
+        with pytest.raises(IntegrationError):
+            breaker.call(down)
+    assert breaker.state is BreakerState.OPEN
+    time.sleep(PROBE_CONFIG.open_seconds)  # the open period ends before the workers start
+    results = run_workers("probe", provider, attempts=10)
+    assert sum(result["probes"] for result in results) == PROBE_CONFIG.half_open_probes

@@ -10,7 +10,14 @@ import json
 import sys
 import time
 
+from seawall.breaker import BreakerConfig, circuit_breaker
+from seawall.errors import CircuitOpenError
 from seawall.ratelimit import Limit, rate_limiter
+
+# Probes hold their lease past the test, so only the first period's slots exist.
+PROBE_CONFIG = BreakerConfig(
+    minimum_calls=2, open_seconds=0.2, half_open_probes=2, probe_lease_seconds=60, state_staleness_seconds=0
+)
 
 
 def limiter(scope: str, attempts: int, start_at: float) -> dict[str, object]:
@@ -27,6 +34,20 @@ def limiter(scope: str, attempts: int, start_at: float) -> dict[str, object]:
     return {"admitted_windows": windows}
 
 
+def probe(provider: str, attempts: int, start_at: float) -> dict[str, object]:
+    breaker = circuit_breaker(provider, PROBE_CONFIG)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    probes = 0
+    for _ in range(attempts):
+        try:
+            breaker.before_call()
+            probes += 1
+        except CircuitOpenError:
+            pass
+    return {"probes": probes}
+
+
 if __name__ == "__main__":
     kind, scope, count, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-    print(json.dumps({"limiter": limiter}[kind](scope, count, start)))
+    print(json.dumps({"limiter": limiter, "probe": probe}[kind](scope, count, start)))
