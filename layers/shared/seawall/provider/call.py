@@ -1,0 +1,89 @@
+"""Composing the resilience utilities around one provider call.
+
+The order, outermost first:
+
+1. **Deadline** — with no time left nothing starts, not even a store round trip.
+2. **Retry** (full jitter, budget, deadline-aware) — around everything below,
+   so every attempt is seen by the breaker and pays for a rate-limit slot: a
+   retry is a real request to the provider.
+3. **Circuit breaker** — an open circuit refuses before the limiter, so
+   refused calls do not burn the provider's quota; an attempt's outcome is
+   recorded, and a circuit that opens between attempts stops the retries
+   (CircuitOpenError is not retryable).
+4. **Rate limiter** — takes a slot per attempt (or waits for one, within the deadline).
+5. **The call** — bounded by its own timeouts, cut to the deadline (``seawall.http``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from seawall.breaker import BreakerConfig, CircuitBreaker, circuit_breaker
+from seawall.deadline import current_deadline
+from seawall.errors import DeadlineExceededError
+from seawall.ratelimit import Limit, RateLimiter, rate_limiter
+from seawall.ratelimit.limiter import StorePolicy
+from seawall.retry import RetryPolicy, call_with_retry
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProviderPolicy:
+    """How one provider is called: its limits, breaker, retries and the time one attempt may take."""
+
+    service: str
+    limits: Sequence[Limit] = ()
+    breaker: BreakerConfig | None = field(default_factory=BreakerConfig)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    attempt_timeout: float = 10.0
+    wait_for_rate_limit: bool = False
+    on_limiter_store_error: StorePolicy = "closed"
+
+
+class ProviderCall:
+    """Calls to one provider through deadline → retry → breaker → limiter → call.
+
+    Build it at module level: its limiter and breaker validate their
+    configuration there (a ConfigError at cold start) and keep their state
+    for the container's life.
+    """
+
+    def __init__(self, policy: ProviderPolicy) -> None:
+        self.policy = policy
+        self.limiter: RateLimiter | None = (
+            rate_limiter(policy.service, policy.limits, on_store_error=policy.on_limiter_store_error)
+            if policy.limits
+            else None
+        )
+        self.breaker: CircuitBreaker | None = (
+            circuit_breaker(policy.service, policy.breaker) if policy.breaker else None
+        )
+
+    def __call__(self, attempt: Callable[[], T], *, scope: str = "default") -> T:
+        """Run ``attempt`` (one request, bounded by its timeouts) with every protection.
+
+        ``scope`` selects the rate-limit counters (an account, an API key).
+        ``attempt`` must be safe to repeat: a POST carries the same idempotency key on every attempt.
+        """
+        deadline = current_deadline()
+        if deadline is not None and deadline.remaining() <= 0:
+            raise DeadlineExceededError(self.policy.service)
+
+        def limited() -> T:
+            if self.limiter is not None:
+                self.limiter.acquire(scope, wait=self.policy.wait_for_rate_limit)
+            return attempt()
+
+        def guarded() -> T:
+            return self.breaker.call(limited) if self.breaker is not None else limited()
+
+        return call_with_retry(
+            guarded,
+            service=self.policy.service,
+            policy=self.policy.retry,
+            attempt_timeout=self.policy.attempt_timeout,
+            deadline=deadline,
+        )

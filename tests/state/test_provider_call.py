@@ -1,0 +1,82 @@
+"""The composed provider call against a scripted provider, on both backends."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from seawall.breaker import BreakerConfig, BreakerState
+from seawall.deadline import Deadline, bind_deadline
+from seawall.errors import CircuitOpenError, DeadlineExceededError, IntegrationError, RateLimitedError
+from seawall.http import http_client, request
+from seawall.provider import ProviderCall, ProviderPolicy
+from seawall.ratelimit import Limit
+from seawall.retry import RetryPolicy
+from tests.support.http_server import ProviderServer, Reply
+
+
+def policy(**overrides: object) -> ProviderPolicy:
+    settings: dict[str, object] = {
+        "service": f"svc-{uuid.uuid4().hex[:10]}",
+        "limits": [Limit("minute", 100, 60)],
+        "breaker": BreakerConfig(minimum_calls=3, state_staleness_seconds=0, open_seconds=30),
+        "retry": RetryPolicy(attempts=3),
+        "attempt_timeout": 1.0,
+    }
+    settings.update(overrides)
+    return ProviderPolicy(**settings)  # type: ignore[arg-type]
+
+
+def get(provider: ProviderServer, service: str) -> str:
+    return request(http_client(service, base_url=provider.url), "GET", "/thing", service=service).text
+
+
+def test_transient_failures_are_retried_and_each_attempt_takes_a_slot(backend: str, provider: ProviderServer) -> None:
+    call = ProviderCall(policy(limits=[Limit("minute", 2, 60)]))
+    provider.replies["/thing"] = [Reply(503), Reply(200, b'"ok"')]
+    assert call(lambda: get(provider, call.policy.service)) == '"ok"'
+    assert len(provider.seen) == 2
+    with pytest.raises(RateLimitedError):  # both slots went to the two attempts
+        call(lambda: get(provider, call.policy.service))
+    assert len(provider.seen) == 2  # refused before reaching the provider
+
+
+def test_the_breaker_opens_and_stops_the_calls(backend: str, provider: ProviderServer) -> None:
+    call = ProviderCall(policy())
+    provider.replies["/thing"] = Reply(503)
+    with pytest.raises(IntegrationError):
+        call(lambda: get(provider, call.policy.service))
+    assert len(provider.seen) == 3
+    assert call.breaker is not None
+    assert call.breaker.state is BreakerState.OPEN
+    with pytest.raises(CircuitOpenError):
+        call(lambda: get(provider, call.policy.service))
+    assert len(provider.seen) == 3
+
+
+def test_client_errors_are_neither_retried_nor_held_against_the_provider(
+    backend: str, provider: ProviderServer
+) -> None:
+    call = ProviderCall(policy())
+    provider.replies["/thing"] = Reply(404)
+    for _ in range(5):
+        with pytest.raises(IntegrationError):
+            call(lambda: get(provider, call.policy.service))
+    assert len(provider.seen) == 5
+    assert call.breaker is not None
+    assert call.breaker.state is BreakerState.CLOSED
+
+
+def test_no_time_left_means_no_call_and_no_store_traffic(backend: str, provider: ProviderServer) -> None:
+    call = ProviderCall(policy())
+    with bind_deadline(Deadline.after(-1)), pytest.raises(DeadlineExceededError):
+        call(lambda: get(provider, call.policy.service))
+    assert provider.seen == []
+
+
+def test_misconfiguration_fails_when_built() -> None:
+    from seawall.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        ProviderCall(policy(limits=[Limit("a", 1, 1), Limit("a", 1, 1)]))
