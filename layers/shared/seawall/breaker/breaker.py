@@ -12,7 +12,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from seawall.breaker.config import BreakerConfig
 from seawall.breaker.state import BreakerState, Snapshot
@@ -186,16 +186,9 @@ DEFAULT_CONFIG = BreakerConfig()
 @functools.cache
 def circuit_breaker(provider: str, config: BreakerConfig = DEFAULT_CONFIG) -> CircuitBreaker:
     """The process's breaker for ``provider`` on the configured state backend."""
-    from seawall.state import dynamodb_client, state_settings, upstash_client  # noqa: PLC0415
+    from seawall.breaker.dynamodb import DynamoDBBreakerStore  # noqa: PLC0415 (backends load on demand)
+    from seawall.breaker.redis import RedisBreakerStore  # noqa: PLC0415
+    from seawall.state import store_for_backend  # noqa: PLC0415
 
-    settings = state_settings()
-    store: BreakerStore
-    if settings.backend == "upstash":
-        from seawall.breaker.redis import RedisBreakerStore  # noqa: PLC0415
-
-        store = RedisBreakerStore(upstash_client())
-    else:
-        from seawall.breaker.dynamodb import DynamoDBBreakerStore  # noqa: PLC0415
-
-        store = DynamoDBBreakerStore(dynamodb_client(), settings.state_table)
+    store = cast("BreakerStore", store_for_backend(upstash=RedisBreakerStore, dynamodb=DynamoDBBreakerStore))
     return CircuitBreaker(provider, config, store)

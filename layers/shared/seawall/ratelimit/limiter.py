@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
 from seawall.deadline import Deadline, current_deadline
 from seawall.errors import RateLimitedError
@@ -93,16 +93,9 @@ class RateLimiter:
 
 def rate_limiter(provider: str, limits: Sequence[Limit], *, on_store_error: StorePolicy = "closed") -> RateLimiter:
     """A limiter on the configured state backend (STATE_BACKEND)."""
-    from seawall.state import dynamodb_client, state_settings, upstash_client  # noqa: PLC0415
+    from seawall.ratelimit.dynamodb import DynamoDBLimiterStore  # noqa: PLC0415 (backends load on demand)
+    from seawall.ratelimit.redis import RedisLimiterStore  # noqa: PLC0415
+    from seawall.state import store_for_backend  # noqa: PLC0415
 
-    settings = state_settings()
-    store: LimiterStore
-    if settings.backend == "upstash":
-        from seawall.ratelimit.redis import RedisLimiterStore  # noqa: PLC0415
-
-        store = RedisLimiterStore(upstash_client())
-    else:
-        from seawall.ratelimit.dynamodb import DynamoDBLimiterStore  # noqa: PLC0415
-
-        store = DynamoDBLimiterStore(dynamodb_client(), settings.state_table)
+    store = cast("LimiterStore", store_for_backend(upstash=RedisLimiterStore, dynamodb=DynamoDBLimiterStore))
     return RateLimiter(provider, limits, store, on_store_error=on_store_error)

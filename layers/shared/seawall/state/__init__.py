@@ -7,5 +7,6 @@ nothing when fifty run at once.
 
 from seawall.state.clients import UpstashSecret, dynamodb_client, upstash_client
 from seawall.state.settings import StateSettings, state_settings
+from seawall.state.stores import store_for_backend
 
-__all__ = ["StateSettings", "UpstashSecret", "dynamodb_client", "state_settings", "upstash_client"]
+__all__ = ["StateSettings", "UpstashSecret", "dynamodb_client", "state_settings", "store_for_backend", "upstash_client"]
