@@ -22,7 +22,19 @@ ROOT = Path(__file__).resolve().parents[2]
 def start(state_dir: Path) -> subprocess.Popen[str]:
     environment = {**os.environ, "LOCAL_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "local", "--template", str(FIXTURE), "--port", "0", "--aws-port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "local",
+            "--template",
+            str(FIXTURE),
+            "--port",
+            "0",
+            "--aws-port",
+            "0",
+            "--upstash-port",
+            "0",
+        ],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -74,15 +86,21 @@ def test_it_serves_prints_what_it_serves_and_stops_on_ctrl_c(stack: tuple[subpro
     assert str(state_dir / "secrets.json") in banner
     assert (state_dir / "secrets.json").stat().st_mode & 0o077 == 0
 
+    upstash = re.search(r"Upstash \(REST endpoint over Valkey on port (\d+)\): (http://127\.0\.0\.1:\d+)", banner)
+    assert upstash, banner
+    token = json.loads((state_dir / "secrets.json").read_text())["UpstashSecret"]["token"]
+
     assert httpx.get(f"{gateway.group(1)}/items/special").status_code == 200
     assert httpx.post(aws.group(1), data={"Action": "ListQueues"}).status_code < 500
+    pong = httpx.post(upstash.group(2), json=["PING"], headers={"Authorization": f"Bearer {token}"})
+    assert pong.json() == {"result": "PONG"}
 
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "Local stack stopped." in output
     assert not (state_dir / "stack.json").exists()
-    for url in (gateway.group(1), aws.group(1)):
+    for url in (gateway.group(1), aws.group(1), upstash.group(2), f"http://127.0.0.1:{upstash.group(1)}"):
         with pytest.raises(httpx.ConnectError):
             httpx.get(url)
 
@@ -104,7 +122,9 @@ def test_a_taken_port_is_reported_plainly(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = run_module(
-            ["local", "--template", str(FIXTURE), "--aws-port", "0"], tmp_path, LOCAL_GATEWAY_PORT=str(port)
+            ["local", "--template", str(FIXTURE), "--aws-port", "0", "--upstash-port", "0"],
+            tmp_path,
+            LOCAL_GATEWAY_PORT=str(port),
         )
     assert result.returncode == 1
     assert f"Port {port} on 127.0.0.1 is taken" in result.stderr
