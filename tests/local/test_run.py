@@ -72,8 +72,12 @@ def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     banner = read_until(process, "Ctrl-C stops everything.")
     yield process, banner, tmp_path
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.send_signal(signal.SIGINT)  # let it stop what it started (Valkey is a child process)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_it_serves_prints_what_it_serves_and_stops_on_ctrl_c(stack: tuple[subprocess.Popen[str], str, Path]) -> None:
