@@ -1,0 +1,1 @@
+"""Small provider sandboxes for `make run` and the tests: each speaks its provider's wire format."""

@@ -1,0 +1,355 @@
+"""A Stripe sandbox: the endpoints the bundle uses, in Stripe's wire format, with fault injection.
+
+Form-encoded requests (``metadata[key]=value``), Stripe-shaped JSON objects
+(built on Stripe's own example objects) and error bodies, ``Request-Id``
+headers, list pagination (``limit``, ``starting_after``, ``has_more``), and
+Idempotency-Key replay: the same key with the same parameters answers the
+first response again; with other parameters, Stripe's idempotency error.
+
+Faults, per test (``sandbox.faults``) or per run (``POST /_sandbox/faults``):
+added latency, a queue of one-off failures (429 with or without
+Stripe-Should-Retry and Retry-After, 500, 503, connection reset, malformed
+body), and a rate limit in requests per second.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import secrets
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from local.httpserver import Handler, serve_in_thread
+
+FIXTURES = json.loads((Path(__file__).parent / "stripe_fixtures.json").read_text())
+API_VERSION = "2026-10-28.endive"
+# A payment method that Stripe's test mode declines, as its docs describe.
+DECLINED_PAYMENT_METHOD = "pm_card_chargeDeclined"
+
+
+@dataclass
+class Fault:
+    """One failure to inject: ``status`` (with optional headers), ``reset`` or ``malformed``."""
+
+    kind: str = "status"
+    status: int = 500
+    should_retry: bool | None = None
+    retry_after: float | None = None
+
+
+@dataclass
+class Faults:
+    """What the sandbox does wrong, and how often."""
+
+    latency: float = 0.0
+    queue: deque[Fault] = field(default_factory=deque)
+    requests_per_second: int | None = None
+
+
+class StripeError(Exception):
+    """An error answer in Stripe's shape."""
+
+    def __init__(self, status: int, error_type: str, message: str, **details: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": {"type": error_type, "message": message, **details}}
+
+
+def _form(body: bytes) -> dict[str, Any]:
+    """Stripe's form encoding: ``a=1&metadata[k]=v&items[0][x]=y`` as nested dicts (one level deep)."""
+    params: dict[str, Any] = {}
+    for key, value in parse_qsl(body.decode(), keep_blank_values=True):
+        if "[" in key:
+            outer, inner = key.split("[", 1)
+            params.setdefault(outer, {})[inner.rstrip("]")] = value
+        else:
+            params[key] = value
+    return params
+
+
+def _object_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(7)}"
+
+
+class StripeSandbox:
+    """The sandbox server on 127.0.0.1; ``api_keys`` are the keys it accepts (rotate them in tests)."""
+
+    def __init__(self, api_keys: set[str], port: int = 0) -> None:
+        self.api_keys = set(api_keys)
+        self.faults = Faults()
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.payment_intents: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers
+        self._idempotency: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {}
+        self._window: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> str:
+        """Serve on a thread; returns the base URL."""
+        serve_in_thread(self._server)
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    # The API ------------------------------------------------------------------------------
+
+    def _event(self, kind: str, obj: dict[str, Any]) -> None:
+        event = copy.deepcopy(FIXTURES["event"])
+        event.update(
+            id=_object_id("evt"),
+            type=kind,
+            created=int(time.time()),
+            data={"object": copy.deepcopy(obj)},
+            api_version=API_VERSION,
+        )
+        self.events.append(event)
+
+    def _customer(self, customer_id: str) -> dict[str, Any]:
+        customer = self.customers.get(customer_id)
+        if customer is None:
+            raise StripeError(
+                404, "invalid_request_error", f"No such customer: '{customer_id}'", code="resource_missing", param="id"
+            )
+        return customer
+
+    def _write_customer(self, params: dict[str, Any], customer: dict[str, Any] | None) -> dict[str, Any]:
+        unknown = set(params) - {"email", "name", "description", "phone", "metadata"}
+        if unknown:
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"Received unknown parameter: {sorted(unknown)[0]}",
+                code="parameter_unknown",
+                param=sorted(unknown)[0],
+            )
+        if customer is None:
+            customer = copy.deepcopy(FIXTURES["customer"])
+            customer.update(id=_object_id("cus"), created=int(time.time()), email=None, name=None, metadata={})
+            self.customers[customer["id"]] = customer
+            kind = "customer.created"
+        else:
+            kind = "customer.updated"
+        metadata = params.pop("metadata", None)
+        customer.update({key: value or None for key, value in params.items()})
+        if metadata is not None:
+            customer["metadata"] = {**customer["metadata"], **metadata}
+            customer["metadata"] = {key: value for key, value in customer["metadata"].items() if value != ""}
+        self._event(kind, customer)
+        return customer
+
+    def _create_payment_intent(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        amount = params.get("amount", "")
+        if not amount.isdigit() or int(amount) < 1:
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                "Invalid positive integer",
+                param="amount",
+                code="parameter_invalid_integer",
+            )
+        currency = params.get("currency", "")
+        if len(currency) != 3 or not currency.isalpha():  # noqa: PLR2004
+            raise StripeError(
+                400, "invalid_request_error", "Invalid currency", param="currency", code="parameter_invalid_string"
+            )
+        if params.get("customer"):
+            self._customer(params["customer"])
+        intent = copy.deepcopy(FIXTURES["payment_intent"])
+        intent.update(
+            id=_object_id("pi"),
+            amount=int(amount),
+            currency=currency.lower(),
+            customer=params.get("customer"),
+            metadata=params.get("metadata", {}),
+            created=int(time.time()),
+            status="requires_payment_method",
+            canceled_at=None,
+            last_payment_error=None,
+            next_action=None,
+        )
+        intent["client_secret"] = f"{intent['id']}_secret_{secrets.token_hex(8)}"
+        self.payment_intents[intent["id"]] = intent
+        self._event("payment_intent.created", intent)
+        if params.get("payment_method") == DECLINED_PAYMENT_METHOD and params.get("confirm") == "true":
+            intent.update(
+                status="requires_payment_method",
+                last_payment_error={"type": "card_error", "code": "card_declined", "decline_code": "generic_decline"},
+            )
+            raise StripeError(
+                402,
+                "card_error",
+                "Your card was declined.",
+                code="card_declined",
+                decline_code="generic_decline",
+                payment_intent=intent,
+            )
+        return 200, intent
+
+    def _list(self, items: list[dict[str, Any]], query: dict[str, str], path: str) -> dict[str, Any]:
+        limit = min(max(int(query.get("limit", "10")), 1), 100)
+        ordered = sorted(items, key=lambda item: (item["created"], item["id"]), reverse=True)
+        if "starting_after" in query:
+            ids = [item["id"] for item in ordered]
+            if query["starting_after"] not in ids:
+                raise StripeError(400, "invalid_request_error", "Invalid starting_after", param="starting_after")
+            ordered = ordered[ids.index(query["starting_after"]) + 1 :]
+        if "type" in query:
+            ordered = [item for item in ordered if item.get("type") == query["type"]]
+        return {"object": "list", "data": ordered[:limit], "has_more": len(ordered) > limit, "url": path}
+
+    def route(  # noqa: PLR0911 (one answer per endpoint)
+        self, method: str, path: str, query: dict[str, str], params: dict[str, Any]
+    ) -> tuple[int, Any]:
+        """Answer one authenticated API request (status, JSON body)."""
+        parts = [part for part in path.split("/") if part]
+        match method, parts:
+            case "POST", ["v1", "customers"]:
+                return 200, self._write_customer(params, None)
+            case "GET", ["v1", "customers"]:
+                live = [c for c in self.customers.values() if not c.get("deleted")]
+                return 200, self._list(live, query, path)
+            case "GET", ["v1", "customers", customer_id]:
+                customer = self._customer(customer_id)
+                return 200, (
+                    {"id": customer_id, "object": "customer", "deleted": True} if customer.get("deleted") else customer
+                )
+            case "POST", ["v1", "customers", customer_id]:
+                return 200, self._write_customer(params, self._customer(customer_id))
+            case "DELETE", ["v1", "customers", customer_id]:
+                customer = self._customer(customer_id)
+                customer["deleted"] = True
+                self._event("customer.deleted", customer)
+                return 200, {"id": customer_id, "object": "customer", "deleted": True}
+            case "POST", ["v1", "payment_intents"]:
+                return self._create_payment_intent(params)
+            case "GET", ["v1", "payment_intents", intent_id] if intent_id in self.payment_intents:
+                return 200, self.payment_intents[intent_id]
+            case "GET", ["v1", "payment_intents", intent_id]:
+                raise StripeError(
+                    404,
+                    "invalid_request_error",
+                    f"No such payment_intent: '{intent_id}'",
+                    code="resource_missing",
+                    param="intent",
+                )
+            case "GET", ["v1", "events"]:
+                return 200, self._list(self.events, query, path)
+        raise StripeError(404, "invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
+
+    # HTTP ---------------------------------------------------------------------------------
+
+    def _rate_limited(self) -> bool:
+        limit = self.faults.requests_per_second
+        if limit is None:
+            return False
+        now = time.monotonic()
+        while self._window and self._window[0] <= now - 1:
+            self._window.popleft()
+        if len(self._window) >= limit:
+            return True
+        self._window.append(now)
+        return False
+
+    def handle(  # noqa: PLR0911 (each fault answers differently)
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        """One request in, (status, headers, body) out; ``None`` drops the connection (a reset fault)."""
+        url = urlsplit(target)
+        request_id = _object_id("req")
+        answer_headers = {"Content-Type": "application/json", "Request-Id": request_id, "Stripe-Version": API_VERSION}
+        with self._lock:
+            self.requests.append((method, url.path, headers))
+            fault = self.faults.queue.popleft() if self.faults.queue else None
+            limited = self._rate_limited()
+        if self.faults.latency:
+            time.sleep(self.faults.latency)
+        if fault is not None and fault.kind == "reset":
+            return None
+        if fault is not None and fault.kind == "malformed":
+            return 200, answer_headers, b'{"id": "cus_trunc'
+        if limited or fault is not None:
+            status = 429 if limited else fault.status  # type: ignore[union-attr]
+            if fault is not None and fault.should_retry is not None:
+                answer_headers["Stripe-Should-Retry"] = str(fault.should_retry).lower()
+            if fault is not None and fault.retry_after is not None:
+                answer_headers["Retry-After"] = str(fault.retry_after)
+            kind = "rate_limit_error" if status == 429 else "api_error"  # noqa: PLR2004
+            error = {"error": {"type": kind, "message": "Injected failure" if fault else "Too many requests"}}
+            return status, answer_headers, json.dumps(error).encode()
+        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.api_keys:
+            error = {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided."}}
+            return 401, answer_headers, json.dumps(error).encode()
+        params = _form(body)
+        query = dict(parse_qsl(url.query))
+        key = headers.get("Idempotency-Key")
+        fingerprint = hashlib.sha256(body).hexdigest()
+        with self._lock:
+            if key is not None and method == "POST":
+                stored = self._idempotency.get((token, key))
+                if stored is not None:
+                    if stored[0] != f"{url.path}:{fingerprint}":
+                        error = {
+                            "error": {
+                                "type": "idempotency_error",
+                                "message": (
+                                    "Keys for idempotent requests can only be used with the same parameters they were "
+                                    "first used with. Try using a key other than '" + key + "' if you meant to execute "
+                                    "a different request."
+                                ),
+                            }
+                        }
+                        return 400, answer_headers, json.dumps(error).encode()
+                    return stored[1], {**answer_headers, "Idempotent-Replayed": "true"}, json.dumps(stored[2]).encode()
+            try:
+                status, result = self.route(method, url.path, query, params)
+            except StripeError as error:
+                status, result = error.status, error.body
+            if key is not None and method == "POST":
+                self._idempotency[(token, key)] = (f"{url.path}:{fingerprint}", status, copy.deepcopy(result))
+        return status, answer_headers, json.dumps(result).encode()
+
+    def _handler_class(self) -> type[Handler]:
+        sandbox = self
+
+        class SandboxHandler(Handler):
+            def _serve(self) -> None:
+                body = self.read_body()
+                if self.path == "/_sandbox/faults" and self.command == "POST":
+                    sandbox.configure_faults(json.loads(body or b"{}"))
+                    self.respond(204, {}, b"")
+                    return
+                answer = sandbox.handle(self.command, self.path, dict(self.headers.items()), body)
+                if answer is None:
+                    self.close_connection = True
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self.connection.close()
+                    return
+                self.respond(*answer)
+
+            do_GET = do_POST = do_DELETE = _serve
+
+        return SandboxHandler
+
+    def configure_faults(self, spec: dict[str, Any]) -> None:
+        """Set faults from JSON: ``{"latency": 0.2, "requests_per_second": 5, "queue": [{"kind": ...}]}``."""
+        self.faults = Faults(
+            latency=float(spec.get("latency", 0)),
+            queue=deque(Fault(**item) for item in spec.get("queue", [])),
+            requests_per_second=spec.get("requests_per_second"),
+        )
