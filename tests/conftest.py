@@ -29,6 +29,9 @@ from seawall.observability.redaction import clear_registered_secrets
 from seawall.retry import set_testing
 from tests.support.http_server import ProviderServer
 
+# Both state backends (DynamoDB in moto, Upstash over Valkey), for any test that asks for `backend`.
+pytest_plugins = ["tests.support.state"]
+
 
 @pytest.fixture
 def provider() -> Iterator[ProviderServer]:

@@ -20,7 +20,7 @@ from seawall.errors import (
     RateLimitedError,
 )
 from tests.conftest import LogCapture, json_lines
-from tests.state.conftest import clear_state_caches
+from tests.support.state import clear_state_caches
 
 FAST = BreakerConfig(
     minimum_calls=4,

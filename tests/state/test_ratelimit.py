@@ -16,8 +16,8 @@ from seawall.errors import ConfigError, RateLimitedError
 from seawall.ratelimit import Limit, RateLimiter, decide, rate_limiter
 from seawall.ratelimit.limiter import StorePolicy
 from tests.conftest import json_lines
-from tests.state.conftest import clear_state_caches
 from tests.support.http_server import ProviderServer, Reply
+from tests.support.state import clear_state_caches
 
 
 def scope() -> str:

@@ -94,7 +94,7 @@ def problem_for(error: BaseException) -> Problem:  # noqa: PLR0911 (one branch p
             status,
             "provider-error" if status == HTTPStatus.BAD_GATEWAY else "provider-rejected",
             error.message,
-            {"service": error.service},
+            {"service": error.service, **error.details},
             _retry_after_headers(error.retry_after) if error.retryable else {},
         )
     if isinstance(error, ConfigError):

@@ -20,7 +20,7 @@ class IntegrationError(Exception):
 
     ``status_code`` is the provider's HTTP status when there was one (``None``
     for connection failures); ``retry_after`` is the provider's advice in
-    seconds, when it gave any.
+    seconds, when it gave any; ``details`` go to callers in the problem body.
     """
 
     def __init__(
@@ -32,11 +32,14 @@ class IntegrationError(Exception):
         retryable: bool | None = None,
         retry_after: float | None = None,
         cause: BaseException | None = None,
+        details: dict[str, str] | None = None,
     ) -> None:
         super().__init__(f"{service}: {message}")
         self.service = service
         self.message = message
         self.status_code = status_code
+        # Facts safe to show callers (a decline code, the provider's request id); never a body or a secret.
+        self.details = details or {}
         if retryable is None:
             retryable = status_code is not None and is_retryable_status(status_code)
         self.retryable = retryable

@@ -80,6 +80,15 @@ def _observer(service: str, quiet: bool) -> Any:
     return on_response
 
 
+def observe(client: httpx.Client, service: str, *, quiet: bool = False) -> httpx.Client:
+    """Log and measure every response ``client`` receives (also for clients an SDK builds)."""
+    client.event_hooks = {
+        "request": [*client.event_hooks["request"], _on_request],
+        "response": [*client.event_hooks["response"], _observer(service, quiet)],
+    }
+    return client
+
+
 _clients: dict[tuple[Any, ...], httpx.Client] = {}
 _clients_lock = threading.Lock()
 
@@ -103,11 +112,12 @@ def http_client(
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = httpx.Client(
-                base_url=base_url,
-                timeout=timeouts.as_httpx(),
-                headers={"User-Agent": USER_AGENT, **dict(fixed)},
-                event_hooks={"request": [_on_request], "response": [_observer(service, quiet)]},
+            client = observe(
+                httpx.Client(
+                    base_url=base_url, timeout=timeouts.as_httpx(), headers={"User-Agent": USER_AGENT, **dict(fixed)}
+                ),
+                service,
+                quiet=quiet,
             )
             _clients[key] = client
         return client

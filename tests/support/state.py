@@ -1,4 +1,7 @@
-"""Both state backends, provisioned from the real template: DynamoDB in moto, Upstash over Valkey."""
+"""Both state backends, provisioned from the real template: DynamoDB in moto, Upstash over Valkey.
+
+A pytest plugin (see tests/conftest.py): `backend` runs a test once per backend.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,144 @@
+"""The Stripe client every Stripe function uses: stripe-python's StripeClient behind ProviderCall.
+
+Every call runs through the shared provider wrapper (deadline, retry, breaker,
+limiter). The SDK's own retries are off (``max_network_retries=0``) so one
+loop decides; POSTs always carry the caller's idempotency key, so a retry
+re-sends under the same key and Stripe replays instead of charging twice. On a
+401 the secret is refetched once (a rotated key) before giving up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
+
+from seawall.config.secrets import Secret
+from seawall.config.settings import load_settings
+from seawall.deadline import current_deadline
+from seawall.errors import IntegrationError
+from seawall.http.client import Timeouts, observe
+from seawall.http.payload import parse_payload
+from seawall.provider import ProviderCall, ProviderPolicy
+from seawall.providers.stripe.errors import SERVICE, stripe_error
+from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent
+from seawall.providers.stripe.secrets import StripeSecret
+from seawall.providers.stripe.settings import StripeSettings
+from seawall.ratelimit import Limit
+
+
+class _DeadlineBoundClient(stripe.HTTPXClient):
+    """stripe-python's httpx client, observed like ours, each request's timeouts cut to the deadline.
+
+    The SDK takes one timeout at construction; the deadline changes per
+    invocation, so it is applied where the SDK builds each request.
+    """
+
+    def __init__(self, timeouts: Timeouts) -> None:
+        super().__init__(timeout=timeouts.as_httpx(), allow_sync_methods=True)
+        self._timeouts = timeouts
+        if self._client is not None:  # always, with allow_sync_methods
+            observe(self._client, SERVICE)
+
+    def _get_request_args_kwargs(self, method: str, url: str, headers: Any, post_data: Any) -> Any:
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        deadline = current_deadline()
+        if deadline is not None:
+            kwargs["timeout"] = self._timeouts.bounded_by(max(deadline.remaining(), 0.001))
+        return args, kwargs
+
+
+class StripeGateway:
+    """Typed Stripe operations for the bundle's functions; build one per container, at import."""
+
+    def __init__(self, settings: StripeSettings | None = None) -> None:
+        self.settings = settings or load_settings(StripeSettings)
+        self.secret = Secret(self.settings.secret_arn, StripeSecret, label="stripe")
+        self.timeouts = Timeouts(connect=3.0, read=self.settings.timeout_seconds, write=10.0, pool=2.0)
+        self.call = ProviderCall(
+            ProviderPolicy(
+                service=SERVICE,
+                limits=[Limit("second", self.settings.requests_per_second, 1)],
+                # Requests are cut to the deadline, so an attempt needs only a useful minimum to start.
+                attempt_timeout=1.0,
+            )
+        )
+        self._clients: dict[str, stripe.StripeClient] = {}
+        self._lock = threading.Lock()
+
+    def _sdk(self, secret: StripeSecret) -> stripe.StripeClient:
+        """One SDK client per API key (a rotation brings a new one); connections are reused."""
+        key = secret.api_key.get_secret_value()
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = stripe.StripeClient(
+                    key,
+                    stripe_version=self.settings.api_version,
+                    base_addresses={"api": self.settings.api_base},
+                    max_network_retries=0,
+                    http_client=_DeadlineBoundClient(self.timeouts),
+                )
+            return self._clients[key]
+
+    def _call(self, operation: Callable[[stripe.StripeClient], stripe.StripeObject]) -> dict[str, Any]:
+        """Run one SDK operation with every protection; Stripe's answer as a plain dict."""
+
+        def attempt(secret: StripeSecret) -> stripe.StripeObject:
+            def once() -> stripe.StripeObject:
+                try:
+                    return operation(self._sdk(secret))
+                except stripe.StripeError as error:
+                    raise stripe_error(error) from error
+
+            return self.call(once)
+
+        answer: dict[str, Any] = self.secret.use(attempt).to_dict()
+        return answer
+
+    def create_customer(
+        self, *, email: str | None, name: str | None, metadata: dict[str, str], idempotency_key: str
+    ) -> Customer:
+        """Create a customer; the same ``idempotency_key`` never creates a second one."""
+        params: CustomerCreateParams = {"metadata": metadata}
+        if email is not None:
+            params["email"] = email
+        if name is not None:
+            params["name"] = name
+        answer = self._call(
+            lambda sdk: sdk.v1.customers.create(params=params, options={"idempotency_key": idempotency_key})
+        )
+        return parse_payload(Customer, answer, service=SERVICE)
+
+    def get_customer(self, customer_id: str) -> Customer:
+        """A live customer; an unknown or deleted one is a 404 IntegrationError."""
+        answer = self._call(lambda sdk: sdk.v1.customers.retrieve(customer_id))
+        if answer.get("deleted"):
+            parse_payload(DeletedCustomer, answer, service=SERVICE)
+            raise IntegrationError(SERVICE, "no such object at Stripe", status_code=404)
+        return parse_payload(Customer, answer, service=SERVICE)
+
+    def create_payment_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        customer: str | None,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> PaymentIntent:
+        """Create a payment intent for ``amount`` minor units of ``currency``."""
+        params: PaymentIntentCreateParams = {
+            "amount": amount,
+            "currency": currency,
+            "metadata": metadata,
+            "automatic_payment_methods": {"enabled": True},
+        }
+        if customer is not None:
+            params["customer"] = customer
+        answer = self._call(
+            lambda sdk: sdk.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+        )
+        return parse_payload(PaymentIntent, answer, service=SERVICE)

@@ -1,0 +1,195 @@
+"""The Stripe client: models against Stripe's own objects, error mapping, and resilience against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import stripe
+
+from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
+from seawall.breaker import BreakerState, circuit_breaker
+from seawall.deadline import Deadline, bind_deadline
+from seawall.errors import CircuitOpenError, IntegrationError, ProviderTimeoutError, RateLimitedError
+from seawall.errors.problem import problem_for
+from seawall.http import parse_payload
+from seawall.providers.stripe import Customer, DeletedCustomer, PaymentIntent, StripeGateway
+from seawall.providers.stripe.errors import stripe_error
+from tests.conftest import LogCapture
+from tests.providers.conftest import KEY
+
+pytestmark = pytest.mark.parametrize("backend", ["dynamodb"], indirect=True)
+
+STATUSES = [
+    "requires_payment_method",
+    "requires_confirmation",
+    "requires_action",
+    "processing",
+    "requires_capture",
+    "canceled",
+    "succeeded",
+]
+
+
+def test_models_read_stripes_example_objects(backend: str) -> None:
+    customer = parse_payload(Customer, FIXTURES["customer"], service="stripe")
+    assert (customer.email, customer.name) == (None, None)  # real customers may have neither
+    assert parse_payload(DeletedCustomer, FIXTURES["deleted_customer"], service="stripe").deleted is True
+    intent = parse_payload(PaymentIntent, FIXTURES["payment_intent"], service="stripe")
+    assert (intent.amount, intent.currency, intent.status) == (1099, "usd", "requires_payment_method")
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_every_payment_intent_status_is_accepted(backend: str, status: str) -> None:
+    assert (
+        parse_payload(PaymentIntent, {**FIXTURES["payment_intent"], "status": status}, service="stripe").status
+        == status
+    )
+
+
+def test_a_missing_field_is_an_integration_error_logged_once_redacted(backend: str, logs: LogCapture) -> None:
+    broken = {key: value for key, value in FIXTURES["payment_intent"].items() if key != "amount"}
+    broken["description"] = "card sk_live_leaked00000000 used"
+    with pytest.raises(IntegrationError):
+        parse_payload(PaymentIntent, broken, service="stripe")
+    (record,) = logs.records()
+    assert "sk_live_leaked00000000" not in logs.text
+    assert record["errors"] == [{"loc": "amount", "type": "missing"}]
+
+
+def sdk_error(sandbox: StripeSandbox, call: Any) -> stripe.StripeError:
+    sdk = stripe.StripeClient(
+        KEY, base_addresses={"api": sandbox.url}, http_client=stripe.HTTPXClient(allow_sync_methods=True)
+    )
+    with pytest.raises(stripe.StripeError) as caught:
+        call(sdk)
+    return caught.value
+
+
+def test_stripe_errors_map_to_statuses_callers_understand(backend: str, sandbox: StripeSandbox) -> None:
+    declined = stripe_error(
+        sdk_error(
+            sandbox,
+            lambda sdk: sdk.v1.payment_intents.create(
+                params={"amount": 500, "currency": "eur", "payment_method": "pm_card_chargeDeclined", "confirm": True}
+            ),
+        )
+    )
+    problem = problem_for(declined)
+    assert (problem.status, problem.body()["decline_code"]) == (402, "generic_decline")
+    assert problem.body()["stripe_request_id"].startswith("req_")
+    missing = stripe_error(sdk_error(sandbox, lambda sdk: sdk.v1.customers.retrieve("cus_none")))
+    assert (problem_for(missing).status, missing.details["stripe_error_code"]) == (404, "resource_missing")
+    sdk_error(sandbox, lambda sdk: sdk.v1.customers.create(options={"idempotency_key": "k"})) if False else None
+    sandbox.faults.queue.append(Fault(status=500, should_retry=False))
+    no_retry = stripe_error(sdk_error(sandbox, lambda sdk: sdk.v1.customers.list()))
+    assert (no_retry.retryable, problem_for(no_retry).status) == (False, 502)
+    sandbox.faults.queue.append(Fault(status=429, retry_after=3))
+    limited = stripe_error(sdk_error(sandbox, lambda sdk: sdk.v1.customers.list()))
+    assert isinstance(limited, RateLimitedError)
+    assert limited.retry_after == 3
+    assert "Injected" not in json.dumps(problem_for(limited).body())  # Stripe's own words stay out
+
+
+def test_an_idempotency_key_reused_with_other_parameters_is_a_conflict(backend: str, sandbox: StripeSandbox) -> None:
+    sdk = stripe.StripeClient(
+        KEY, base_addresses={"api": sandbox.url}, http_client=stripe.HTTPXClient(allow_sync_methods=True)
+    )
+    sdk.v1.customers.create(params={"email": "a@example.com"}, options={"idempotency_key": "same"})
+    conflict = stripe_error(
+        sdk_error(
+            sandbox,
+            lambda s: s.v1.customers.create(params={"email": "b@example.com"}, options={"idempotency_key": "same"}),
+        )
+    )
+    assert problem_for(conflict).status == 409
+
+
+def test_customers_and_payment_intents_come_back_typed(backend: str, stripe_env: StripeSandbox) -> None:
+    gateway = StripeGateway()
+    customer = gateway.create_customer(email=None, name="Ada", metadata={"crm": "1"}, idempotency_key="c-1")
+    assert gateway.get_customer(customer.id) == customer
+    intent = gateway.create_payment_intent(
+        amount=1099, currency="eur", customer=customer.id, metadata={}, idempotency_key="pi-1"
+    )
+    assert (intent.amount, intent.currency, intent.customer) == (1099, "eur", customer.id)
+
+
+def test_unknown_and_deleted_customers_are_not_found(backend: str, stripe_env: StripeSandbox) -> None:
+    gateway = StripeGateway()
+    customer = gateway.create_customer(email="x@example.com", name=None, metadata={}, idempotency_key="c-2")
+    stripe_env.customers[customer.id]["deleted"] = True
+    for customer_id in (customer.id, "cus_unknown"):
+        with pytest.raises(IntegrationError) as caught:
+            gateway.get_customer(customer_id)
+        assert problem_for(caught.value).status == 404
+
+
+def test_retries_resend_a_post_under_the_same_idempotency_key(backend: str, stripe_env: StripeSandbox) -> None:
+    stripe_env.faults.queue.extend([Fault(status=503, should_retry=True), Fault(kind="reset")])
+    StripeGateway().create_customer(email="r@example.com", name=None, metadata={}, idempotency_key="one-key")
+    posts = [headers for method, path, headers in stripe_env.requests if method == "POST"]
+    assert len(posts) == 3
+    assert {headers["Idempotency-Key"] for headers in posts} == {"one-key"}
+    assert len(stripe_env.customers) == 1
+
+
+def test_stripes_advice_not_to_retry_is_followed(backend: str, stripe_env: StripeSandbox) -> None:
+    stripe_env.faults.queue.append(Fault(status=500, should_retry=False))
+    with pytest.raises(IntegrationError):
+        StripeGateway().create_customer(email=None, name=None, metadata={}, idempotency_key="k-3")
+    assert len(stripe_env.requests) == 1
+
+
+def test_a_rotated_key_is_picked_up_on_401(
+    backend: str, stripe_env: StripeSandbox, put_secret: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = StripeGateway()
+    gateway.get_customer(gateway.create_customer(email=None, name=None, metadata={}, idempotency_key="k-4").id)
+    rotated = "sk_test_rotated00000000001"
+    import os
+
+    put_secret(
+        os.environ["STRIPE_SECRET_ARN"].split(":")[-1].rsplit("-", 1)[0],
+        {"api_key": rotated, "webhook_secrets": ["whsec_x0000000000"]},
+    )
+    stripe_env.api_keys = {rotated}
+    assert gateway.create_customer(email=None, name=None, metadata={}, idempotency_key="k-5").id.startswith("cus_")
+    assert stripe_env.requests[-2][2]["Authorization"] == f"Bearer {KEY}"
+    assert stripe_env.requests[-1][2]["Authorization"] == f"Bearer {rotated}"
+
+
+def test_the_breaker_opens_after_repeated_faults_and_stops_calling(backend: str, stripe_env: StripeSandbox) -> None:
+    stripe_env.configure_faults({"queue": [{"status": 503}] * 12})
+    gateway = StripeGateway()
+    for _ in range(4):
+        with pytest.raises((IntegrationError, CircuitOpenError)):
+            gateway.create_customer(email=None, name=None, metadata={}, idempotency_key="k-6")
+    assert circuit_breaker("stripe").state is BreakerState.OPEN
+    sent = len(stripe_env.requests)
+    with pytest.raises(CircuitOpenError):
+        gateway.create_customer(email=None, name=None, metadata={}, idempotency_key="k-7")
+    assert len(stripe_env.requests) == sent
+
+
+def test_the_limiter_throttles_before_stripe_does(
+    backend: str, stripe_env: StripeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRIPE_REQUESTS_PER_SECOND", "2")
+    gateway = StripeGateway()
+    refusals: list[RateLimitedError] = []
+    for index in range(4):
+        try:
+            gateway.create_customer(email=None, name=None, metadata={}, idempotency_key=f"k-8-{index}")
+        except RateLimitedError as error:
+            refusals.append(error)
+    assert refusals
+    assert all(error.status_code is None for error in refusals)  # ours, not Stripe's
+    assert len(stripe_env.requests) == 4 - len(refusals)
+
+
+def test_the_deadline_cuts_a_slow_stripe_short(backend: str, stripe_env: StripeSandbox) -> None:
+    stripe_env.faults.latency = 3.0  # the SDK's own timeout (10 s) would wait for it; the deadline does not
+    with bind_deadline(Deadline.after(1.5)), pytest.raises(ProviderTimeoutError):
+        StripeGateway().create_customer(email=None, name=None, metadata={}, idempotency_key="k-9")
