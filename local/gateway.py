@@ -11,6 +11,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from local.auth import SigV4Authorizer
 from local.aws import ACCOUNT
 from local.httpserver import Handler
 from local.stack import LocalStack
@@ -82,7 +83,9 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
     for route in routes:
         found = route.pattern.match(path)
         if found and route.method in (method, "ANY"):
-            candidates.append((route.path.count("{"), route, found.groupdict()))
+            # As API Gateway: literal paths before templated ones, then an exact method before ANY.
+            rank = (route.path.count("{"), route.method == "ANY")
+            candidates.append((rank, route, found.groupdict()))
     if not candidates:
         return None
     _, route, parameters = min(candidates, key=lambda item: item[0])
@@ -99,6 +102,7 @@ class Gateway:
 
     def __init__(self, stack: LocalStack, port: int = 3000) -> None:
         self.stack = stack
+        self.authorizer = SigV4Authorizer()
         self.routes = stack.routes()
         self.stage = stack.template.parameters.get("Stage", "local")
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
@@ -110,6 +114,8 @@ class Gateway:
         if found is None:
             return _problem(404, "Not Found", f"no route for {request.method} {request.path}")
         route, parameters = found
+        if route.authorized and not self.authorizer.allows(request):
+            return _problem(403, "Forbidden", "Missing or invalid AWS Signature Version 4 authentication")
         event = proxy_event(route, parameters, request, self.stage)
         try:
             result = self.stack.function(route.function).invoke(event)

@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     if state is None:
         print("The local stack is not running: start it with `make run` in another terminal.", file=sys.stderr)
         return 1
-    stack = LocalStack(Path(state["template"]), state["aws_endpoint"], state.get("parameters"))
+    stack = LocalStack(
+        Path(state["template"]), state["aws_endpoint"], state.get("parameters"), state.get("environment")
+    )
     stack.adopt(state["resources"])
     try:
         function = stack.function(args.function)

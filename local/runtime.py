@@ -90,6 +90,7 @@ class LocalFunction:
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # as an import would: pydantic resolves annotations through it
         sys.path.insert(0, str(self.spec.code_dir))
         try:
             spec.loader.exec_module(module)

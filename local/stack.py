@@ -17,10 +17,16 @@ class LocalStack:
     """A template's functions and routes, resolved against resources in moto at ``aws_endpoint``."""
 
     def __init__(
-        self, template_path: Path, aws_endpoint: str, parameter_overrides: dict[str, str] | None = None
+        self,
+        template_path: Path,
+        aws_endpoint: str,
+        parameter_overrides: dict[str, str] | None = None,
+        environment: dict[str, str] | None = None,
     ) -> None:
         self.template = Template(template_path, parameter_overrides)
         self.aws_endpoint = aws_endpoint
+        # Settings every function gets locally on top of the template's (e.g. the provider sandboxes' URLs).
+        self.environment = environment or {}
         self._functions: dict[str, LocalFunction] = {}
 
     def provision(self, secret_values: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -41,6 +47,7 @@ class LocalStack:
             environment = self.template.environment(spec)
             environment.update(client_environment(self.aws_endpoint))
             environment.update(_LOCAL_ENVIRONMENT)
+            environment.update(self.environment)
             layers = [str(path.resolve()) for path in self.template.layer_dirs(spec)]
             self._functions[name] = LocalFunction(spec, environment, layers)
         return self._functions[name]

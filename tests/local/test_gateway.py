@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from botocore.credentials import Credentials
 
 from local.gateway import Gateway, match
 from local.stack import LocalStack
 from local.template import Route
+from tests.support.sigv4 import signed_headers
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,8 @@ def test_exact_paths_win_over_templated_ones() -> None:
 
 
 def test_a_get_becomes_a_rest_proxy_event(gateway: str) -> None:
-    body = echo(httpx.get(f"{gateway}/items/it_42?expand=a&expand=b&q=1", headers={"X-Trace": "t1"}))
+    url = f"{gateway}/items/it_42?expand=a&expand=b&q=1"
+    body = echo(httpx.get(url, headers=signed_headers("GET", url, headers={"X-Trace": "t1"})))
     event = body["event"]
     assert event["resource"] == "/items/{id}"
     assert event["path"] == "/items/it_42"
@@ -61,10 +64,11 @@ def test_a_get_becomes_a_rest_proxy_event(gateway: str) -> None:
 
 
 def test_text_bodies_pass_as_text_and_binary_as_base64(gateway: str) -> None:
-    text = echo(httpx.post(f"{gateway}/items", content=b'{"a": 1}'))["event"]
+    url = f"{gateway}/items"
+    text = echo(httpx.post(url, content=b'{"a": 1}', headers=signed_headers("POST", url, b'{"a": 1}')))["event"]
     assert (text["body"], text["isBase64Encoded"]) == ('{"a": 1}', False)
     raw = b"\xff\xfe\x00binary"
-    binary = echo(httpx.post(f"{gateway}/items", content=raw))["event"]
+    binary = echo(httpx.post(url, content=raw, headers=signed_headers("POST", url, raw)))["event"]
     assert binary["isBase64Encoded"] is True
     assert base64.b64decode(binary["body"]) == raw
 
@@ -80,3 +84,22 @@ def test_unknown_routes_answer_404_problem_json(gateway: str) -> None:
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/problem+json"
     assert json.loads(response.text)["status"] == 404
+
+
+def test_iam_routes_refuse_unsigned_and_badly_signed_requests(gateway: str) -> None:
+    url = f"{gateway}/items/it_1"
+    assert httpx.get(url).status_code == 403
+    forged = signed_headers("GET", url, credentials=Credentials("testing", "not-the-secret"))
+    assert httpx.get(url, headers=forged).status_code == 403
+    tampered = signed_headers("GET", url)
+    assert httpx.get(f"{url}?extra=1", headers=tampered).status_code == 403
+    refused = httpx.get(url)
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert httpx.get(url, headers=signed_headers("GET", url)).status_code == 200
+    assert httpx.get(f"{gateway}/items/special").status_code == 200  # a public route needs no signature
+
+
+def test_an_exact_method_wins_over_any() -> None:
+    routes = [Route("ANY", "/things", "Other", True), Route("POST", "/things", "Create", True)]
+    assert match(routes, "POST", "/things") == (routes[1], {})
+    assert match(routes, "GET", "/things") == (routes[0], {})

@@ -126,7 +126,7 @@ def test_a_taken_port_is_reported_plainly(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = run_module(
-            ["local", "--template", str(FIXTURE), "--aws-port", "0", "--upstash-port", "0"],
+            ["local", "--template", str(FIXTURE), "--aws-port", "0", "--upstash-port", "0", "--stripe-port", "0"],
             tmp_path,
             LOCAL_GATEWAY_PORT=str(port),
         )

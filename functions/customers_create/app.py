@@ -1,0 +1,54 @@
+"""POST /customers: create a Stripe customer, once per Idempotency-Key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from seawall.api import create_resolver
+from seawall.api.idempotency import IdempotentAction, idempotency_key
+from seawall.observability import correlation, instrumented
+from seawall.providers.stripe import StripeGateway
+from seawall.providers.stripe.limits import Metadata
+
+app = create_resolver(enable_validation=True)
+stripe = StripeGateway()
+action = IdempotentAction("customers-create")
+
+
+class NewCustomer(BaseModel):
+    """The request body; every field may be left out, as Stripe allows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(default=None, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str | None = Field(default=None, max_length=256)
+    metadata: Metadata = Field(default_factory=dict)
+
+
+@app.post("/customers", summary="Create a customer", responses={201: {"description": "Created"}})
+def create_customer(customer: Annotated[NewCustomer, Body()]) -> Response[dict[str, Any]]:
+    """Create the customer at Stripe; a retry with the same key returns the first answer."""
+    key = idempotency_key(app)
+    result = action.run(
+        key,
+        customer.model_dump(mode="json"),
+        lambda: stripe.create_customer(
+            email=customer.email,
+            name=customer.name,
+            metadata=customer.metadata,
+            idempotency_key=action.provider_key(key),
+        ).model_dump(mode="json"),
+    )
+    return Response(status_code=201, content_type="application/json", body=result)
+
+
+@instrumented(correlation.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """API Gateway entry point."""
+    action.register(context)
+    return app.resolve(event, context)

@@ -1,0 +1,56 @@
+"""POST /payment-intents: create a Stripe payment intent, once per Idempotency-Key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from seawall.api import create_resolver
+from seawall.api.idempotency import IdempotentAction, idempotency_key
+from seawall.observability import correlation, instrumented
+from seawall.providers.stripe import StripeGateway
+from seawall.providers.stripe.limits import Amount, Currency, CustomerId, Metadata
+
+app = create_resolver(enable_validation=True)
+stripe = StripeGateway()
+action = IdempotentAction("payment-intents-create")
+
+
+class NewPaymentIntent(BaseModel):
+    """Money as an integer amount in the currency's smallest unit, and a three-letter currency."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Amount
+    currency: Currency
+    customer: CustomerId | None = None
+    metadata: Metadata = Field(default_factory=dict)
+
+
+@app.post("/payment-intents", summary="Create a payment intent", responses={201: {"description": "Created"}})
+def create_payment_intent(intent: Annotated[NewPaymentIntent, Body()]) -> Response[dict[str, Any]]:
+    """Create the payment intent at Stripe; a retry with the same key returns the first answer."""
+    key = idempotency_key(app)
+    result = action.run(
+        key,
+        intent.model_dump(mode="json"),
+        lambda: stripe.create_payment_intent(
+            amount=intent.amount,
+            currency=intent.currency,
+            customer=intent.customer,
+            metadata=intent.metadata,
+            idempotency_key=action.provider_key(key),
+        ).model_dump(mode="json"),
+    )
+    return Response(status_code=201, content_type="application/json", body=result)
+
+
+@instrumented(correlation.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """API Gateway entry point."""
+    action.register(context)
+    return app.resolve(event, context)

@@ -1,0 +1,148 @@
+"""The Stripe API actions end to end: signed HTTP → local gateway → function → Stripe sandbox."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
+from tests.support.sigv4 import signed_headers
+
+
+def call(
+    api: str, method: str, path: str, body: Any = None, *, key: str | None = None, raw: bytes | None = None
+) -> httpx.Response:
+    """A SigV4-signed request, with an Idempotency-Key when given."""
+    url = f"{api}{path}"
+    content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    headers = {"Content-Type": "application/json"} if content else {}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return httpx.request(
+        method, url, content=content, headers=signed_headers(method, url, content, headers), timeout=30
+    )
+
+
+def posts(sandbox: StripeSandbox, path: str) -> int:
+    return sum(1 for method, seen, _ in sandbox.requests if method == "POST" and seen == path)
+
+
+@pytest.fixture(autouse=True)
+def _clean_sandbox(stripe_sandbox: StripeSandbox) -> None:
+    stripe_sandbox.faults.queue.clear()
+    stripe_sandbox.requests.clear()
+
+
+def test_create_a_customer_once_per_idempotency_key(api: str, stripe_sandbox: StripeSandbox) -> None:
+    key = str(uuid.uuid4())
+    body = {"email": "ada@example.com", "name": "Ada", "metadata": {"crm": "1"}}
+    first = call(api, "POST", "/customers", body, key=key)
+    assert first.status_code == 201, first.text
+    created = first.json()
+    assert (created["email"], created["name"], created["metadata"]) == ("ada@example.com", "Ada", {"crm": "1"})
+    again = call(api, "POST", "/customers", body, key=key)
+    assert (again.status_code, again.json()) == (201, created)
+    assert posts(stripe_sandbox, "/v1/customers") == 1
+    other = call(api, "POST", "/customers", {**body, "name": "Grace"}, key=key)
+    assert other.status_code == 422
+    assert other.json()["type"] == "urn:seawall:problem:idempotency-key-reused"
+    assert posts(stripe_sandbox, "/v1/customers") == 1
+
+
+def test_a_customer_needs_no_email(api: str) -> None:
+    response = call(api, "POST", "/customers", {}, key=str(uuid.uuid4()))
+    assert response.status_code == 201
+    assert response.json()["email"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "raw", "key", "status"),
+    [
+        ({"email": "a@example.com"}, None, None, 400),  # no Idempotency-Key
+        (None, b'{"email": ', "k", 400),  # not JSON
+        ({"email": "not-an-address"}, None, "k", 422),
+        ({"email": "a@example.com", "role": "admin"}, None, "k", 422),  # unknown field
+        ({"metadata": {f"k{i}": "v" for i in range(51)}}, None, "k", 422),  # Stripe allows 50 keys
+        ({"metadata": {"k" * 41: "v"}}, None, "k", 422),
+        ({"metadata": {"k": "v" * 501}}, None, "k", 422),
+        (None, json.dumps({"name": "x" * 300_000}).encode(), "k", 413),
+    ],
+)
+def test_bad_customer_requests_never_reach_stripe(  # noqa: PLR0917 (the parameters of the case)
+    api: str, stripe_sandbox: StripeSandbox, body: Any, raw: bytes | None, key: str | None, status: int
+) -> None:
+    response = call(api, "POST", "/customers", body, key=key and f"{key}-{uuid.uuid4()}", raw=raw)
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == status
+    assert stripe_sandbox.requests == []
+
+
+def test_validation_errors_name_the_fields(api: str) -> None:
+    response = call(api, "POST", "/payment-intents", {"amount": 0, "currency": "euro"}, key=str(uuid.uuid4()))
+    assert response.status_code == 422
+    assert {tuple(error["loc"]) for error in response.json()["errors"]} == {("body", "amount"), ("body", "currency")}
+
+
+def test_get_a_customer_and_not_found(api: str, stripe_sandbox: StripeSandbox) -> None:
+    created = call(api, "POST", "/customers", {"name": "Lin"}, key=str(uuid.uuid4())).json()
+    found = call(api, "GET", f"/customers/{created['id']}")
+    assert (found.status_code, found.json()["id"]) == (200, created["id"])
+    assert call(api, "GET", "/customers/cus_doesnotexist").status_code == 404
+    stripe_sandbox.customers[created["id"]]["deleted"] = True
+    gone = call(api, "GET", f"/customers/{created['id']}")
+    assert gone.status_code == 404
+    assert call(api, "GET", "/customers/not-a-customer-id").status_code == 422
+
+
+def test_payment_intents_keep_money_exact(api: str) -> None:
+    customer = call(api, "POST", "/customers", {"email": "p@example.com"}, key=str(uuid.uuid4())).json()
+    body = {"amount": 1099, "currency": "EUR", "customer": customer["id"], "metadata": {"order": "o-1"}}
+    response = call(api, "POST", "/payment-intents", body, key=str(uuid.uuid4()))
+    assert response.status_code == 201, response.text
+    intent = response.json()
+    assert (intent["amount"], intent["currency"], intent["status"]) == (1099, "eur", "requires_payment_method")
+    assert intent["customer"] == customer["id"]
+
+
+@pytest.mark.parametrize("amount", [0, -5, 100_000_000, "1000", 10.5])
+def test_amounts_are_positive_integers_within_stripes_limit(
+    api: str, stripe_sandbox: StripeSandbox, amount: Any
+) -> None:
+    response = call(api, "POST", "/payment-intents", {"amount": amount, "currency": "eur"}, key=str(uuid.uuid4()))
+    assert response.status_code == 422
+    assert stripe_sandbox.requests == []
+
+
+def test_a_wrong_method_is_405_with_allow(api: str) -> None:
+    response = call(api, "GET", "/customers")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert call(api, "DELETE", f"/customers/{FIXTURES['customer']['id']}").headers["Allow"] == "GET"
+
+
+def test_unsigned_calls_are_refused(api: str, stripe_sandbox: StripeSandbox) -> None:
+    response = httpx.post(f"{api}/customers", json={}, headers={"Idempotency-Key": "x"})
+    assert response.status_code == 403
+    assert stripe_sandbox.requests == []
+
+
+def test_a_transient_stripe_failure_is_retried_under_the_same_key(api: str, stripe_sandbox: StripeSandbox) -> None:
+    stripe_sandbox.faults.queue.append(Fault(status=503, should_retry=True))
+    response = call(api, "POST", "/customers", {"name": "Retry"}, key=str(uuid.uuid4()))
+    assert response.status_code == 201
+    keys = [headers["Idempotency-Key"] for method, _, headers in stripe_sandbox.requests if method == "POST"]
+    assert len(keys) == 2
+    assert len(set(keys)) == 1
+
+
+def test_stripes_rate_limit_reaches_the_caller_with_retry_after(api: str, stripe_sandbox: StripeSandbox) -> None:
+    stripe_sandbox.faults.queue.extend([Fault(status=429, retry_after=0.01)] * 3)
+    response = call(api, "POST", "/customers", {"name": "Busy"}, key=str(uuid.uuid4()))
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert response.json()["service"] == "stripe"
