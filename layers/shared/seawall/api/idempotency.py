@@ -13,8 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, ServiceError
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall.idempotency import persistence_layer
@@ -53,8 +57,17 @@ class IdempotentAction:
         self.config.register_lambda_context(context)
 
     def run(self, key: str, body: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """``action()`` once per key; a repeat returns the first result."""
-        result: dict[str, Any] = self._run(request={"key": key, "body": body}, action=action)
+        """``action()`` once per key; a repeat returns the first result.
+
+        The same key with another body answers 422; a duplicate while the first
+        still runs answers 409.
+        """
+        try:
+            result: dict[str, Any] = self._run(request={"key": key, "body": body}, action=action)
+        except IdempotencyValidationError:
+            raise ServiceError(422, f"this {HEADER} was used with a different request body") from None
+        except IdempotencyAlreadyInProgressError:
+            raise ServiceError(409, f"a request with this {HEADER} is in progress; retry shortly") from None
         return result
 
     def provider_key(self, key: str) -> str:

@@ -9,10 +9,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from seawall.errors.problem import CONTENT_TYPE, Problem, problem_for
 from seawall.observability.logging import logger
@@ -32,16 +28,6 @@ def _validation_problem(error: RequestValidationError) -> Problem:
 def _problem(error: BaseException) -> Problem:
     if isinstance(error, RequestValidationError):
         return _validation_problem(error)
-    if isinstance(error, IdempotencyValidationError):
-        return Problem(422, "idempotency-key-reused", "this Idempotency-Key was used with a different request body")
-    if isinstance(error, IdempotencyAlreadyInProgressError):
-        return Problem(
-            409,
-            "idempotency-in-progress",
-            "a request with this Idempotency-Key is in progress",
-            {},
-            {"Retry-After": "1"},
-        )
     if isinstance(error, ServiceError):
         return Problem(error.status_code, "http", str(error.msg) or HTTPStatus(error.status_code).phrase)
     return problem_for(error)
