@@ -16,7 +16,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke test lint typecheck unit unit-py313 template build bench clean
+.PHONY: run invoke test lint typecheck unit unit-py313 template build bench openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ build: $(SAM_VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/coldstart.py
+	$(PY) bench/state.py
+
+openapi: $(VENV)/.installed
+	$(PY) -m local.openapi > docs/openapi.json
 
 clean:
 	rm -rf $(VENV) $(VENV313) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

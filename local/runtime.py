@@ -98,11 +98,17 @@ class LocalFunction:
             sys.path.remove(str(self.spec.code_dir))
         return module
 
-    def invoke(self, event: Any) -> Any:
-        """Call the handler with ``event`` and a fresh context; returns what it returns."""
+    @property
+    def module(self) -> ModuleType:
+        """The handler's module, imported under the function's environment on first use (its cold start)."""
         with _INVOKE_LOCK, _environment(self.environment):
             if self._module is None:
                 self._module = self._load()
-            handler = getattr(self._module, self.spec.handler.rsplit(".", 1)[1])
+            return self._module
+
+    def invoke(self, event: Any) -> Any:
+        """Call the handler with ``event`` and a fresh context; returns what it returns."""
+        handler = getattr(self.module, self.spec.handler.rsplit(".", 1)[1])
+        with _INVOKE_LOCK, _environment(self.environment):
             context = LambdaContext(self.spec.name, self.spec.memory, self.spec.timeout)
             return handler(event, context)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from seawall.api import create_resolver
 from seawall.api.idempotency import IdempotentAction, idempotency_key
 from seawall.observability import correlation, instrumented
-from seawall.providers.stripe import StripeGateway
+from seawall.providers.stripe import Customer, StripeGateway
 from seawall.providers.stripe.limits import Metadata
 
 app = create_resolver(enable_validation=True)
@@ -30,7 +30,11 @@ class NewCustomer(BaseModel):
     metadata: Metadata = Field(default_factory=dict)
 
 
-@app.post("/customers", summary="Create a customer", responses={201: {"description": "Created"}})
+@app.post(
+    "/customers",
+    summary="Create a customer",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": Customer}}}},
+)
 def create_customer(customer: Annotated[NewCustomer, Body()]) -> Response[dict[str, Any]]:
     """Create the customer at Stripe; a retry with the same key returns the first answer."""
     key = idempotency_key(app)

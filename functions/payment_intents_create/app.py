@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from seawall.api import create_resolver
 from seawall.api.idempotency import IdempotentAction, idempotency_key
 from seawall.observability import correlation, instrumented
-from seawall.providers.stripe import StripeGateway
+from seawall.providers.stripe import PaymentIntent, StripeGateway
 from seawall.providers.stripe.limits import Amount, Currency, CustomerId, Metadata
 
 app = create_resolver(enable_validation=True)
@@ -31,7 +31,11 @@ class NewPaymentIntent(BaseModel):
     metadata: Metadata = Field(default_factory=dict)
 
 
-@app.post("/payment-intents", summary="Create a payment intent", responses={201: {"description": "Created"}})
+@app.post(
+    "/payment-intents",
+    summary="Create a payment intent",
+    responses={201: {"description": "Created", "content": {"application/json": {"model": PaymentIntent}}}},
+)
 def create_payment_intent(intent: Annotated[NewPaymentIntent, Body()]) -> Response[dict[str, Any]]:
     """Create the payment intent at Stripe; a retry with the same key returns the first answer."""
     key = idempotency_key(app)
