@@ -24,6 +24,6 @@ def _whole_number(value: object) -> object:
 
 
 # Stripe's ceiling is eight digits of the smallest unit (99,999,999 in most currencies).
-Amount = Annotated[int, BeforeValidator(_whole_number), Field(gt=0, le=99_999_999)]
+Amount = Annotated[int, Field(gt=0, le=99_999_999), BeforeValidator(_whole_number)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$", to_lower=True)]
 CustomerId = Annotated[str, StringConstraints(pattern=r"^cus_[A-Za-z0-9]{1,64}$")]
