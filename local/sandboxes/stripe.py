@@ -86,7 +86,8 @@ class StripeSandbox:
     def __init__(self, api_keys: set[str], port: int = 0) -> None:
         self.api_keys = set(api_keys)
         self.faults = Faults()
-        self.customers: dict[str, dict[str, Any]] = {}
+        # Stripe's example customer, which the sample events in events/ name.
+        self.customers: dict[str, dict[str, Any]] = {FIXTURES["customer"]["id"]: copy.deepcopy(FIXTURES["customer"])}
         self.payment_intents: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers

@@ -55,9 +55,10 @@ def test_unknown_objects_are_stripe_404s(sandbox: StripeSandbox) -> None:
 def test_lists_paginate(sandbox: StripeSandbox) -> None:
     stripe_client = client(sandbox)
     ids = {stripe_client.v1.customers.create(params={"name": f"c{i}"}).id for i in range(5)}
+    ids.add(FIXTURES["customer"]["id"])  # the sandbox starts with Stripe's example customer
     first = stripe_client.v1.customers.list(params={"limit": 3})
     assert first.has_more
-    second = stripe_client.v1.customers.list(params={"limit": 3, "starting_after": first.data[-1].id})
+    second = stripe_client.v1.customers.list(params={"limit": 4, "starting_after": first.data[-1].id})
     assert not second.has_more
     assert {c.id for c in first.data} | {c.id for c in second.data} == ids
     events = stripe_client.v1.events.list(params={"limit": 100, "type": "customer.created"})
@@ -79,10 +80,11 @@ def test_payment_intents_and_a_declined_card(sandbox: StripeSandbox) -> None:
 
 def test_idempotency_keys_replay_and_refuse_other_parameters(sandbox: StripeSandbox) -> None:
     stripe_client = client(sandbox)
+    before = len(sandbox.customers)
     first = stripe_client.v1.customers.create(params={"email": "a@example.com"}, options={"idempotency_key": "k-1"})
     again = stripe_client.v1.customers.create(params={"email": "a@example.com"}, options={"idempotency_key": "k-1"})
     assert again.id == first.id
-    assert len(sandbox.customers) == 1
+    assert len(sandbox.customers) == before + 1
     with pytest.raises(stripe.IdempotencyError):
         stripe_client.v1.customers.create(params={"email": "b@example.com"}, options={"idempotency_key": "k-1"})
 
