@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -172,6 +173,24 @@ def test_the_breaker_opens_after_repeated_faults_and_stops_calling(backend: str,
     with pytest.raises(CircuitOpenError):
         gateway.create_customer(email=None, name=None, metadata={}, idempotency_key="k-7")
     assert len(stripe_env.requests) == sent
+
+
+def test_the_breaker_recovers_once_stripe_does(
+    backend: str, stripe_env: StripeSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRIPE_BREAKER_OPEN_SECONDS", "0.5")
+    gateway = StripeGateway()
+    stripe_env.configure_faults({"queue": [{"status": 503}] * 12})
+    while circuit_breaker("stripe", gateway.call.policy.breaker).state is not BreakerState.OPEN:
+        with pytest.raises(IntegrationError):
+            gateway.create_customer(
+                email=None, name=None, metadata={}, idempotency_key=f"k-r-{len(stripe_env.requests)}"
+            )
+    stripe_env.faults.queue.clear()  # Stripe is back
+    time.sleep(0.6)
+    for index in range(3):  # two probes close it, then calls flow as usual
+        gateway.create_customer(email=None, name=None, metadata={}, idempotency_key=f"k-ok-{index}")
+    assert circuit_breaker("stripe", gateway.call.policy.breaker).state is BreakerState.CLOSED
 
 
 def test_the_limiter_throttles_before_stripe_does(

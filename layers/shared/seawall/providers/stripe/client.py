@@ -16,6 +16,7 @@ from typing import Any
 import stripe
 from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
 
+from seawall.breaker import BreakerConfig
 from seawall.config.secrets import Secret
 from seawall.config.settings import load_settings
 from seawall.deadline import current_deadline
@@ -62,6 +63,7 @@ class StripeGateway:
             ProviderPolicy(
                 service=SERVICE,
                 limits=[Limit("second", self.settings.requests_per_second, 1)],
+                breaker=BreakerConfig(open_seconds=self.settings.breaker_open_seconds),
                 # Requests are cut to the deadline, so an attempt needs only a useful minimum to start.
                 attempt_timeout=1.0,
             )

@@ -18,3 +18,4 @@ class StripeSettings(BaseModel):
     api_version: str = Field(alias="STRIPE_API_VERSION", default=API_VERSION, min_length=1)
     timeout_seconds: float = Field(alias="STRIPE_TIMEOUT_SECONDS", default=10.0, gt=0)
     requests_per_second: int = Field(alias="STRIPE_REQUESTS_PER_SECOND", default=25, ge=1)
+    breaker_open_seconds: float = Field(alias="STRIPE_BREAKER_OPEN_SECONDS", default=30.0, gt=0)
