@@ -50,6 +50,8 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
+	# Each function is its own `app` module: checked one at a time, strict like the layer.
+	for handler in functions/*/app.py; do $(VENV)/bin/mypy --strict $$handler || exit 1; done
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest
