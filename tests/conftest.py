@@ -25,12 +25,25 @@ os.environ.update(
 from aws_lambda_powertools.utilities import parameters
 
 from local.aws import MotoServer, client_environment
+from local.sandboxes.stripe import StripeSandbox
 from seawall.observability.redaction import clear_registered_secrets
 from seawall.retry import set_testing
 from tests.support.http_server import ProviderServer
 
 # Both state backends (DynamoDB in moto, Upstash over Valkey), for any test that asks for `backend`.
 pytest_plugins = ["tests.support.state"]
+
+
+STRIPE_KEY = "sk_test_sandbox0000000001"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[StripeSandbox]:
+    """A Stripe sandbox accepting STRIPE_KEY."""
+    server = StripeSandbox({STRIPE_KEY})
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from seawall.api import create_resolver
-from seawall.api.idempotency import IdempotentAction, idempotency_key
+from seawall.api.idempotency import IdempotentAction
 from seawall.observability import correlation, instrumented
 from seawall.providers.stripe import Customer, StripeGateway
 from seawall.providers.stripe.limits import Metadata
@@ -37,18 +37,13 @@ class NewCustomer(BaseModel):
 )
 def create_customer(customer: Annotated[NewCustomer, Body()]) -> Response[dict[str, Any]]:
     """Create the customer at Stripe; a retry with the same key returns the first answer."""
-    key = idempotency_key(app)
-    result = action.run(
-        key,
-        customer.model_dump(mode="json"),
-        lambda: stripe.create_customer(
-            email=customer.email,
-            name=customer.name,
-            metadata=customer.metadata,
-            idempotency_key=action.provider_key(key),
-        ).model_dump(mode="json"),
+    return action.created(
+        app,
+        customer,
+        lambda key: stripe.create_customer(
+            email=customer.email, name=customer.name, metadata=customer.metadata, idempotency_key=key
+        ),
     )
-    return Response(status_code=201, content_type="application/json", body=result)
 
 
 @instrumented(correlation.API_GATEWAY_REST)

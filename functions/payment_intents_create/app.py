@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from seawall.api import create_resolver
-from seawall.api.idempotency import IdempotentAction, idempotency_key
+from seawall.api.idempotency import IdempotentAction
 from seawall.observability import correlation, instrumented
 from seawall.providers.stripe import PaymentIntent, StripeGateway
 from seawall.providers.stripe.limits import Amount, Currency, CustomerId, Metadata
@@ -38,19 +38,17 @@ class NewPaymentIntent(BaseModel):
 )
 def create_payment_intent(intent: Annotated[NewPaymentIntent, Body()]) -> Response[dict[str, Any]]:
     """Create the payment intent at Stripe; a retry with the same key returns the first answer."""
-    key = idempotency_key(app)
-    result = action.run(
-        key,
-        intent.model_dump(mode="json"),
-        lambda: stripe.create_payment_intent(
+    return action.created(
+        app,
+        intent,
+        lambda key: stripe.create_payment_intent(
             amount=intent.amount,
             currency=intent.currency,
             customer=intent.customer,
             metadata=intent.metadata,
-            idempotency_key=action.provider_key(key),
-        ).model_dump(mode="json"),
+            idempotency_key=key,
+        ),
     )
-    return Response(status_code=201, content_type="application/json", body=result)
 
 
 @instrumented(correlation.API_GATEWAY_REST)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
 import stripe
 
 from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
-
-KEY = "sk_test_sandbox0000000001"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[StripeSandbox]:
-    server = StripeSandbox({KEY})
-    server.start()
-    yield server
-    server.stop()
+from tests.conftest import STRIPE_KEY as KEY
 
 
 def client(sandbox: StripeSandbox, key: str = KEY) -> stripe.StripeClient:

@@ -1,23 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from local.sandboxes.stripe import StripeSandbox
 from seawall.breaker import circuit_breaker
-
-KEY = "sk_test_gateway000000000001"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[StripeSandbox]:
-    server = StripeSandbox({KEY})
-    server.start()
-    yield server
-    server.stop()
+from tests.conftest import STRIPE_KEY as KEY
 
 
 @pytest.fixture

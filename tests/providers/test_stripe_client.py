@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import typing
 from typing import Any
 
 import pytest
@@ -17,20 +18,13 @@ from seawall.errors.problem import problem_for
 from seawall.http import parse_payload
 from seawall.providers.stripe import Customer, DeletedCustomer, PaymentIntent, StripeGateway
 from seawall.providers.stripe.errors import stripe_error
+from seawall.providers.stripe.models import PaymentIntentStatus
 from tests.conftest import LogCapture
 from tests.providers.conftest import KEY
 
 pytestmark = pytest.mark.parametrize("backend", ["dynamodb"], indirect=True)
 
-STATUSES = [
-    "requires_payment_method",
-    "requires_confirmation",
-    "requires_action",
-    "processing",
-    "requires_capture",
-    "canceled",
-    "succeeded",
-]
+STATUSES = typing.get_args(PaymentIntentStatus)
 
 
 def test_models_read_stripes_example_objects(backend: str) -> None:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, ServiceError
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -20,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from seawall.idempotency import persistence_layer
 
@@ -69,6 +71,16 @@ class IdempotentAction:
         except IdempotencyAlreadyInProgressError:
             raise ServiceError(409, f"a request with this {HEADER} is in progress; retry shortly") from None
         return result
+
+    def created(
+        self, app: ApiGatewayResolver, request: BaseModel, create: Callable[[str], BaseModel]
+    ) -> Response[dict[str, Any]]:
+        """201 with what ``create(provider_key)`` made, made once per Idempotency-Key and ``request`` body."""
+        key = idempotency_key(app)
+        result = self.run(
+            key, request.model_dump(mode="json"), lambda: create(self.provider_key(key)).model_dump(mode="json")
+        )
+        return Response(status_code=201, content_type="application/json", body=result)
 
     def provider_key(self, key: str) -> str:
         """The key sent to the provider: the client's, scoped to this action (never the clock)."""
