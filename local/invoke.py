@@ -12,8 +12,9 @@ import json
 import sys
 from pathlib import Path
 
+from local.sign import carries_stripe_signature, sign_stripe_event
 from local.stack import LocalStack
-from local.state import running_stack
+from local.state import SECRETS_FILE, running_stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         print(error.args[0], file=sys.stderr)
         return 2
     event = json.loads(args.event.read_text())
+    if carries_stripe_signature(event):
+        secrets = json.loads(SECRETS_FILE.read_text())
+        event = sign_stripe_event(event, secrets["StripeSecret"]["webhook_secrets"][0])
+        print("Re-signed Stripe-Signature with the local webhook secret.", file=sys.stderr)
     with contextlib.redirect_stdout(sys.stderr):
         response = function.invoke(event)
     print(json.dumps(response, indent=2))

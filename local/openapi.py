@@ -60,14 +60,14 @@ IDEMPOTENCY_KEY = {
 }
 
 
-def _document_errors(operation: dict[str, Any], method: str) -> None:
-    """Every operation answers errors as problem+json; POSTs take an Idempotency-Key."""
+def _document_errors(operation: dict[str, Any], method: str, secured: bool) -> None:
+    """Every operation answers errors as problem+json; the API actions' POSTs take an Idempotency-Key."""
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     operation["responses"] = {
         **{status: {"description": text, "content": problem} for status, text in ERRORS.items()},
         **{status: answer for status, answer in operation["responses"].items() if not status.startswith(("4", "5"))},
     }
-    if method == "post":
+    if secured and method == "post":
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
 
 
@@ -93,7 +93,7 @@ def build(stack: LocalStack) -> dict[str, Any]:
         secured = {route.path for route in spec.routes if route.authorized}
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
-                _document_errors(operation, method)
+                _document_errors(operation, method, path in secured)
                 if path in secured:
                     operation["security"] = [{"sigv4": []}]
             document["paths"].setdefault(path, {}).update(operations)
