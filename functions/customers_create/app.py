@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from seawall.api import create_resolver
 from seawall.api.idempotency import IdempotentAction
 from seawall.observability import correlation, instrumented
-from seawall.providers.stripe import Customer, StripeGateway
+from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.limits import Metadata
+from seawall.providers.stripe.models import Customer
 
 app = create_resolver(enable_validation=True)
 stripe = StripeGateway()

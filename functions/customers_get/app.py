@@ -9,8 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall.api import create_resolver
 from seawall.observability import correlation, instrumented
-from seawall.providers.stripe import Customer, StripeGateway
+from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.limits import CustomerId
+from seawall.providers.stripe.models import Customer
 
 app = create_resolver(enable_validation=True)
 stripe = StripeGateway()

@@ -17,7 +17,7 @@ from seawall.api import create_resolver
 from seawall.config import Secret, load_settings
 from seawall.errors import WebhookVerificationError
 from seawall.observability import correlation, emit, instrumented
-from seawall.providers.stripe import StripeSecret
+from seawall.providers.stripe.secrets import StripeSecret
 from seawall.providers.stripe.webhooks import verify_signature
 from seawall.webhooks import WebhookInbox, raw_body
 

@@ -17,7 +17,7 @@ from local.template import Template
 from seawall.config import Secret
 from seawall.observability import logger
 from seawall.providers.hotelbeds import HotelbedsSecret
-from seawall.providers.stripe import StripeSecret
+from seawall.providers.stripe.secrets import StripeSecret
 from tests.conftest import LogCapture
 from tests.functions.conftest import ROOT
 

@@ -11,7 +11,7 @@ from seawall.errors import ConfigError, IntegrationError
 from seawall.http import http_client, request
 from seawall.observability.redaction import redact
 from seawall.providers.hotelbeds import HotelbedsSecret
-from seawall.providers.stripe import StripeSecret
+from seawall.providers.stripe.secrets import StripeSecret
 from tests.support.http_server import ProviderServer, Reply
 
 STRIPE = {"api_key": "sk_test_firstKEY0000000001", "webhook_secrets": ["whsec_first000000000000000001"]}

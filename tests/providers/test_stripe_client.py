@@ -16,9 +16,9 @@ from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import CircuitOpenError, IntegrationError, ProviderTimeoutError, RateLimitedError
 from seawall.errors.problem import problem_for
 from seawall.http import parse_payload
-from seawall.providers.stripe import Customer, DeletedCustomer, PaymentIntent, StripeGateway
+from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.errors import stripe_error
-from seawall.providers.stripe.models import PaymentIntentStatus
+from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent, PaymentIntentStatus
 from tests.conftest import LogCapture
 from tests.providers.conftest import KEY
 

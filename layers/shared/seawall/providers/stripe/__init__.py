@@ -1,8 +1,7 @@
-"""Stripe: the secret's shape, the typed client, its models and error mapping."""
+"""Stripe: the typed client (``client``), its models, error mapping, input limits, webhook signatures.
 
-from seawall.providers.stripe.client import StripeGateway
-from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent
-from seawall.providers.stripe.secrets import StripeSecret
-from seawall.providers.stripe.settings import StripeSettings
+Import from the submodules: this package stays light so the webhook receiver
+verifies signatures without loading the stripe SDK.
+"""
 
-__all__ = ["Customer", "DeletedCustomer", "PaymentIntent", "StripeGateway", "StripeSecret", "StripeSettings"]
+SERVICE = "stripe"

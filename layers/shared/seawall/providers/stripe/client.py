@@ -24,7 +24,8 @@ from seawall.errors import IntegrationError
 from seawall.http.client import Timeouts, observe
 from seawall.http.payload import parse_payload
 from seawall.provider import ProviderCall, ProviderPolicy
-from seawall.providers.stripe.errors import SERVICE, stripe_error
+from seawall.providers.stripe import SERVICE
+from seawall.providers.stripe.errors import stripe_error
 from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent
 from seawall.providers.stripe.secrets import StripeSecret
 from seawall.providers.stripe.settings import StripeSettings

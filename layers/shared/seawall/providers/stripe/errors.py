@@ -8,9 +8,8 @@ import httpx
 import stripe
 
 from seawall.errors import IntegrationError, ProviderTimeoutError, RateLimitedError, is_retryable_status
+from seawall.providers.stripe import SERVICE
 from seawall.retry import parse_retry_after, should_retry_advice
-
-SERVICE = "stripe"
 
 # What callers are told, by Stripe's error type (never Stripe's own message, which may quote input).
 _MESSAGES = {

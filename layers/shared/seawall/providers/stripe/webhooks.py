@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 
 from seawall.errors import WebhookVerificationError
-from seawall.providers.stripe.errors import SERVICE
+from seawall.providers.stripe import SERVICE
 
 TOLERANCE_SECONDS = 300
 
