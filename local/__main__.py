@@ -14,10 +14,12 @@ import os
 import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 from types import FrameType
 
 from local.aws import MotoServer
+from local.eventsource import pollers
 from local.gateway import Gateway
 from local.sandboxes.stripe import StripeSandbox
 from local.secrets import ensure_secrets_file
@@ -106,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             resources = stack.provision(secret_values)
             gateway = Gateway(stack, args.port)
             started.callback(gateway.shutdown)
+            stop_polling = threading.Event()
+            for poller in pollers(stack):
+                threading.Thread(target=poller.run, args=(stop_polling,), daemon=True).start()
+            started.callback(stop_polling.set)
             write_state(
                 {
                     "pid": os.getpid(),
@@ -152,6 +158,9 @@ def _summary(
     for route in stack.routes():
         auth = "IAM" if route.authorized else "public"
         lines.append(f"    {route.method:6} {route.path:32} -> {route.function} ({auth})")
+    for spec in stack.template.functions():
+        for source in spec.queues:
+            lines.append(f"  SQS {source.queue} -> {spec.name} (batches of {source.batch_size}, polled locally)")
     lines += [
         "  IAM routes: sign with SigV4 for execute-api in us-east-1, access key `testing`, secret `testing`",
         f"  AWS (moto server): {aws}  (AWS_ENDPOINT_URL={aws}, any credentials)",

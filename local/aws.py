@@ -45,7 +45,8 @@ class MotoServer:
         self._server.stop()
 
 
-def _client(service: str, endpoint: str) -> Any:
+def aws_client(service: str, endpoint: str) -> Any:
+    """A boto3 client for ``service`` on moto at ``endpoint``."""
     env = client_environment(endpoint)
     return boto3.client(
         service,
@@ -69,7 +70,7 @@ def _secret(
     template: Template, name: str, props: dict[str, Any], endpoint: str, values: dict[str, Any]
 ) -> dict[str, str]:
     secret_name = template.resolve(props.get("Name", name))
-    client = _client("secretsmanager", endpoint)
+    client = aws_client("secretsmanager", endpoint)
     arguments: dict[str, Any] = {"Name": secret_name}
     if name in values:
         arguments["SecretString"] = json.dumps(values[name])
@@ -80,7 +81,7 @@ def _secret(
 def _table(template: Template, name: str, props: dict[str, Any], endpoint: str) -> dict[str, str]:
     props = template.resolve(props)
     table_name = props.get("TableName") or _generated_name(template, name)
-    client = _client("dynamodb", endpoint)
+    client = aws_client("dynamodb", endpoint)
     arguments: dict[str, Any] = {
         "TableName": table_name,
         "KeySchema": props["KeySchema"],
@@ -102,7 +103,7 @@ def _queue(template: Template, name: str, props: dict[str, Any], endpoint: str) 
     props = template.resolve(props)
     queue_name = props.get("QueueName") or _generated_name(template, name)
     attributes = {key: _attribute(value) for key, value in props.items() if key not in ("QueueName", "Tags")}
-    url = _client("sqs", endpoint).create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
+    url = aws_client("sqs", endpoint).create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
     return {"Ref": url, "QueueUrl": url, "QueueName": queue_name, "Arn": _arn("sqs", queue_name)}
 
 
@@ -117,7 +118,7 @@ def _attribute(value: Any) -> str:
 
 def _bus(template: Template, name: str, props: dict[str, Any], endpoint: str) -> dict[str, str]:
     bus_name = template.resolve(props.get("Name", name))
-    arn = _client("events", endpoint).create_event_bus(Name=bus_name)["EventBusArn"]
+    arn = aws_client("events", endpoint).create_event_bus(Name=bus_name)["EventBusArn"]
     return {"Ref": bus_name, "Name": bus_name, "Arn": arn}
 
 

@@ -74,6 +74,14 @@ class Route:
         return re.compile(f"^{regex}$")
 
 
+@dataclass(frozen=True)
+class QueueSource:
+    """An SQS event source of a function: the queue's logical id and the batch size."""
+
+    queue: str
+    batch_size: int
+
+
 @dataclass
 class FunctionSpec:
     """What the local runtime needs of one AWS::Serverless::Function."""
@@ -86,6 +94,7 @@ class FunctionSpec:
     environment: dict[str, Any]
     layers: list[Any]
     routes: list[Route] = field(default_factory=list)
+    queues: list[QueueSource] = field(default_factory=list)
 
 
 class Template:
@@ -133,6 +142,9 @@ class Template:
             for event in props.get("Events", {}).values():
                 if event.get("Type") == "Api":
                     spec.routes.append(self._route(name, event["Properties"], api_defaults))
+                elif event.get("Type") == "SQS":
+                    queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                    spec.queues.append(QueueSource(queue, int(event["Properties"].get("BatchSize", 10))))
             specs.append(spec)
         return specs
 

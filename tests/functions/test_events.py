@@ -50,7 +50,11 @@ def load_event(path: Path, seeded_secrets: dict[str, Any]) -> dict[str, Any]:
 def test_event_file_invokes_its_function(
     project_stack: LocalStack, seeded_secrets: dict[str, Any], event_file: Path
 ) -> None:
-    response = project_stack.function(function_for(event_file)).invoke(load_event(event_file, seeded_secrets))
+    event = load_event(event_file, seeded_secrets)
+    response = project_stack.function(function_for(event_file)).invoke(event)
+    if "Records" in event:  # an SQS batch: every record succeeded
+        assert response == {"batchItemFailures": []}
+        return
     assert 200 <= response["statusCode"] < 300, response
     json.loads(response["body"])
 
