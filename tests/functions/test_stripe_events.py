@@ -11,7 +11,9 @@ import uuid
 from typing import Any
 
 import boto3
+import httpx
 import pytest
+import stripe
 
 from local.aws import aws_client
 from local.eventsource import QueuePoller
@@ -197,3 +199,23 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_and_its_batch_mates_do_n
     moved = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10).get("Messages", [])
     assert [message["Body"] for message in moved] == [poison]
     assert item(project_stack, moto_endpoint, "CustomersTable", good["data"]["object"]["id"])
+
+
+def test_end_to_end_from_a_signed_delivery_to_the_projection(  # noqa: PLR0917 (fixtures)
+    api: str,
+    seeded_secrets: dict[str, Any],
+    project_stack: LocalStack,
+    moto_endpoint: str,
+    poller: QueuePoller,
+    observer: Any,
+) -> None:
+    customer_id = f"cus_{uuid.uuid4().hex[:12]}"
+    body = json.dumps(stripe_event("customer.created", customer(customer_id, email="e2e@example.com"), 100))
+    secret = seeded_secrets["StripeSecret"]["webhook_secrets"][0]
+    signature = stripe.WebhookSignature.generate_signature_header(body, secret, int(time.time()))
+    for _ in range(2):  # Stripe retries a delivery now and then: the same event twice
+        answer = httpx.post(f"{api}/webhooks/stripe", content=body, headers={"Stripe-Signature": signature})
+        assert answer.status_code == 200
+    poller.drain()
+    assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)["email"] == "e2e@example.com"
+    assert [event["detail-type"] for event in observer()] == ["CustomerUpserted"]
