@@ -17,7 +17,8 @@ from local.runtime import LocalFunction
 from local.stack import LocalStack
 
 
-def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """An SQS message as Lambda hands it to a function (one of ``event["Records"]``)."""
     attributes = {
         name: {
             "stringValue": value.get("StringValue"),
@@ -62,7 +63,7 @@ class QueuePoller:
         if not messages:
             return 0
         try:
-            answer = self.function.invoke({"Records": [_record(message, self.queue_arn) for message in messages]})
+            answer = self.function.invoke({"Records": [sqs_record(message, self.queue_arn) for message in messages]})
             failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
         except Exception:  # noqa: BLE001 (as Lambda: an error fails the whole batch)
             failed = {message["MessageId"] for message in messages}

@@ -1,0 +1,152 @@
+"""Stripe webhooks end to end: AWS calls per delivery and per event, and a 2,000-delivery run.
+
+Runs the real template in-process on moto: the receiver (with API Gateway
+events), the events queue, the processor fed by the local event-source poller,
+and the projections and domain event bus. AWS calls are counted where botocore
+sends them (every client in the process, the SDKs' own included).
+
+Usage: python bench/webhooks.py [--deliveries 2000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import io
+import json
+import logging
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
+
+import botocore.endpoint  # noqa: E402
+import stripe  # noqa: E402
+
+from local.aws import MotoServer, aws_client  # noqa: E402
+from local.eventsource import QueuePoller, sqs_record  # noqa: E402
+from local.sandboxes.stripe import FIXTURES  # noqa: E402
+from local.secrets import ensure_secrets_file  # noqa: E402
+from local.stack import LocalStack  # noqa: E402
+
+SAMPLE = json.loads((ROOT / "events" / "stripe_webhook" / "payment_intent_succeeded.json").read_text())
+SENT = [0]
+_make_request = botocore.endpoint.Endpoint.make_request
+
+
+def _counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+    SENT[0] += 1
+    return _make_request(self, *args, **kwargs)
+
+
+botocore.endpoint.Endpoint.make_request = _counted
+
+
+def delivery(body: str, secret: str) -> dict[str, Any]:
+    event: dict[str, Any] = copy.deepcopy(SAMPLE)
+    event["body"] = body
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    header = stripe.WebhookSignature.generate_signature_header(body, secret, int(time.time()))
+    event["headers"]["Stripe-Signature"] = header
+    event["multiValueHeaders"]["Stripe-Signature"] = [header]
+    return event
+
+
+def customer_created(run: str, index: int) -> str:
+    customer = {**copy.deepcopy(FIXTURES["customer"]), "id": f"cus_{run}{index:05d}", "email": f"c{index}@example.com"}
+    event = {**copy.deepcopy(FIXTURES["event"]), "id": f"evt_{run}{index:05d}", "type": "customer.created"}
+    event.update(created=1_795_000_000 + index, data={"object": customer})
+    return json.dumps(event)
+
+
+def calls(action: Any) -> int:
+    before = SENT[0]
+    action()
+    return SENT[0] - before
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    report: dict[str, Any] = {}
+    with contextlib.ExitStack() as running:
+        moto = MotoServer()
+        endpoint = moto.start()
+        running.callback(moto.stop)
+        secrets = ensure_secrets_file(Path("/tmp") / f"bench-secrets-{uuid.uuid4().hex}.json", ["StripeSecret"])
+        secret = secrets["StripeSecret"]["webhook_secrets"][0]
+        stack = LocalStack(ROOT / "template.yaml", endpoint)
+        stack.provision(secrets)
+        running.enter_context(contextlib.redirect_stdout(io.StringIO()))  # the functions' log and metric lines
+        receiver = stack.function("StripeWebhookFunction")
+        processor = stack.function("StripeEventsFunction")
+        poller = QueuePoller(stack, "StripeEventsFunction", "StripeEventsQueue", 10)
+        run = uuid.uuid4().hex[:6]
+
+        receiver.invoke(delivery(customer_created(run, 99_999), secret))  # cold start, secret fetched
+        poller.drain()
+        warm = delivery(customer_created(run, 99_998), secret)
+        report["aws_calls_per_warm_delivery"] = calls(lambda: receiver.invoke(warm))
+        message = poller.sqs.receive_message(
+            QueueUrl=poller.queue_url, AttributeNames=["All"], MessageAttributeNames=["All"]
+        )["Messages"][0]
+        batch = {"Records": [sqs_record(message, poller.queue_arn)]}
+        report["aws_calls_per_new_event"] = calls(lambda: processor.invoke(batch))
+        report["aws_calls_per_duplicate_event"] = calls(lambda: processor.invoke(batch))
+        poller.sqs.delete_message(QueueUrl=poller.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+        unique = round(args.deliveries * 0.85)
+        duplicates = round(args.deliveries * 0.10)
+        forged = args.deliveries - unique - duplicates
+        bodies = [customer_created(run, index) for index in range(unique)]
+        shuffler = random.Random(42)
+        plan = [(body, secret) for body in bodies]
+        plan += [(shuffler.choice(bodies), secret) for _ in range(duplicates)]
+        plan += [(shuffler.choice(bodies), "whsec_forged0000000000000000") for _ in range(forged)]
+        shuffler.shuffle(plan)
+        started = time.perf_counter()
+        answers = [receiver.invoke(delivery(body, key))["statusCode"] for body, key in plan]
+        poller.drain(rounds=10_000)
+        elapsed = time.perf_counter() - started
+
+        customers = aws_client("dynamodb", endpoint).scan(
+            TableName=stack.template.physical["CustomersTable"]["Ref"],
+            FilterExpression="begins_with(id, :run)",
+            ExpressionAttributeValues={":run": {"S": f"cus_{run}0"}},
+            Select="COUNT",
+        )["Count"]
+        dead = aws_client("sqs", endpoint).get_queue_attributes(
+            QueueUrl=stack.template.physical["StripeEventsDeadLetterQueue"]["QueueUrl"],
+            AttributeNames=["ApproximateNumberOfMessages"],
+        )["Attributes"]["ApproximateNumberOfMessages"]
+        report["end_to_end"] = {
+            "deliveries": len(plan),
+            "unique_valid_events": unique,
+            "duplicates": duplicates,
+            "bad_signatures": forged,
+            "accepted": answers.count(200),
+            "rejected": answers.count(400),
+            "projected_customers": customers,
+            "dead_lettered": int(dead),
+            "seconds": round(elapsed, 1),
+            "deliveries_per_second": round(len(plan) / elapsed, 1),
+        }
+
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    for name, value in report.items():
+        print(f"{name}: {value}")
+
+
+if __name__ == "__main__":
+    main()
