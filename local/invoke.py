@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from local.sign import carries_stripe_signature, sign_stripe_event
+from local.sign import resign
 from local.stack import LocalStack
 from local.state import SECRETS_FILE, running_stack
 
@@ -38,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         print(error.args[0], file=sys.stderr)
         return 2
     event = json.loads(args.event.read_text())
-    if carries_stripe_signature(event):
-        secrets = json.loads(SECRETS_FILE.read_text())
-        event = sign_stripe_event(event, secrets["StripeSecret"]["webhook_secrets"][0])
-        print("Re-signed Stripe-Signature with the local webhook secret.", file=sys.stderr)
+    signed = resign(event, json.loads(SECRETS_FILE.read_text()))
+    if signed is not event:
+        print("Re-signed the webhook delivery with the local signing secret.", file=sys.stderr)
+    event = signed
     with contextlib.redirect_stdout(sys.stderr):
         response = function.invoke(event)
     print(json.dumps(response, indent=2))

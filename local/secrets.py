@@ -17,6 +17,9 @@ _GENERATORS: dict[str, Callable[[], dict[str, Any]]] = {
         "webhook_secrets": [f"whsec_{base64.b64encode(secrets.token_bytes(24)).decode()}"],
     },
     "HotelbedsSecret": lambda: {"api_key": secrets.token_hex(16), "secret": secrets.token_hex(8)},
+    "StandardWebhooksSecret": lambda: {
+        "providers": {"acme": [f"whsec_{base64.b64encode(secrets.token_bytes(24)).decode()}"]}
+    },
     # The URL is the local Upstash endpoint's, filled in when the stack starts.
     "UpstashSecret": lambda: {"token": secrets.token_urlsafe(24)},
 }

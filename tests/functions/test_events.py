@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local.sign import carries_stripe_signature, sign_stripe_event
+from local.sign import resign
 from local.stack import LocalStack
 from local.template import Template
 from seawall.config import Secret
@@ -39,11 +39,8 @@ def test_every_function_has_sample_events() -> None:
 
 
 def load_event(path: Path, seeded_secrets: dict[str, Any]) -> dict[str, Any]:
-    """The event as `make invoke` sends it: Stripe deliveries re-signed with the local secret."""
-    event: dict[str, Any] = json.loads(path.read_text())
-    if carries_stripe_signature(event):
-        event = sign_stripe_event(event, seeded_secrets["StripeSecret"]["webhook_secrets"][0])
-    return event
+    """The event as `make invoke` sends it: webhook deliveries re-signed with the local secrets."""
+    return resign(json.loads(path.read_text()), seeded_secrets)
 
 
 @pytest.mark.parametrize("event_file", EVENTS, ids=lambda path: f"{path.parent.name}/{path.name}")

@@ -27,8 +27,10 @@ class WebhookInbox:
         self.queue_url = queue_url
         self.sqs = sqs
 
-    def put(self, payload: bytes, correlation_id: str) -> str:
-        """Queue the raw payload; returns the SQS message id. Raises a retryable IntegrationError on failure.
+    def put(self, payload: bytes, correlation_id: str, attributes: dict[str, str] | None = None) -> str:
+        """Queue the raw payload (with string ``attributes``); returns the SQS message id.
+
+        Raises a retryable IntegrationError on failure.
 
         A failure must reach the provider as a 5xx, so it delivers again later.
         """
@@ -41,8 +43,12 @@ class WebhookInbox:
                 QueueUrl=self.queue_url,
                 MessageBody=text,
                 MessageAttributes={
-                    CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation_id},
-                    "provider": {"DataType": "String", "StringValue": self.provider},
+                    name: {"DataType": "String", "StringValue": value}
+                    for name, value in {
+                        CORRELATION_ATTRIBUTE: correlation_id,
+                        "provider": self.provider,
+                        **(attributes or {}),
+                    }.items()
                 },
             )
         except Exception as error:
