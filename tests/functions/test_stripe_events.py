@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import random
 import threading
@@ -219,3 +220,30 @@ def test_end_to_end_from_a_signed_delivery_to_the_projection(  # noqa: PLR0917 (
     poller.drain()
     assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)["email"] == "e2e@example.com"
     assert [event["detail-type"] for event in observer()] == ["CustomerUpserted"]
+
+
+class FailingOnce:
+    """EventBridge that fails its first call (the store going away mid-batch), then recovers."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.failed = False
+
+    def put_events(self, **request: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("EventBridge unreachable")
+        return self.real.put_events(**request)
+
+
+def test_a_failure_mid_batch_loses_nothing_and_applies_once(
+    project_stack: LocalStack, moto_endpoint: str, poller: QueuePoller, observer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    applier = project_stack.function("StripeEventsFunction").module.applier
+    monkeypatch.setattr(applier, "to", dataclasses.replace(applier.to, events=FailingOnce(applier.to.events)))
+    ids = [f"cus_{uuid.uuid4().hex[:12]}" for _ in range(3)]
+    deliver(poller, *(stripe_event("customer.created", customer(customer_id), 100) for customer_id in ids))
+    for customer_id in ids:
+        assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)
+    published = sorted(event["detail"]["customer_id"] for event in observer())
+    assert published == sorted(ids)  # the failed one came back and was applied once

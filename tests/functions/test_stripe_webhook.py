@@ -17,6 +17,7 @@ from local.stack import LocalStack
 from seawall.errors import IntegrationError
 from seawall.errors.problem import problem_for
 from seawall.webhooks import WebhookInbox
+from tests.conftest import json_lines
 from tests.functions.conftest import ROOT
 
 SAMPLE = json.loads((ROOT / "events" / "stripe_webhook" / "payment_intent_succeeded.json").read_text())
@@ -99,10 +100,15 @@ def test_a_base64_body_from_api_gateway_is_verified_over_its_bytes(
     assert message["Body"] == SAMPLE["body"]
 
 
-def test_an_oversized_delivery_is_refused_with_413(api: str, queue: Any) -> None:
-    response = deliver(api, b"{" + b" " * (300 * 1024) + b"}", "t=1,v1=00")
-    assert response.status_code == 413
+def test_an_oversized_delivery_is_refused_with_413_and_counted(
+    project_stack: LocalStack, queue: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    event = sign_stripe_event(SAMPLE, "whsec_anything0000000000")
+    event["body"] = "{" + " " * (300 * 1024) + "}"
+    response = project_stack.function("StripeWebhookFunction").invoke(event)
+    assert response["statusCode"] == 413
     assert queue() == []
+    assert any("RequestTooLarge" in line for line in json_lines(capfd.readouterr().out))
 
 
 class BrokenSQS:

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall.api.problems import problem_response, register_problem_handlers
+from seawall.observability.metrics import emit
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -31,6 +32,7 @@ class ActionResolver(APIGatewayRestResolver):
         """Answer 413 for an oversized body; otherwise resolve as Powertools does."""
         if _body_size(event) <= MAX_BODY_BYTES:
             return super().resolve(event, context)
+        emit("RequestTooLarge")  # alarmed: a provider's webhook this large would otherwise be refused unseen
         request_id = (event.get("requestContext") or {}).get("requestId")
         response = problem_response(
             ServiceError(413, f"the request body exceeds {MAX_BODY_BYTES // 1024} KB"), request_id
