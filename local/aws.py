@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from local.template import PSEUDO_PARAMETERS, Template
 
@@ -27,22 +29,35 @@ def client_environment(endpoint: str) -> dict[str, str]:
 
 
 class MotoServer:
-    """moto server on 127.0.0.1, in a thread of this process."""
+    """moto server on 127.0.0.1, in a thread of this process, one request at a time.
+
+    moto's backends are not thread-safe: two conditional writes racing each
+    other could both pass, which DynamoDB never allows. Serialising requests
+    gives the tests DynamoDB's per-request atomicity.
+    """
 
     def __init__(self, port: int = 0) -> None:
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self.endpoint = ""
+        application = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def one_at_a_time(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            with lock:
+                return list(application(environ, start_response))
+
+        self._server = make_server("127.0.0.1", port, one_at_a_time, threaded=True, request_handler=MotoRequestHandler)
+        self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread: threading.Thread | None = None
 
     def start(self) -> str:
         """Start serving; returns the endpoint URL."""
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
         return self.endpoint
 
     def stop(self) -> None:
         """Stop serving (all state is lost)."""
-        self._server.stop()
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def aws_client(service: str, endpoint: str) -> Any:

@@ -43,8 +43,9 @@ def test_the_api_keeps_to_its_spec(api: str, operation: str) -> None:
     schema.config.update(base_url=api)
     method, path = operation.split(" ", 1)
 
+    # The same examples every run (CI must not flake); set derandomize=False locally to explore further.
     @given(case=schema[path][method].as_strategy())
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
     def conforms(case: Any) -> None:
         case.call_and_validate(auth=SigV4())
 
