@@ -9,29 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from seawall.api import create_resolver
-from seawall.config import Secret, load_settings
+from seawall.config import Secret
 from seawall.errors import WebhookVerificationError
 from seawall.observability import correlation, emit, instrumented
 from seawall.webhooks import WebhookInbox, raw_body
 from seawall.webhooks.standard import StandardWebhookSecrets, verify_standard_webhook
 
-
-class ReceiverSettings(BaseModel):
-    """Where verified deliveries go."""
-
-    queue_url: str = Field(alias="PROVIDER_EVENTS_QUEUE_URL", min_length=1)
-
-
-settings = load_settings(ReceiverSettings)
 app = create_resolver()
 secret = Secret.from_env("STANDARD_WEBHOOKS_SECRET_ARN", StandardWebhookSecrets, label="standard-webhooks")
-inbox = WebhookInbox("standard-webhooks", settings.queue_url, boto3.client("sqs"))
+inbox = WebhookInbox.from_env("standard-webhooks", "PROVIDER_EVENTS_QUEUE_URL")
 
 
 @app.post("/webhooks/<provider>")

@@ -9,29 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from seawall.api import create_resolver
-from seawall.config import Secret, load_settings
+from seawall.config import Secret
 from seawall.errors import WebhookVerificationError
 from seawall.observability import correlation, emit, instrumented
 from seawall.providers.stripe.secrets import StripeSecret
 from seawall.providers.stripe.webhooks import verify_signature
 from seawall.webhooks import WebhookInbox, raw_body
 
-
-class ReceiverSettings(BaseModel):
-    """Where verified deliveries go."""
-
-    queue_url: str = Field(alias="STRIPE_EVENTS_QUEUE_URL", min_length=1)
-
-
-settings = load_settings(ReceiverSettings)
 app = create_resolver()
 secret = Secret.from_env("STRIPE_SECRET_ARN", StripeSecret, label="stripe")
-inbox = WebhookInbox("stripe", settings.queue_url, boto3.client("sqs"))
+inbox = WebhookInbox.from_env("stripe", "STRIPE_EVENTS_QUEUE_URL")
 
 
 @app.post("/webhooks/stripe")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Mapping
 from typing import Any
 
-from seawall.errors import IntegrationError, WebhookVerificationError
+from seawall.errors import ConfigError, IntegrationError, WebhookVerificationError
 from seawall.observability.correlation import CORRELATION_ATTRIBUTE
 from seawall.observability.metrics import emit
 
@@ -26,6 +27,16 @@ class WebhookInbox:
         self.provider = provider
         self.queue_url = queue_url
         self.sqs = sqs
+
+    @classmethod
+    def from_env(cls, provider: str, variable: str) -> WebhookInbox:
+        """The inbox for the queue whose URL is in ``variable``; its SQS client is built now (cold start)."""
+        queue_url = os.environ.get(variable, "").strip()
+        if not queue_url:
+            raise ConfigError("environment", [variable], "must name the queue for verified deliveries")
+        import boto3  # noqa: PLC0415 (only receivers need SQS)
+
+        return cls(provider, queue_url, boto3.client("sqs"))
 
     def put(self, payload: bytes, correlation_id: str, attributes: dict[str, str] | None = None) -> str:
         """Queue the raw payload (with string ``attributes``); returns the SQS message id.
