@@ -16,7 +16,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke test lint typecheck unit unit-py313 template build bench openapi clean
+.PHONY: run invoke env-json sign-event test lint typecheck unit unit-py313 template build bench openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ run: $(VENV)/.installed
 
 invoke: $(VENV)/.installed
 	$(PY) -m local.invoke $(FUNCTION) -e $(EVENT)
+
+# For sam local invoke (Docker) against the running stack: the --env-vars file, and re-signed webhook events.
+env-json: $(VENV)/.installed
+	$(PY) -m local.samlocal env-json $(if $(HOST),--host $(HOST))
+
+sign-event: $(VENV)/.installed
+	$(PY) -m local.samlocal sign-event $(EVENT)
 
 test: lint typecheck unit unit-py313 template build
 

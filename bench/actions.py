@@ -1,9 +1,9 @@
 """Warm latency of each Stripe action against the sandbox, beside bare stripe SDK calls in the same run.
 
-The functions run in-process on the real template (moto for AWS; state on
-DynamoDB in moto, or Upstash over Valkey with --backend upstash), invoked with
-API Gateway events as the gateway builds them; the bare SDK calls go to the
-same sandbox. The ratio is the layer's overhead: validation, idempotency,
+The functions run on the real template in the local runtime (each in a warm
+container of its own; moto for AWS; state on DynamoDB in moto, or Upstash over
+Valkey with --backend upstash), invoked with API Gateway events as the gateway
+builds them; the bare SDK calls go to the same sandbox. The ratio is the layer's overhead: validation, idempotency,
 breaker, limiter, retry, logging and metrics.
 
 Usage: python bench/actions.py [--calls 200] [--backend dynamodb|upstash] [--json]
@@ -87,14 +87,14 @@ def main() -> None:
         running.callback(upstash.stop)
         secrets["UpstashSecret"] = {"url": upstash.url, "token": upstash.token}
         environment = {"STRIPE_API_BASE": sandbox.url, "STRIPE_REQUESTS_PER_SECOND": "100000"}
+        environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         stack = LocalStack(ROOT / "template.yaml", endpoint, {"StateBackend": args.backend}, environment)
-        stack.provision(secrets)
+        stack.provision(secrets, moto.iam)
+        running.callback(stack.stop)
 
         create = stack.function("CustomersCreateFunction")
         get = stack.function("CustomersGetFunction")
         pay = stack.function("PaymentIntentsCreateFunction")
-        for function in (create, get, pay):
-            function.environment["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         running.enter_context(contextlib.redirect_stdout(io.StringIO()))  # the functions' metric lines
         customer = json.loads(create.invoke(_event("POST", "/customers", "/customers", {"name": "bench"}))["body"])
         bare = stripe.StripeClient(

@@ -34,19 +34,17 @@ CONTENDERS = 4
 LIMIT = 50  # per one-second window, in the accuracy run
 
 
-def _count_round_trips(backend: str) -> list[int]:
+def _count_round_trips(state: Any) -> list[int]:
     """A counter that the backend's client bumps on every request it sends."""
-    from seawall.state import dynamodb_client, upstash_client
-
     sent = [0]
 
     def bump(*_: Any, **__: Any) -> None:
         sent[0] += 1
 
-    if backend == "dynamodb":
-        dynamodb_client().meta.events.register("before-send.dynamodb.*", bump)
+    if state.backend == "dynamodb":
+        state.dynamodb.meta.events.register("before-send.dynamodb.*", bump)
     else:
-        upstash_client()._http._client.event_hooks["request"].append(bump)
+        state.upstash._http._client.event_hooks["request"].append(bump)
     return sent
 
 
@@ -67,13 +65,14 @@ def _quiet_child(environment: dict[str, str]) -> None:
 def measure(backend: str, environment: dict[str, str], decisions: int, queue: Any) -> None:
     """Child process: round trips per decision and per closed breaker call, and decisions per second."""
     _quiet_child(environment)
-    from seawall.breaker import BreakerConfig, circuit_breaker
-    from seawall.ratelimit import Limit, rate_limiter
-    from seawall.state import upstash_client
+    from seawall.breaker import BreakerConfig
+    from seawall.ratelimit import Limit
+    from seawall.state import SharedState
 
-    sent = _count_round_trips(backend)
-    limiter = rate_limiter("bench", [Limit("second", 10**9, 1)])
-    breaker = circuit_breaker("bench", BreakerConfig())
+    state = SharedState.from_env()
+    sent = _count_round_trips(state)
+    limiter = state.rate_limiter("bench", [Limit("second", 10**9, 1)])
+    breaker = state.circuit_breaker("bench", BreakerConfig())
     breaker.call(lambda: None)  # first read of the record
     results: dict[str, float] = {}
 
@@ -91,7 +90,7 @@ def measure(backend: str, environment: dict[str, str], decisions: int, queue: An
     results["breaker_round_trips_per_closed_call"] = sent[0] / (decisions // 4)
 
     if backend == "upstash":
-        client = upstash_client()
+        client = state.upstash
         sent[0] = 0
         started = time.perf_counter()
         for _ in range(decisions):
@@ -105,9 +104,10 @@ def measure(backend: str, environment: dict[str, str], decisions: int, queue: An
 def contend(environment: dict[str, str], scope: str, start_at: float, queue: Any) -> None:
     """Child process: hammer one limiter key for two seconds; report the windows of admitted calls."""
     _quiet_child(environment)
-    from seawall.ratelimit import Limit, rate_limiter
+    from seawall.ratelimit import Limit
+    from seawall.state import SharedState
 
-    limiter = rate_limiter("bench", [Limit("second", LIMIT, 1)])
+    limiter = SharedState.from_env().rate_limiter("bench", [Limit("second", LIMIT, 1)])
     while time.time() < start_at:
         time.sleep(0.001)
     admitted = []
@@ -163,7 +163,7 @@ def main() -> None:
                 ROOT / "template.yaml", endpoint, {"StateBackend": backend, "AWS::StackName": f"bench-{backend}"}
             )
             stack.provision({"UpstashSecret": {"url": upstash.url, "token": upstash.token}})
-            environment = stack.function("HealthFunction").environment
+            environment = stack.environment_of(stack.spec("HealthFunction"))
             environment = {**base, **{name: environment[name] for name in VARIABLES if name in environment}}
             queue = context.Queue()
             child = context.Process(target=measure, args=(backend, environment, args.decisions, queue))

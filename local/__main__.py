@@ -21,6 +21,7 @@ from types import FrameType
 from local.aws import MotoServer
 from local.eventsource import pollers
 from local.gateway import Gateway
+from local.runtime import DEFAULT_MAX_CONTAINERS
 from local.sandboxes.stripe import StripeSandbox
 from local.secrets import ensure_secrets_file
 from local.stack import LocalStack
@@ -105,12 +106,13 @@ def main(argv: list[str] | None = None) -> int:
             secret_values["UpstashSecret"]["url"] = upstash.start()
             started.callback(upstash.stop)
             stack = LocalStack(args.template, endpoint, overrides, environment)
-            resources = stack.provision(secret_values)
+            resources = stack.provision(secret_values, moto.iam)
+            started.callback(stack.stop)
             gateway = Gateway(stack, args.port)
             started.callback(gateway.shutdown)
             stop_polling = threading.Event()
             for poller in pollers(stack):
-                threading.Thread(target=poller.run, args=(stop_polling,), daemon=True).start()
+                poller.start(stop_polling)
             started.callback(stop_polling.set)
             write_state(
                 {
@@ -161,9 +163,15 @@ def _summary(
     for spec in stack.template.functions():
         for source in spec.queues:
             lines.append(f"  SQS {source.queue} -> {spec.name} (batches of {source.batch_size}, polled locally)")
+        for stream in spec.streams:
+            lines.append(f"  DynamoDB stream {stream.table} -> {spec.name} (batches of {stream.batch_size})")
     lines += [
-        "  IAM routes: sign with SigV4 for execute-api in us-east-1, access key `testing`, secret `testing`",
-        f"  AWS (moto server): {aws}  (AWS_ENDPOINT_URL={aws}, any credentials)",
+        "  Functions run as in Lambda: containers of their own, one event at a time each, "
+        f"up to {DEFAULT_MAX_CONTAINERS} per function (or its reserved concurrency); cold starts are printed",
+        "  IAM routes: sign with SigV4 for execute-api in us-east-1: access key `testing` (secret `testing`)"
+        " or a second caller, `testing2` (secret `testing2`)",
+        f"  AWS (moto server): {aws}  (AWS_ENDPOINT_URL={aws}, any credentials; each function calls it"
+        f" with its own role, checked against template.yaml; outages: POST {aws}/_local/faults)",
     ]
     for name, ids in sorted(resources.items()):
         lines.append(f"    {name}: {ids.get('Name') or ids['Ref']}")

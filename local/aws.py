@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import threading
 from typing import Any
 
@@ -10,6 +12,7 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from local.iam import LocalIAM, parse_body
 from local.template import PSEUDO_PARAMETERS, Template
 
 REGION = PSEUDO_PARAMETERS["AWS::Region"]
@@ -28,23 +31,76 @@ def client_environment(endpoint: str) -> dict[str, str]:
     }
 
 
+_SIGNED = re.compile(r"Credential=(?P<key>[^/]+)/[^/]+/[^/]+/(?P<service>[^/]+)/aws4_request")
+
+
+def _error(status: int, code: str, message: str, start_response: Any) -> list[bytes]:
+    body = json.dumps({"__type": code, "message": message}).encode()
+    start_response(
+        f"{status} {code}",
+        [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("x-amzn-ErrorType", code),
+            ("Content-Length", str(len(body))),
+        ],
+    )
+    return [body]
+
+
 class MotoServer:
     """moto server on 127.0.0.1, in a thread of this process, one request at a time.
 
     moto's backends are not thread-safe: two conditional writes racing each
     other could both pass, which DynamoDB never allows. Serialising requests
     gives the tests DynamoDB's per-request atomicity.
+
+    In front of moto sit what AWS has and moto lacks: IAM (``iam``: each
+    function's calls are checked against its role and recorded) and outages
+    on demand (``down``: services that answer 503 ServiceUnavailable, set here
+    or with ``POST /_local/faults {"down": ["events"]}``).
     """
 
     def __init__(self, port: int = 0) -> None:
         application = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()
+        self.iam = LocalIAM()
+        self.down: set[str] = set()
 
-        def one_at_a_time(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        def serve(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(raw)
+            if environ.get("PATH_INFO") == "/_local/faults":
+                self.down = set(parse_body(raw).get("down", []))
+                start_response("204 No Content", [])
+                return []
+            signed = _SIGNED.search(environ.get("HTTP_AUTHORIZATION", ""))
+            target = environ.get("HTTP_X_AMZ_TARGET", "")
+            if signed:
+                service = signed["service"]
+                if service in self.down:
+                    return _error(503, "ServiceUnavailable", f"{service} is down (local fault)", start_response)
+                operation = target.rsplit(".", 1)[-1] if target else ""
+                calls = self.iam.authorize(signed["key"], service, operation, parse_body(raw)) if operation else []
+                denied = next((call for call in calls if not call.allowed), None)
+                if denied is not None:
+                    message = (
+                        f"{signed['key']} is not authorized to perform {denied.action} on {denied.resource}"
+                        " (local IAM, from template.yaml)"
+                    )
+                    print(f"[iam] denied: {message}")
+                    return _error(400, "AccessDeniedException", message, start_response)
+
+                def recording(status: str, headers: Any, *rest: Any) -> Any:
+                    for call in calls:
+                        call.status = int(status.split(maxsplit=1)[0])
+                    return start_response(status, headers, *rest)
+
+                with lock:
+                    return list(application(environ, recording))
             with lock:
                 return list(application(environ, start_response))
 
-        self._server = make_server("127.0.0.1", port, one_at_a_time, threaded=True, request_handler=MotoRequestHandler)
+        self._server = make_server("127.0.0.1", port, serve, threaded=True, request_handler=MotoRequestHandler)
         self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
         self._thread: threading.Thread | None = None
 
@@ -105,13 +161,19 @@ def _table(template: Template, name: str, props: dict[str, Any], endpoint: str) 
     }
     if props.get("GlobalSecondaryIndexes"):
         arguments["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    client.create_table(**arguments)
+    stream = props.get("StreamSpecification")
+    if stream:
+        arguments["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    table = client.create_table(**arguments)["TableDescription"]
     ttl = props.get("TimeToLiveSpecification")
     if ttl and str(ttl.get("Enabled")).lower() == "true":
         client.update_time_to_live(
             TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
         )
-    return {"Ref": table_name, "Arn": _arn("dynamodb", f"table/{table_name}")}
+    physical = {"Ref": table_name, "Arn": _arn("dynamodb", f"table/{table_name}")}
+    if stream:
+        physical["StreamArn"] = table["LatestStreamArn"]
+    return physical
 
 
 def _queue(template: Template, name: str, props: dict[str, Any], endpoint: str) -> dict[str, str]:

@@ -1,20 +1,34 @@
-"""SQS event source mappings, locally: poll the template's queues and invoke their functions with batches.
+"""Event source mappings, locally: SQS queues and DynamoDB streams polled, their functions invoked with batches.
 
-As Lambda's poller does with ReportBatchItemFailures: messages reported as
-failed stay on the queue (made visible again at once, so the redrive policy
-moves them to the dead-letter queue after maxReceiveCount receives), the rest
-are deleted; a handler that raises fails the whole batch.
+SQS, as Lambda's poller does with ReportBatchItemFailures: several pollers
+per queue (up to the function's container cap), so batches run concurrently;
+messages reported as failed stay on the queue and come back after
+``retry_delay`` (the queue's visibility timeout, shortened locally), so the
+redrive policy moves them to the dead-letter queue after maxReceiveCount
+receives; the rest are deleted; a handler that fails fails the whole batch.
+
+DynamoDB streams, as Lambda reads a shard: one batch at a time, in order; a
+batch whose handler fails, or that reports a failed record, is retried from
+that record; after ``MaximumRetryAttempts`` the batch's description goes to
+the on-failure queue and reading moves on.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import threading
 import time
 from typing import Any
 
 from local.aws import REGION, aws_client
-from local.runtime import LocalFunction
+from local.runtime import FunctionError, LocalFunction
 from local.stack import LocalStack
+from local.template import StreamSource
+
+# Locally a failed message comes back after this long instead of the queue's visibility timeout (minutes).
+RETRY_DELAY_SECONDS = 1
+_IDLE_SLEEP = 0.2
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
@@ -41,14 +55,26 @@ def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
+def _failed(function: LocalFunction, event: dict[str, Any]) -> set[str] | None:
+    """The batch's failed item identifiers; ``None`` when the whole batch failed."""
+    try:
+        answer = function.invoke(event)
+    except FunctionError:
+        return None
+    return {str(item["itemIdentifier"]) for item in (answer or {}).get("batchItemFailures", [])}
+
+
 class QueuePoller:
     """One function's SQS event source."""
 
-    def __init__(self, stack: LocalStack, function: str, queue: str, batch_size: int) -> None:
+    def __init__(
+        self, stack: LocalStack, function: str, queue: str, batch_size: int, retry_delay: int = RETRY_DELAY_SECONDS
+    ) -> None:
         physical = stack.template.physical[queue]
         self.queue_url, self.queue_arn = physical["QueueUrl"], physical["Arn"]
-        self.function: LocalFunction = stack.function(function)
+        self.function = stack.function(function)
         self.batch_size = batch_size
+        self.retry_delay = retry_delay
         self.sqs = aws_client("sqs", stack.aws_endpoint)
 
     def poll_once(self) -> int:
@@ -58,41 +84,143 @@ class QueuePoller:
             MaxNumberOfMessages=self.batch_size,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=0,  # a long poll would hold moto, which serves one request at a time
         ).get("Messages", [])
         if not messages:
             return 0
-        try:
-            answer = self.function.invoke({"Records": [sqs_record(message, self.queue_arn) for message in messages]})
-            failed = {item["itemIdentifier"] for item in (answer or {}).get("batchItemFailures", [])}
-        except Exception:  # noqa: BLE001 (as Lambda: an error fails the whole batch)
-            failed = {message["MessageId"] for message in messages}
+        failed = _failed(self.function, {"Records": [sqs_record(message, self.queue_arn) for message in messages]})
         for message in messages:
-            if message["MessageId"] in failed:
+            if failed is None or message["MessageId"] in failed:
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay
                 )
             else:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
 
-    def drain(self, rounds: int = 100) -> None:
-        """Poll until the queue gives nothing (bounded, for tests)."""
-        for _ in range(rounds):
-            if not self.poll_once():
+    def drain(self, seconds: float = 30) -> None:
+        """Poll until the queue holds nothing, waiting out messages that come back after a failure (for tests)."""
+        limit = time.monotonic() + seconds
+        while time.monotonic() < limit:
+            if self.poll_once():
+                continue
+            counts = self.sqs.get_queue_attributes(
+                QueueUrl=self.queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            if not any(int(value) for value in counts.values()):
                 return
+            time.sleep(_IDLE_SLEEP)
 
     def run(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set."""
         while not stop.is_set():
             if not self.poll_once():
-                time.sleep(0.2)
+                time.sleep(_IDLE_SLEEP)
+
+    def start(self, stop: threading.Event) -> None:
+        """As many pollers as the function may have containers, each on a thread of its own."""
+        for _ in range(self.function.config.max_containers):
+            threading.Thread(target=self.run, args=(stop,), daemon=True).start()
 
 
-def pollers(stack: LocalStack) -> list[QueuePoller]:
-    """One poller for each SQS event of each function of the template."""
-    return [
-        QueuePoller(stack, spec.name, source.queue, source.batch_size)
-        for spec in stack.template.functions()
-        for source in spec.queues
-    ]
+def _stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A stream record as Lambda hands it over (moto gives the creation time as a date)."""
+    data = dict(record["dynamodb"])
+    created = data.get("ApproximateCreationDateTime")
+    if isinstance(created, dt.datetime):
+        data["ApproximateCreationDateTime"] = created.timestamp()
+    return {**record, "dynamodb": data, "eventSourceARN": stream_arn}
+
+
+class StreamPoller:
+    """One function's DynamoDB stream event source (every shard from its start)."""
+
+    def __init__(self, stack: LocalStack, function: str, source: StreamSource) -> None:
+        self.stream_arn = stack.template.physical[source.table]["StreamArn"]
+        self.function = stack.function(function)
+        self.batch_size = source.batch_size
+        self.max_retries = source.max_retries
+        self.on_failure = stack.template.physical[source.on_failure]["QueueUrl"] if source.on_failure else None
+        self.streams = aws_client("dynamodbstreams", stack.aws_endpoint)
+        self.sqs = aws_client("sqs", stack.aws_endpoint)
+        self._positions: dict[str, str | None] = {}  # shard → last sequence number done
+        self._attempts = 0
+
+    def _iterator(self, shard: str) -> str | None:
+        done = self._positions.get(shard)
+        kind = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": done} if done else {}
+        answer = self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard, **(kind or {"ShardIteratorType": "TRIM_HORIZON"})
+        )
+        iterator: str | None = answer.get("ShardIterator")
+        return iterator
+
+    def poll_once(self) -> int:
+        """Read each shard's next batch and run it; returns how many records ran."""
+        handled = 0
+        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        for shard in (item["ShardId"] for item in shards):
+            iterator = self._iterator(shard)
+            if iterator is None:
+                continue
+            records = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size).get("Records", [])
+            if records:
+                handled += len(records)
+                self._run(shard, records)
+        return handled
+
+    def _run(self, shard: str, records: list[dict[str, Any]]) -> None:
+        failed = _failed(self.function, {"Records": [_stream_record(record, self.stream_arn) for record in records]})
+        numbers = [record["dynamodb"]["SequenceNumber"] for record in records]
+        if failed == set():
+            self._positions[shard], self._attempts = numbers[-1], 0
+            return
+        reported = [index for index, number in enumerate(numbers) if failed and number in failed]
+        first = reported[0] if reported else 0
+        if first:
+            self._positions[shard] = numbers[first - 1]  # what came before the failure is done
+        self._attempts += 1
+        if 0 <= self.max_retries < self._attempts:
+            self._give_up(shard, numbers[first], numbers[-1])
+            self._positions[shard], self._attempts = numbers[-1], 0
+
+    def _give_up(self, shard: str, first: str, last: str) -> None:
+        print(f"[streams] {self.function.config.name}: records {first}..{last} given up after retries")
+        if self.on_failure is None:
+            return
+        description = {
+            "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": self._attempts},
+            "DDBStreamBatchInfo": {
+                "shardId": shard,
+                "startSequenceNumber": first,
+                "endSequenceNumber": last,
+                "streamArn": self.stream_arn,
+            },
+        }
+        self.sqs.send_message(QueueUrl=self.on_failure, MessageBody=json.dumps(description))
+
+    def drain(self, seconds: float = 30) -> None:
+        """Poll until the stream has nothing new (for tests)."""
+        limit = time.monotonic() + seconds
+        while time.monotonic() < limit and self.poll_once():
+            pass
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll until ``stop`` is set."""
+        while not stop.is_set():
+            if not self.poll_once():
+                time.sleep(_IDLE_SLEEP)
+
+    def start(self, stop: threading.Event) -> None:
+        """One reader (shards are read in order, one batch at a time)."""
+        threading.Thread(target=self.run, args=(stop,), daemon=True).start()
+
+
+def pollers(stack: LocalStack) -> list[QueuePoller | StreamPoller]:
+    """One poller for each SQS and DynamoDB stream event source of each function of the template."""
+    found: list[QueuePoller | StreamPoller] = []
+    for spec in stack.template.functions():
+        found += [QueuePoller(stack, spec.name, source.queue, source.batch_size) for source in spec.queues]
+        found += [StreamPoller(stack, spec.name, source) for source in spec.streams]
+    return found

@@ -7,13 +7,12 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from local.auth import SigV4Authorizer
+from local.auth import Principal, SigV4Authorizer
 from local.aws import ACCOUNT
-from local.httpserver import Handler
+from local.httpserver import Handler, LocalServer
 from local.stack import LocalStack
 from local.template import Route
 
@@ -32,8 +31,14 @@ class IncomingRequest:
     client_ip: str = "127.0.0.1"
 
 
-def proxy_event(route: Route, path_parameters: dict[str, str], request: IncomingRequest, stage: str) -> dict[str, Any]:
-    """The API Gateway REST proxy event (payload format 1.0) for one request."""
+def proxy_event(
+    route: Route,
+    path_parameters: dict[str, str],
+    request: IncomingRequest,
+    stage: str,
+    principal: Principal | None = None,
+) -> dict[str, Any]:
+    """The API Gateway REST proxy event (payload format 1.0) for one request (``principal``: the IAM caller)."""
     multi_headers: dict[str, list[str]] = {}
     for name, value in request.headers:
         multi_headers.setdefault(name, []).append(value)
@@ -62,7 +67,11 @@ def proxy_event(route: Route, path_parameters: dict[str, str], request: Incoming
             "domainName": "localhost",
             "extendedRequestId": str(uuid.uuid4()),
             "httpMethod": request.method,
-            "identity": {"sourceIp": request.client_ip, "userAgent": multi_headers.get("User-Agent", [None])[-1]},
+            "identity": {
+                "sourceIp": request.client_ip,
+                "userAgent": multi_headers.get("User-Agent", [None])[-1],
+                **(principal.identity() if principal else {}),
+            },
             "path": f"/{stage}{request.path}",
             "protocol": "HTTP/1.1",
             "requestId": str(uuid.uuid4()),
@@ -105,7 +114,7 @@ class Gateway:
         self.authorizer = SigV4Authorizer()
         self.routes = stack.routes()
         self.stage = stack.template.parameters.get("Stage", "local")
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self.server = LocalServer(("127.0.0.1", port), self._handler_class())
         self.port = self.server.server_address[1]
 
     def handle(self, request: IncomingRequest) -> tuple[int, dict[str, str], bytes]:
@@ -114,15 +123,15 @@ class Gateway:
         if found is None:
             return _problem(404, "Not Found", f"no route for {request.method} {request.path}")
         route, parameters = found
-        if route.authorized and not self.authorizer.allows(request):
+        principal = self.authorizer.authenticate(request) if route.authorized else None
+        if route.authorized and principal is None:
             return _problem(403, "Forbidden", "Missing or invalid AWS Signature Version 4 authentication")
-        event = proxy_event(route, parameters, request, self.stage)
-        try:
-            result = self.stack.function(route.function).invoke(event)
-        except Exception as error:  # noqa: BLE001 (a crashed handler is a 502 from API Gateway too)
-            print(f"[gateway] {route.function} raised {type(error).__name__}")
+        event = proxy_event(route, parameters, request, self.stage, principal)
+        invocation = self.stack.function(route.function).run(event)
+        if invocation.error is not None:  # a failed invocation is a 502 from API Gateway too
+            print(f"[gateway] {route.function} failed: {invocation.error.get('errorType')}")
             return _problem(502, "Bad Gateway", "the function failed; see the stack's output")
-        return _http_response(result)
+        return _http_response(invocation.payload)
 
     def _handler_class(self) -> type[Handler]:
         gateway = self

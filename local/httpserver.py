@@ -35,6 +35,13 @@ class Handler(BaseHTTPRequestHandler):
         """Say nothing per request (subclasses may)."""
 
 
+class LocalServer(ThreadingHTTPServer):
+    """A threaded HTTP server on 127.0.0.1 whose backlog takes a burst of clients (the default, 5, resets them)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
     """Serve ``server`` on a daemon thread until ``server.shutdown()``."""
     server.daemon_threads = True

@@ -1,7 +1,9 @@
 """Invoke one function with one event file against the running local stack, as `sam local invoke -e`.
 
 Usage: python -m local.invoke FUNCTION -e events/FILE.json
-The handler's logs go to stderr; its response is printed on stdout.
+The handler runs in a fresh container (a process of its own: a cold start),
+as `sam local invoke` runs it. Its logs go to stderr; its response is printed
+on stdout (an error as Lambda reports it, with exit status 1).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     stack.adopt(state["resources"])
     try:
-        function = stack.function(args.function)
+        function = stack.function(args.function, max_containers=1)
     except KeyError as error:
         print(error.args[0], file=sys.stderr)
         return 2
@@ -41,10 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     signed = resign(event, json.loads(SECRETS_FILE.read_text()))
     if signed is not event:
         print("Re-signed the webhook delivery with the local signing secret.", file=sys.stderr)
-    event = signed
-    with contextlib.redirect_stdout(sys.stderr):
-        response = function.invoke(event)
-    print(json.dumps(response, indent=2))
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # the function's logs; stdout carries only its answer
+            invocation = function.run(signed)
+    finally:
+        function.stop()
+    if invocation.error is not None:
+        print(json.dumps(invocation.error, indent=2))
+        return 1
+    print(json.dumps(invocation.payload, indent=2))
     return 0
 
 

@@ -7,6 +7,7 @@ A test fails when docs/openapi.json drifts from what the handlers declare.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from typing import Any
 
@@ -24,33 +25,6 @@ SIGV4 = {
 }
 
 
-PROBLEM = {
-    "type": "object",
-    "description": "RFC 9457 problem details; extension members may follow",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "request_id": {"type": "string"},
-    },
-    "additionalProperties": True,
-}
-ERRORS = {
-    "400": "Malformed body or missing Idempotency-Key",
-    "403": "Not authenticated (SigV4)",
-    "404": "No such route or object",
-    "405": "Method not allowed (see Allow)",
-    "409": "Idempotency conflict",
-    "413": "Body over 256 KB",
-    "422": "Validation failed (field errors in `errors`)",
-    "429": "Rate limited (see Retry-After)",
-    "500": "Internal error",
-    "502": "The provider failed",
-    "503": "The provider's circuit is open (see Retry-After)",
-    "504": "The provider or the deadline ran out",
-}
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -60,13 +34,22 @@ IDEMPOTENCY_KEY = {
 }
 
 
-def _document_errors(operation: dict[str, Any], method: str, secured: bool) -> None:
-    """Every operation answers errors as problem+json; the API actions' POSTs take an Idempotency-Key."""
-    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    operation["responses"] = {
-        **{status: {"description": text, "content": problem} for status, text in ERRORS.items()},
-        **{status: answer for status, answer in operation["responses"].items() if not status.startswith(("4", "5"))},
-    }
+# What API Gateway answers itself, in the same problem+json shape as the functions (template.yaml's responses).
+GATEWAY = {
+    "403": "Not authenticated (SigV4)",
+    "429": "Rate limited: the API's, ours or the provider's (see Retry-After)",
+}
+
+
+def _document_gateway(operation: dict[str, Any], method: str, secured: bool) -> None:
+    """What API Gateway adds to each operation: 429 from stage throttling, 403 on IAM routes; IAM POSTs take a key.
+
+    The functions declare the rest (``seawall.api.problem_responses``; every operation may answer 500).
+    """
+    problem = operation["responses"]["500"]["content"]
+    added = {status: {"description": text, "content": problem} for status, text in GATEWAY.items()}
+    responses = {**added, **operation["responses"]} if secured else {"429": added["429"], **operation["responses"]}
+    operation["responses"] = dict(sorted(responses.items()))
     if secured and method == "post":
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
 
@@ -77,15 +60,21 @@ def build(stack: LocalStack) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION},
         "paths": {},
-        "components": {"schemas": {"Problem": PROBLEM}, "securitySchemes": {"sigv4": SIGV4}},
+        "components": {"schemas": {}, "securitySchemes": {"sigv4": SIGV4}},
     }
     for spec in stack.template.functions():
         if not spec.routes:
             continue
-        app = getattr(stack.function(spec.name).module, "app", None)
-        if app is None:
-            continue
-        schema = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
+        config = stack.function(spec.name).config
+        described = subprocess.run(
+            config.command("--openapi"),
+            cwd=ROOT,
+            env=config.process_environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        schema = json.loads(described.stdout)
         schemas = schema.get("components", {}).get("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
             schemas.pop(unused, None)  # Powertools' error shapes: ours is Problem
@@ -93,7 +82,7 @@ def build(stack: LocalStack) -> dict[str, Any]:
         secured = {route.path for route in spec.routes if route.authorized}
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
-                _document_errors(operation, method, path in secured)
+                _document_gateway(operation, method, path in secured)
                 if path in secured:
                     operation["security"] = [{"sigv4": []}]
             document["paths"].setdefault(path, {}).update(operations)

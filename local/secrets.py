@@ -12,8 +12,8 @@ from typing import Any
 
 # Test values for each provider secret of the template, by logical id.
 _GENERATORS: dict[str, Callable[[], dict[str, Any]]] = {
-    "StripeSecret": lambda: {
-        "api_key": f"sk_test_local{secrets.token_hex(12)}",
+    "StripeSecret": lambda: {"api_key": f"sk_test_local{secrets.token_hex(12)}"},
+    "StripeWebhookSecret": lambda: {
         "webhook_secrets": [f"whsec_{base64.b64encode(secrets.token_bytes(24)).decode()}"],
     },
     "HotelbedsSecret": lambda: {"api_key": secrets.token_hex(16), "secret": secrets.token_hex(8)},

@@ -60,7 +60,7 @@ def sign_standard_event(event: dict[str, Any], secret: str) -> dict[str, Any]:
 def resign(event: dict[str, Any], local_secrets: dict[str, Any]) -> dict[str, Any]:
     """The event signed with the local secrets when it is a webhook delivery; otherwise as it is."""
     if carries_stripe_signature(event):
-        return sign_stripe_event(event, local_secrets["StripeSecret"]["webhook_secrets"][0])
+        return sign_stripe_event(event, local_secrets["StripeWebhookSecret"]["webhook_secrets"][0])
     headers = {name.lower() for name in event.get("headers") or {}}
     if "webhook-signature" in headers:
         provider = (event.get("pathParameters") or {})["provider"]

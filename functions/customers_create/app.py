@@ -9,16 +9,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from seawall.api import create_resolver
+from seawall.api import create_resolver, problem_responses
 from seawall.api.idempotency import IdempotentAction
 from seawall.observability import correlation, instrumented
 from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.limits import Metadata
 from seawall.providers.stripe.models import Customer
+from seawall.state import SharedState
 
 app = create_resolver(enable_validation=True)
-stripe = StripeGateway()
-action = IdempotentAction("customers-create")
+state = SharedState.from_env()
+stripe = StripeGateway(state)
+action = IdempotentAction("customers-create", state)
 
 
 class NewCustomer(BaseModel):
@@ -26,7 +28,10 @@ class NewCustomer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str | None = Field(default=None, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$")
+    # No \s: JSON Schema's (ECMA) and Python's disagree on it (U+0085); controls and spaces are spelled out.
+    email: str | None = Field(
+        default=None, max_length=512, pattern=r"^[^@\x00-\x20\x7f-\x9f]+@[^@\x00-\x20\x7f-\x9f]+$"
+    )
     name: str | None = Field(default=None, max_length=256)
     metadata: Metadata = Field(default_factory=dict)
 
@@ -34,7 +39,10 @@ class NewCustomer(BaseModel):
 @app.post(
     "/customers",
     summary="Create a customer",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": Customer}}}},
+    responses={
+        201: {"description": "Created", "content": {"application/json": {"model": Customer}}},
+        **problem_responses(400, 409, 413, 422, 429, 502, 503, 504),
+    },
 )
 def create_customer(customer: Annotated[NewCustomer, Body()]) -> Response[dict[str, Any]]:
     """Create the customer at Stripe; a retry with the same key returns the first answer."""

@@ -7,17 +7,22 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import create_resolver
+from seawall.api import create_resolver, problem_responses
 from seawall.observability import correlation, instrumented
 from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.limits import CustomerId
 from seawall.providers.stripe.models import Customer
+from seawall.state import SharedState
 
 app = create_resolver(enable_validation=True)
-stripe = StripeGateway()
+stripe = StripeGateway(SharedState.from_env())
 
 
-@app.get("/customers/<customer_id>", summary="Get a customer")
+@app.get(
+    "/customers/<customer_id>",
+    summary="Get a customer",
+    responses={200: {"description": "The customer"}, **problem_responses(404, 422, 429, 502, 503, 504)},
+)
 def get_customer(customer_id: Annotated[CustomerId, Path()]) -> Customer:
     """The customer; unknown and deleted customers answer 404."""
     return stripe.get_customer(customer_id)

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall import __version__
-from seawall.api import create_resolver
+from seawall.api import create_resolver, problem_responses
 from seawall.config import core_settings
 from seawall.observability import correlation, instrumented
 
@@ -19,7 +19,7 @@ settings = core_settings()
 app = create_resolver()
 
 
-@app.get("/health")
+@app.get("/health", responses={200: {"description": "The function runs and is configured"}, **problem_responses()})
 def health() -> dict[str, str]:
     """Report that this function runs, and which deployment it belongs to."""
     return {"status": "ok", "service": settings.service, "stage": settings.stage, "version": __version__}

@@ -9,16 +9,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from seawall.api import create_resolver
+from seawall.api import create_resolver, problem_responses
 from seawall.api.idempotency import IdempotentAction
 from seawall.observability import correlation, instrumented
 from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.limits import Amount, Currency, CustomerId, Metadata
 from seawall.providers.stripe.models import PaymentIntent
+from seawall.state import SharedState
 
 app = create_resolver(enable_validation=True)
-stripe = StripeGateway()
-action = IdempotentAction("payment-intents-create")
+state = SharedState.from_env()
+stripe = StripeGateway(state)
+action = IdempotentAction("payment-intents-create", state)
 
 
 class NewPaymentIntent(BaseModel):
@@ -35,7 +37,10 @@ class NewPaymentIntent(BaseModel):
 @app.post(
     "/payment-intents",
     summary="Create a payment intent",
-    responses={201: {"description": "Created", "content": {"application/json": {"model": PaymentIntent}}}},
+    responses={
+        201: {"description": "Created", "content": {"application/json": {"model": PaymentIntent}}},
+        **problem_responses(400, 402, 409, 413, 422, 429, 502, 503, 504),
+    },
 )
 def create_payment_intent(intent: Annotated[NewPaymentIntent, Body()]) -> Response[dict[str, Any]]:
     """Create the payment intent at Stripe; a retry with the same key returns the first answer."""

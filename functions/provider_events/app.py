@@ -2,81 +2,63 @@
 
 The generic half of the pattern: a provider with business rules of its own
 gets its own applier, as Stripe has; until then its events reach subscribers
-as ``ProviderEventReceived``.
+as ``ProviderEventReceived``. The outbox row keyed by provider and webhook-id
+is both the event and its deduplication: a repeat finds it there.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
-import boto3
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
+from seawall.aws import aws_client
 from seawall.config import load_settings
-from seawall.idempotency import persistence_layer
 from seawall.observability import correlation, emit, instrumented
+from seawall.webhooks.processor import QueueProcessor
+from seawall.webhooks.projections import DomainEvent, Projector
+from seawall.webhooks.standard import parse_standard_event
 
 
 class ProcessorSettings(BaseModel):
-    """Where domain events go."""
+    """Where the outbox is."""
 
-    event_bus: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    outbox_table: str = Field(alias="OUTBOX_TABLE", min_length=1)
 
 
 settings = load_settings(ProcessorSettings)
-events = boto3.client("events")
-batch = BatchProcessor(event_type=EventType.SQS)
-once = IdempotencyConfig(event_key_jmespath="[provider, webhook_id]", expires_after_seconds=7 * 24 * 3600)
+projector = Projector(aws_client("dynamodb"), settings.outbox_table)
 
 
-def _publish(delivery: dict[str, Any]) -> dict[str, str]:
-    payload = json.loads(delivery["body"])
-    answer = events.put_events(
-        Entries=[
-            {
-                "EventBusName": settings.event_bus,
-                "Source": f"integrations.{delivery['provider']}",
-                "DetailType": "ProviderEventReceived",
-                "Detail": json.dumps(
-                    {
-                        "provider": delivery["provider"],
-                        "webhook_id": delivery["webhook_id"],
-                        "type": payload.get("type"),
-                        "data": payload.get("data"),
-                    }
-                ),
-            }
-        ]
+def _delivery(record: SQSRecord) -> dict[str, str]:
+    """The provider and webhook-id the receiver put on the message (those it has)."""
+    attributes = record.raw_event.get("messageAttributes") or {}
+    found = {name: (attributes.get(name) or {}).get("stringValue") for name in ("provider", "webhook_id")}
+    return {name: value for name, value in found.items() if isinstance(value, str)}
+
+
+def record_event(record: SQSRecord) -> None:
+    """One verified delivery, recorded once in the outbox."""
+    delivery = _delivery(record)
+    if len(delivery) < 2:  # noqa: PLR2004 (both attributes)
+        raise ValueError("the message lacks its provider or webhook-id")
+    payload = parse_standard_event(delivery["provider"], record.body.encode())
+    event = DomainEvent(
+        event_id=f"{delivery['provider']}:{delivery['webhook_id']}",
+        source=f"integrations.{delivery['provider']}",
+        detail_type="ProviderEventReceived",
+        detail={**delivery, "type": payload.type, "data": payload.data},
     )
-    if answer.get("FailedEntryCount"):
-        raise RuntimeError("EventBridge refused the event")
-    emit("ProviderEventApplied", provider=delivery["provider"])
-    return {"published": delivery["webhook_id"]}
+    if projector.record(event):
+        emit("ProviderEventApplied", provider=delivery["provider"])
 
 
-# The same webhook-id from the same provider publishes once, however often it is delivered.
-publish_once: Callable[..., dict[str, str]] = idempotent_function(
-    data_keyword_argument="delivery", persistence_store=persistence_layer(), config=once, key_prefix="provider-event"
-)(_publish)
-
-
-def record_handler(record: SQSRecord) -> None:
-    """One verified delivery; its provider and webhook-id came from the receiver."""
-    correlation.correlate_record(record.raw_event)
-    attributes = record.raw_event["messageAttributes"]
-    provider, webhook_id = attributes["provider"]["stringValue"], attributes["webhook_id"]["stringValue"]
-    json.loads(record.body)  # a body that is not JSON fails here, then dead-letters
-    publish_once(delivery={"provider": provider, "webhook_id": webhook_id, "body": record.body})
+processor = QueueProcessor("provider-events", record_event, describe=_delivery)
 
 
 @instrumented(correlation.SQS, trace=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """SQS entry point, with ReportBatchItemFailures."""
-    once.register_lambda_context(context)
-    return dict(process_partial_response(event=event, record_handler=record_handler, processor=batch, context=context))
+    return dict(processor(event, context))

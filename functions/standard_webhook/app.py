@@ -12,34 +12,40 @@ from typing import Any
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import create_resolver
+from seawall.api import create_resolver, problem_responses
 from seawall.config import Secret
-from seawall.errors import WebhookVerificationError
-from seawall.observability import correlation, emit, instrumented
-from seawall.webhooks import WebhookInbox, raw_body
-from seawall.webhooks.standard import StandardWebhookSecrets, verify_standard_webhook
+from seawall.observability import correlation, instrumented
+from seawall.webhooks import WebhookInbox, raw_body, verify_rotating
+from seawall.webhooks.standard import StandardWebhookSecrets, parse_standard_event, verify_standard_webhook
 
 app = create_resolver()
 secret = Secret.from_env("STANDARD_WEBHOOKS_SECRET_ARN", StandardWebhookSecrets, label="standard-webhooks")
 inbox = WebhookInbox.from_env("standard-webhooks", "PROVIDER_EVENTS_QUEUE_URL")
 
 
-@app.post("/webhooks/<provider>")
+@app.post(
+    "/webhooks/<provider>",
+    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 404, 413, 502, 504)},
+)
 def receive(provider: str) -> dict[str, bool]:
-    """Verify, queue, acknowledge; an unknown provider is 404, a bad signature 400."""
-    secrets = secret.get().providers.get(provider)
-    if secrets is None:
+    """Verify, check, queue, acknowledge; an unknown provider is 404, a bad signature or body 400."""
+    if provider not in secret.get().providers:
         raise ServiceError(404, f"no webhook provider {provider!r}")  # not NotFoundError: that means "no route"
-    event = app.current_event
-    payload = raw_body(event.raw_event)
-    try:
-        webhook_id = verify_standard_webhook(
-            provider, payload, dict(event.headers), [value.get_secret_value() for value in secrets]
+    request = app.current_event
+    payload = raw_body(request.raw_event)
+    headers = dict(request.headers)
+
+    def verify() -> dict[str, str]:
+        webhook_id = verify_rotating(
+            secret,
+            lambda value: verify_standard_webhook(
+                provider, payload, headers, [item.get_secret_value() for item in value.providers.get(provider, [])]
+            ),
         )
-    except WebhookVerificationError:
-        emit("WebhookRejected", provider=provider)
-        raise
-    inbox.put(payload, event.request_context.request_id, {"provider": provider, "webhook_id": webhook_id})
+        parse_standard_event(provider, payload)
+        return {"provider": provider, "webhook_id": webhook_id}
+
+    inbox.receive(payload, request.request_context.request_id, verify, provider=provider)
     return {"received": True}
 
 

@@ -1,8 +1,9 @@
 """POST /webhooks/stripe: verify Stripe's signature over the raw body, queue the delivery, answer 200.
 
 No business parsing here: Stripe gives up on endpoints that are slow, so the
-edge only proves the delivery is Stripe's and keeps it (SQS). A warm delivery
-costs one AWS call; the signing secrets are cached.
+edge only proves the delivery is Stripe's and is an event at all, and keeps it
+(SQS). A warm delivery costs one AWS call; the signing secrets (a secret of
+their own: this public function cannot read the API key) are cached.
 """
 
 from __future__ import annotations
@@ -11,31 +12,38 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import create_resolver
+from seawall.api import create_resolver, problem_responses
 from seawall.config import Secret
-from seawall.errors import WebhookVerificationError
-from seawall.observability import correlation, emit, instrumented
-from seawall.providers.stripe.secrets import StripeSecret
-from seawall.providers.stripe.webhooks import verify_signature
-from seawall.webhooks import WebhookInbox, raw_body
+from seawall.observability import correlation, instrumented
+from seawall.providers.stripe.secrets import StripeWebhookSecret
+from seawall.providers.stripe.webhooks import parse_event, verify_signature
+from seawall.webhooks import WebhookInbox, raw_body, verify_rotating
 
 app = create_resolver()
-secret = Secret.from_env("STRIPE_SECRET_ARN", StripeSecret, label="stripe")
+secret = Secret.from_env("STRIPE_WEBHOOK_SECRET_ARN", StripeWebhookSecret, label="stripe-webhook")
 inbox = WebhookInbox.from_env("stripe", "STRIPE_EVENTS_QUEUE_URL")
 
 
-@app.post("/webhooks/stripe")
+@app.post(
+    "/webhooks/stripe",
+    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 413, 502, 504)},
+)
 def receive() -> dict[str, bool]:
-    """Verify, queue, acknowledge; a bad signature is 400, a queue failure 5xx (Stripe retries)."""
-    event = app.current_event
-    payload = raw_body(event.raw_event)
-    signing_secrets = [value.get_secret_value() for value in secret.get().webhook_secrets]
-    try:
-        verify_signature(payload, event.headers.get("Stripe-Signature"), signing_secrets)
-    except WebhookVerificationError:
-        emit("WebhookRejected", provider="stripe")
-        raise
-    inbox.put(payload, correlation_id=event.request_context.request_id)
+    """Verify, check, queue, acknowledge; a bad signature or a body that is no event is 400, a queue failure 5xx."""
+    request = app.current_event
+    payload = raw_body(request.raw_event)
+    signature = request.headers.get("Stripe-Signature")
+
+    def verify() -> None:
+        verify_rotating(
+            secret,
+            lambda value: verify_signature(
+                payload, signature, [item.get_secret_value() for item in value.webhook_secrets]
+            ),
+        )
+        parse_event(payload)
+
+    inbox.receive(payload, request.request_context.request_id, verify)
     return {"received": True}
 
 

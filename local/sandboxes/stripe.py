@@ -23,12 +23,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from local.httpserver import Handler, serve_in_thread
+from local.httpserver import Handler, LocalServer, serve_in_thread
 
 FIXTURES = json.loads((Path(__file__).parent / "stripe_fixtures.json").read_text())
 API_VERSION = "2026-10-28.endive"
@@ -94,7 +93,7 @@ class StripeSandbox:
         self._idempotency: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {}
         self._window: deque[float] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server = LocalServer(("127.0.0.1", port), self._handler_class())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> str:
@@ -120,11 +119,17 @@ class StripeSandbox:
         )
         self.events.append(event)
 
-    def _customer(self, customer_id: str) -> dict[str, Any]:
+    def _customer(self, customer_id: str, *, referenced: bool = False) -> dict[str, Any]:
+        """The customer; Stripe answers 404 for the object asked for, 400 for one a parameter names."""
         customer = self.customers.get(customer_id)
         if customer is None:
+            status, param = (400, "customer") if referenced else (404, "id")
             raise StripeError(
-                404, "invalid_request_error", f"No such customer: '{customer_id}'", code="resource_missing", param="id"
+                status,
+                "invalid_request_error",
+                f"No such customer: '{customer_id}'",
+                code="resource_missing",
+                param=param,
             )
         return customer
 
@@ -169,7 +174,7 @@ class StripeSandbox:
                 400, "invalid_request_error", "Invalid currency", param="currency", code="parameter_invalid_string"
             )
         if params.get("customer"):
-            self._customer(params["customer"])
+            self._customer(params["customer"], referenced=True)
         intent = copy.deepcopy(FIXTURES["payment_intent"])
         intent.update(
             id=_object_id("pi"),

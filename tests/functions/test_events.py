@@ -19,7 +19,7 @@ from seawall.observability import logger
 from seawall.providers.hotelbeds import HotelbedsSecret
 from seawall.providers.stripe.secrets import StripeSecret
 from tests.conftest import LogCapture
-from tests.functions.conftest import ROOT
+from tests.support.stack import ROOT
 
 EVENTS = sorted((ROOT / "events").glob("*/*.json"))
 
@@ -49,7 +49,7 @@ def test_event_file_invokes_its_function(
 ) -> None:
     event = load_event(event_file, seeded_secrets)
     response = project_stack.function(function_for(event_file)).invoke(event)
-    if "Records" in event:  # an SQS batch: every record succeeded
+    if "Records" in event:  # an SQS or stream batch: every record succeeded
         assert response == {"batchItemFailures": []}
         return
     assert 200 <= response["statusCode"] < 300, response
@@ -89,9 +89,15 @@ def test_no_seeded_secret_value_reaches_logs_or_responses(
     logger.info(f"stripe key {stripe.api_key.get_secret_value()}")
     logger.warning("hotelbeds", extra={"credentials": {"secret": hotelbeds.secret.get_secret_value()}})
     logger.error("model", extra={"stripe": stripe.model_dump(mode="json")})
-    responses = [project_stack.function(function_for(path)).invoke(load_event(path, seeded_secrets)) for path in EVENTS]
+    invocations = [project_stack.function(function_for(path)).run(load_event(path, seeded_secrets)) for path in EVENTS]
     captured = capfd.readouterr()
-    everything = logs.text + captured.out + captured.err + json.dumps(responses)
+    everything = (
+        logs.text
+        + captured.out
+        + captured.err
+        + "".join(invocation.logs for invocation in invocations)
+        + json.dumps([invocation.payload for invocation in invocations])
+    )
     secrets = _values(seeded_secrets)
     assert len(secrets) >= 4
     for value in secrets:
@@ -110,3 +116,18 @@ def test_a_bad_environment_fails_the_cold_start_naming_the_variable() -> None:
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("seawall.errors.types.ConfigError: environment: STAGE, STATE_BACKEND:")
     assert "postgres" not in last
+
+
+def test_a_bad_environment_fails_each_invocation_of_a_new_container_as_lambda_does(project_stack: LocalStack) -> None:
+    broken = LocalStack(ROOT / "template.yaml", project_stack.aws_endpoint, environment={"STATE_BACKEND": "postgres"})
+    broken.adopt(project_stack.template.physical)
+    function = broken.function("CustomersGetFunction")
+    try:
+        invocation = function.run(json.loads((ROOT / "events" / "customers_get" / "get.json").read_text()))
+    finally:
+        broken.stop()
+    assert invocation.error is not None
+    assert invocation.error["errorType"] == "ConfigError"
+    assert "STATE_BACKEND" in invocation.error["errorMessage"]
+    assert "postgres" not in invocation.error["errorMessage"]
+    assert invocation.cold_start

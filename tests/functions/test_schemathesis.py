@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import random
 import uuid
 from typing import Any
 
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.functions.conftest import ROOT
 from tests.support.sigv4 import signed_headers
+from tests.support.stack import ROOT
 
 _SIGNED = ("content-type", "idempotency-key")
 
@@ -33,7 +36,19 @@ class SigV4(requests.auth.AuthBase):
         return request
 
 
-OPERATIONS = ["GET /health", "POST /customers", "GET /customers/{customer_id}", "POST /payment-intents"]
+OPERATIONS = [
+    "GET /health",
+    "POST /customers",
+    "GET /customers/{customer_id}",
+    "POST /payment-intents",
+    "POST /webhooks/stripe",
+    "POST /webhooks/{provider}",
+]
+# Where a schema-valid request may still be refused (400) for what no schema says: a signature made with a
+# secret, a customer that must exist at Stripe. Every other check still holds there.
+ACCEPTANCE_DEPENDS_ON_STATE = {"POST /payment-intents", "POST /webhooks/stripe", "POST /webhooks/{provider}"}
+# A new seed each run explores further; SCHEMATHESIS_SEED replays a failing run's examples.
+SEED = int(os.environ.get("SCHEMATHESIS_SEED") or random.SystemRandom().randrange(2**32))
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
@@ -43,10 +58,15 @@ def test_the_api_keeps_to_its_spec(api: str, operation: str) -> None:
     schema.config.update(base_url=api)
     method, path = operation.split(" ", 1)
 
-    # The same examples every run (CI must not flake); set derandomize=False locally to explore further.
+    @seed(SEED)
     @given(case=schema[path][method].as_strategy())
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def conforms(case: Any) -> None:
-        case.call_and_validate(auth=SigV4())
+        excluded = [positive_data_acceptance] if operation in ACCEPTANCE_DEPENDS_ON_STATE else []
+        case.call_and_validate(auth=SigV4(), excluded_checks=excluded)
 
-    conforms()
+    try:
+        conforms()
+    except BaseException as failure:
+        failure.add_note(f"replay with SCHEMATHESIS_SEED={SEED}")
+        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import uuid
@@ -12,10 +13,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from local.aws import aws_client
-from local.eventsource import QueuePoller
 from local.stack import LocalStack
 from seawall.errors import WebhookVerificationError
 from seawall.webhooks.standard import verify_standard_webhook
+from tests.support.stack import Pipeline
 
 BODY = json.dumps({"type": "invoice.paid", "data": {"invoice_id": "inv_7", "amount": 4200}})
 
@@ -36,36 +37,67 @@ def acme_secret(seeded_secrets: dict[str, Any]) -> str:
     return secret
 
 
-@pytest.fixture
-def bus(project_stack: LocalStack, moto_endpoint: str) -> Any:
-    events, sqs = aws_client("events", moto_endpoint), aws_client("sqs", moto_endpoint)
-    bus_name = project_stack.template.physical["DomainEventBus"]["Name"]
-    url = sqs.create_queue(QueueName=f"acme-observer-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    rule = f"acme-{uuid.uuid4().hex[:8]}"
-    events.put_rule(Name=rule, EventBusName=bus_name, EventPattern=json.dumps({"source": ["integrations.acme"]}))
-    events.put_targets(Rule=rule, EventBusName=bus_name, Targets=[{"Id": "observer", "Arn": arn}])
-
-    def published() -> list[dict[str, Any]]:
-        found = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(message["Body"]) for message in found]
-
-    return published
-
-
-def test_a_delivery_is_verified_queued_and_published_once(
-    api: str, project_stack: LocalStack, acme_secret: str, bus: Any
-) -> None:
-    poller = QueuePoller(project_stack, "ProviderEventsFunction", "ProviderEventsQueue", 10)
+def test_a_delivery_is_verified_queued_and_published_once(api: str, acme_secret: str, pipeline: Pipeline) -> None:
     webhook_id = f"msg_{uuid.uuid4().hex}"
     for _ in range(3):  # the provider delivers the same message more than once
         answer = httpx.post(f"{api}/webhooks/acme", content=BODY, headers=signed(acme_secret, webhook_id))
         assert answer.status_code == 200
-    poller.drain()
-    (event,) = bus()
-    assert event["detail-type"] == "ProviderEventReceived"
+    pipeline.settle()
+    (event,) = pipeline.published()
+    assert (event["source"], event["detail-type"]) == ("integrations.acme", "ProviderEventReceived")
     assert event["detail"]["webhook_id"] == webhook_id
     assert event["detail"]["type"] == "invoice.paid"
+    assert event["detail"]["event_id"] == f"acme:{webhook_id}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "not json", '{"foo": 1}', "[1, 2]", '{"type": "invoice.paid"}', '{"type": 7, "data": {}}'],
+    ids=["empty", "not json", "no type", "array", "no data", "type not text"],
+)
+def test_a_correctly_signed_body_that_is_no_event_gets_400_and_is_never_queued(
+    api: str, acme_secret: str, pipeline: Pipeline, body: str
+) -> None:
+    answer = httpx.post(f"{api}/webhooks/acme", content=body, headers=signed(acme_secret, "msg_x", body=body))
+    assert answer.status_code == 400
+    assert answer.json()["type"] == "urn:seawall:problem:invalid-payload"
+    assert pipeline.provider_events.poll_once() == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"webhook-signature": "v1"},  # no comma: the library would crash on it
+        {"webhook-signature": "v1,not-base64!"},
+        {"webhook-signature": "v1,abc"},  # base64 of the wrong length
+        {"webhook-timestamp": "\uff11\uff12\uff13"},  # full-width digits, which float() would take
+        {"webhook-timestamp": "1e9"},
+        {"webhook-timestamp": "nan"},
+        {"webhook-id": ""},
+    ],
+)
+def test_malformed_headers_get_400_never_500(api: str, acme_secret: str, headers: dict[str, str]) -> None:
+    sent = {**signed(acme_secret, "msg_y"), **headers}
+    answer = httpx.post(
+        f"{api}/webhooks/acme", content=BODY, headers={name: value.encode() for name, value in sent.items()}
+    )
+    assert answer.status_code == 400
+
+
+def test_a_rotated_secret_takes_effect_at_once(
+    api: str, project_stack: LocalStack, moto_endpoint: str, seeded_secrets: dict[str, Any], pipeline: Pipeline
+) -> None:
+    secret = seeded_secrets["StandardWebhooksSecret"]["providers"]["acme"][0]
+    assert httpx.post(f"{api}/webhooks/acme", content=BODY, headers=signed(secret, "msg_warm")).status_code == 200
+    rolled = "whsec_" + base64.b64encode(uuid.uuid4().bytes * 2).decode()
+    secrets = aws_client("secretsmanager", moto_endpoint)
+    secret_id = project_stack.template.physical["StandardWebhooksSecret"]["Ref"]
+    secrets.put_secret_value(SecretId=secret_id, SecretString=json.dumps({"providers": {"acme": [rolled, secret]}}))
+    try:
+        answer = httpx.post(f"{api}/webhooks/acme", content=BODY, headers=signed(rolled, f"msg_{uuid.uuid4().hex}"))
+    finally:
+        secrets.put_secret_value(SecretId=secret_id, SecretString=json.dumps(seeded_secrets["StandardWebhooksSecret"]))
+    assert answer.status_code == 200  # the cached secret did not know it; one read again did
 
 
 @pytest.mark.parametrize("problem", ["wrong secret", "stale", "tampered"])

@@ -3,28 +3,38 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from typing import Any
 
 import httpx
 import pytest
+from botocore.credentials import Credentials
 
+from local.aws import MotoServer
 from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
-from tests.support.sigv4 import signed_headers
+from tests.support.sigv4 import LOCAL_PRINCIPAL, SECOND_PRINCIPAL, signed_headers
+from tests.support.stack import ROOT, IsolatedStack
 
 
 def call(
-    api: str, method: str, path: str, body: Any = None, *, key: str | None = None, raw: bytes | None = None
+    api: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    key: str | None = None,
+    raw: bytes | None = None,
+    caller: Credentials = LOCAL_PRINCIPAL,
 ) -> httpx.Response:
-    """A SigV4-signed request, with an Idempotency-Key when given."""
+    """A SigV4-signed request (by ``caller``), with an Idempotency-Key when given."""
     url = f"{api}{path}"
     content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
     headers = {"Content-Type": "application/json"} if content else {}
     if key is not None:
         headers["Idempotency-Key"] = key
-    return httpx.request(
-        method, url, content=content, headers=signed_headers(method, url, content, headers), timeout=30
-    )
+    signed = signed_headers(method, url, content, headers, credentials=caller)
+    return httpx.request(method, url, content=content, headers=signed, timeout=30)
 
 
 def posts(sandbox: StripeSandbox, path: str) -> int:
@@ -140,9 +150,95 @@ def test_a_transient_stripe_failure_is_retried_under_the_same_key(api: str, stri
     assert len(set(keys)) == 1
 
 
-def test_stripes_rate_limit_reaches_the_caller_with_retry_after(api: str, stripe_sandbox: StripeSandbox) -> None:
-    stripe_sandbox.faults.queue.extend([Fault(status=429, retry_after=0.01)] * 3)
+@pytest.mark.parametrize("retry_after", [0.01, None], ids=["Stripe's Retry-After", "none from Stripe"])
+def test_stripes_rate_limit_reaches_the_caller_with_retry_after(
+    api: str, stripe_sandbox: StripeSandbox, retry_after: float | None
+) -> None:
+    stripe_sandbox.faults.queue.extend([Fault(status=429, should_retry=True, retry_after=retry_after)] * 3)
     response = call(api, "POST", "/customers", {"name": "Busy"}, key=str(uuid.uuid4()))
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "1"
     assert response.json()["service"] == "stripe"
+
+
+def test_an_idempotency_key_belongs_to_its_caller(api: str, stripe_sandbox: StripeSandbox) -> None:
+    key, body = str(uuid.uuid4()), {"amount": 1500, "currency": "eur"}
+    mine = call(api, "POST", "/payment-intents", body, key=key)
+    theirs = call(api, "POST", "/payment-intents", body, key=key, caller=SECOND_PRINCIPAL)
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    assert mine.json()["id"] != theirs.json()["id"]
+    assert mine.json()["client_secret"] != theirs.json()["client_secret"]  # never the other caller's secret
+    assert posts(stripe_sandbox, "/v1/payment_intents") == 2
+    keys = {headers["Idempotency-Key"] for method, _, headers in stripe_sandbox.requests if method == "POST"}
+    assert len(keys) == 2  # and two keys at Stripe
+    again = call(api, "POST", "/payment-intents", body, key=key, caller=SECOND_PRINCIPAL)
+    assert again.json() == theirs.json()
+    assert posts(stripe_sandbox, "/v1/payment_intents") == 2
+
+
+def test_sixteen_concurrent_clients_with_one_key_make_one_stripe_call(api: str, stripe_sandbox: StripeSandbox) -> None:
+    key, body = str(uuid.uuid4()), {"name": "Crowd"}
+    stripe_sandbox.faults.latency = 0.5  # the first is still at Stripe while the others arrive
+    answers: list[httpx.Response] = []
+
+    def client() -> None:
+        answers.append(call(api, "POST", "/customers", body, key=key))
+
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        stripe_sandbox.faults.latency = 0
+    assert posts(stripe_sandbox, "/v1/customers") == 1
+    statuses = sorted(answer.status_code for answer in answers)
+    assert set(statuses) <= {201, 409}
+    assert 201 in statuses
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.headers["Retry-After"] == "1"
+            assert answer.headers["Content-Type"] == "application/problem+json"
+    created = {answer.json()["id"] for answer in answers if answer.status_code == 201}
+    assert len(created) == 1
+    retried = call(api, "POST", "/customers", body, key=key)  # a 409'd client retries, as told
+    assert (retried.status_code, retried.json()["id"]) == (201, created.pop())
+
+
+def test_a_state_store_outage_is_503_with_retry_after_on_every_route(
+    isolated: IsolatedStack, moto_server: MotoServer, stripe_sandbox: StripeSandbox
+) -> None:
+    requests = [
+        ("POST", "/customers", {"name": "Outage"}),
+        ("POST", "/payment-intents", {"amount": 100, "currency": "eur"}),
+        ("GET", f"/customers/{FIXTURES['customer']['id']}", None),
+    ]
+    moto_server.down.add("dynamodb")
+    try:
+        answers = [call(isolated.api, method, path, body, key=str(uuid.uuid4())) for method, path, body in requests]
+    finally:
+        moto_server.down.discard("dynamodb")
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Retry-After"] == "1"
+        assert answer.json()["type"] == "urn:seawall:problem:state-unavailable"
+    assert stripe_sandbox.requests == []  # nothing reached Stripe without its protections
+
+
+def test_an_open_circuit_is_logged_once_not_per_request(isolated: IsolatedStack, stripe_sandbox: StripeSandbox) -> None:
+    function = isolated.stack.function("CustomersGetFunction", max_containers=1)
+    stripe_sandbox.configure_faults({"queue": [{"status": 503}] * 30})
+    event = json.loads((ROOT / "events" / "customers_get" / "get.json").read_text())
+    logs = ""
+    for _ in range(12):
+        invocation = function.run(event)
+        logs += invocation.logs
+    stripe_sandbox.faults.queue.clear()
+    records = [json.loads(line) for line in logs.splitlines() if line.startswith("{") and '"level"' in line]
+    opened = [r for r in records if r["message"] == "circuit breaker changed state" and r["to"] == "open"]
+    assert [r["level"] for r in opened] == ["WARNING"]
+    assert not [r for r in records if r["level"] == "ERROR"]  # no traceback per refused request
+    refusals = [r for r in records if r["message"] == "request refused" and r.get("status") == 503]
+    assert refusals
+    assert all(r["level"] == "INFO" for r in refusals)

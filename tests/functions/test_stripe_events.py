@@ -1,9 +1,8 @@
-"""The Stripe events processor: every event applied once, in the right final state, or dead-lettered."""
+"""The Stripe events processor through the local runtime: each event applied once, its domain event published once."""
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import random
 import threading
@@ -13,55 +12,19 @@ from typing import Any
 
 import boto3
 import httpx
-import pytest
 import stripe
 
-from local.aws import aws_client
-from local.eventsource import QueuePoller
+from local.aws import MotoServer
+from local.eventsource import QueuePoller, sqs_record
 from local.sandboxes.stripe import FIXTURES
 from local.stack import LocalStack
-
-
-@pytest.fixture(scope="module")
-def observer(project_stack: LocalStack, moto_endpoint: str) -> Any:
-    """A queue subscribed to the domain event bus: what the product's subscribers would get."""
-    events = aws_client("events", moto_endpoint)
-    sqs = aws_client("sqs", moto_endpoint)
-    bus = project_stack.template.physical["DomainEventBus"]["Name"]
-    url = sqs.create_queue(QueueName=f"observer-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="everything", EventBusName=bus, EventPattern=json.dumps({"source": ["integrations.stripe"]}))
-    events.put_targets(Rule="everything", EventBusName=bus, Targets=[{"Id": "observer", "Arn": arn}])
-
-    def published() -> list[dict[str, Any]]:
-        taken: list[dict[str, Any]] = []
-        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-            taken += [json.loads(message["Body"]) for message in batch]
-            for message in batch:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return taken
-
-    return published
-
-
-@pytest.fixture
-def poller(project_stack: LocalStack, observer: Any) -> QueuePoller:
-    poller = QueuePoller(project_stack, "StripeEventsFunction", "StripeEventsQueue", 10)
-    poller.drain()
-    observer()
-    return poller
+from tests.support.stack import Pipeline
 
 
 def stripe_event(kind: str, obj: dict[str, Any], created: int, event_id: str | None = None) -> dict[str, Any]:
     event = copy.deepcopy(FIXTURES["event"])
     event.update(id=event_id or f"evt_{uuid.uuid4().hex[:16]}", type=kind, created=created, data={"object": obj})
     return event
-
-
-def deliver(poller: QueuePoller, *events: dict[str, Any]) -> None:
-    for event in events:
-        poller.sqs.send_message(QueueUrl=poller.queue_url, MessageBody=json.dumps(event))
-    poller.drain()
 
 
 def item(project_stack: LocalStack, moto_endpoint: str, table: str, key: str) -> dict[str, Any]:
@@ -81,51 +44,62 @@ def payment(intent_id: str, status: str, **fields: Any) -> dict[str, Any]:
 
 
 def test_a_payment_succeeded_is_projected_and_published(
-    project_stack: LocalStack, moto_endpoint: str, poller: QueuePoller, observer: Any
+    project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
 ) -> None:
     intent_id = f"pi_{uuid.uuid4().hex[:14]}"
-    deliver(
-        poller,
-        stripe_event("payment_intent.succeeded", payment(intent_id, "succeeded", amount=2500, currency="eur"), 100),
-    )
+    event = stripe_event("payment_intent.succeeded", payment(intent_id, "succeeded", amount=2500, currency="eur"), 100)
+    pipeline.deliver(event)
     stored = item(project_stack, moto_endpoint, "PaymentsTable", intent_id)
     assert (stored["status"], stored["amount"], stored["currency"]) == ("succeeded", 2500, "eur")
-    (published,) = observer()
+    (published,) = pipeline.published()
     assert published["detail-type"] == "PaymentSucceeded"
     assert published["detail"]["payment_intent_id"] == intent_id
+    assert published["detail"]["event_id"] == f"stripe:{event['id']}"  # stable: subscribers deduplicate on it
 
 
-def test_duplicates_in_sequence_have_one_effect(
-    project_stack: LocalStack, moto_endpoint: str, poller: QueuePoller, observer: Any
-) -> None:
+def test_duplicates_in_sequence_have_one_effect(pipeline: Pipeline) -> None:
     event = stripe_event("customer.created", customer(f"cus_{uuid.uuid4().hex[:12]}", email="d@example.com"), 100)
-    deliver(poller, event, event, event)
-    assert len(observer()) == 1
+    pipeline.deliver(event, event, event)
+    assert [published["detail-type"] for published in pipeline.published()] == ["CustomerUpserted"]
 
 
-def test_concurrent_duplicates_have_one_effect(project_stack: LocalStack, observer: Any, poller: QueuePoller) -> None:
-    module = project_stack.function("StripeEventsFunction").module
-    event = stripe_event("customer.created", customer(f"cus_{uuid.uuid4().hex[:12]}"), 100)
-    outcomes: list[str] = []
+def test_concurrent_duplicates_in_separate_containers_make_one_write_and_one_event(
+    project_stack: LocalStack, moto_server: MotoServer, pipeline: Pipeline
+) -> None:
+    customer_id = f"cus_{uuid.uuid4().hex[:12]}"
+    event = stripe_event("customer.created", customer(customer_id), 100)
+    function = project_stack.function("StripeEventsFunction")
+    queue_arn = project_stack.template.physical["StripeEventsQueue"]["Arn"]
+    message = {"MessageId": "", "ReceiptHandle": "r", "Body": json.dumps(event), "MD5OfBody": ""}
+    writes_before = len(moto_server.iam.calls)
+    answers: list[Any] = []
 
-    def apply() -> None:
-        try:
-            module.apply_once(event=event)
-            outcomes.append("applied or replayed")
-        except Exception as error:  # in progress elsewhere: SQS would redeliver it
-            outcomes.append(type(error).__name__)
+    def deliver(copy_number: int) -> None:  # as SQS would hand the same event to several pollers
+        batch = {"Records": [sqs_record({**message, "MessageId": f"m-{copy_number}"}, queue_arn)]}
+        answers.append(function.run(batch))
 
-    threads = [threading.Thread(target=apply) for _ in range(8)]
+    threads = [threading.Thread(target=deliver, args=(number,)) for number in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(outcomes) == 8
-    assert len(observer()) == 1
+    assert all(answer.error is None for answer in answers)
+    assert function.containers > 1  # they did run side by side
+    table = project_stack.template.physical["CustomersTable"]["Arn"]
+    landed = [
+        call
+        for call in moto_server.iam.calls[writes_before:]
+        if call.principal == project_stack.principal("StripeEventsFunction")
+        and call.resource == table
+        and call.status == 200
+    ]
+    assert len(landed) == 1
+    pipeline.settle()  # the copies refused as "in progress" come back and find it done
+    assert [published["detail"]["customer_id"] for published in pipeline.published()] == [customer_id]
 
 
 def test_shuffled_customer_events_end_in_the_right_state(
-    project_stack: LocalStack, moto_endpoint: str, poller: QueuePoller, observer: Any
+    project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
 ) -> None:
     customer_id = f"cus_{uuid.uuid4().hex[:12]}"
     history = [
@@ -134,31 +108,30 @@ def test_shuffled_customer_events_end_in_the_right_state(
         stripe_event("customer.updated", customer(customer_id, name="v3"), 300),
     ]
     random.Random(7).shuffle(history)  # noqa: S311 (a repeatable order, not a secret)
-    deliver(poller, *history)
+    pipeline.deliver(*history)
     assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)["name"] == "v3"
-    deliver(poller, stripe_event("customer.deleted", customer(customer_id), 400))
+    pipeline.deliver(stripe_event("customer.deleted", customer(customer_id), 400))
     late = stripe_event("customer.updated", customer(customer_id, name="ghost"), 500)  # after deletion: ignored
-    deliver(poller, late)
+    pipeline.deliver(late)
     stored = item(project_stack, moto_endpoint, "CustomersTable", customer_id)
-    assert stored["deleted"] is True
-    assert stored["name"] == "v3"
+    assert stored == {"id": customer_id, "deleted": True}  # as Stripe's deleted customer: nothing but its id
 
 
-def test_an_update_before_the_create_ends_as_the_update(
-    project_stack: LocalStack, moto_endpoint: str, poller: QueuePoller
+def test_a_same_second_update_and_delete_end_deleted_in_either_order(
+    project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
 ) -> None:
-    customer_id = f"cus_{uuid.uuid4().hex[:12]}"
-    deliver(
-        poller,
-        stripe_event("customer.updated", customer(customer_id, email="new@example.com"), 200),
-        stripe_event("customer.created", customer(customer_id, email="old@example.com"), 100),
-    )
-    assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)["email"] == "new@example.com"
+    for first in ("customer.updated", "customer.deleted"):
+        customer_id = f"cus_{uuid.uuid4().hex[:12]}"
+        # Ids that sort the delete first: ordering by (created, id) alone would let the update win.
+        updated = stripe_event("customer.updated", customer(customer_id, name="late"), 500, f"evt_z{uuid.uuid4().hex}")
+        deleted = stripe_event("customer.deleted", customer(customer_id), 500, f"evt_a{uuid.uuid4().hex}")
+        pipeline.deliver(*((updated, deleted) if first == "customer.updated" else (deleted, updated)))
+        assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)["deleted"] is True
+        kinds = [published["detail-type"] for published in pipeline.published()]
+        assert kinds.count("CustomerDeleted") == 1
 
 
-def test_refunds_and_failures_are_projected(
-    project_stack: LocalStack, moto_endpoint: str, poller: QueuePoller, observer: Any
-) -> None:
+def test_refunds_and_failures_are_projected(project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline) -> None:
     intent_id = f"pi_{uuid.uuid4().hex[:14]}"
     failed = payment(
         intent_id,
@@ -171,79 +144,85 @@ def test_refunds_and_failures_are_projected(
         "amount_refunded": 500,
         "currency": "eur",
     }
-    deliver(
-        poller, stripe_event("payment_intent.payment_failed", failed, 100), stripe_event("charge.refunded", charge, 200)
+    pipeline.deliver(
+        stripe_event("payment_intent.payment_failed", failed, 100), stripe_event("charge.refunded", charge, 200)
     )
     stored = item(project_stack, moto_endpoint, "PaymentsTable", intent_id)
     assert (stored["failure_reason"], stored["amount_refunded"]) == ("insufficient_funds", 500)
-    assert sorted(event["detail-type"] for event in observer()) == ["PaymentFailed", "PaymentRefunded"]
+    assert sorted(event["detail-type"] for event in pipeline.published()) == ["PaymentFailed", "PaymentRefunded"]
 
 
-def test_unhandled_types_are_acknowledged(poller: QueuePoller, observer: Any) -> None:
-    deliver(poller, stripe_event("plan.created", FIXTURES["event"]["data"]["object"], 100))
-    assert poller.poll_once() == 0  # not left on the queue
-    assert observer() == []
-
-
-def test_a_poison_message_ends_in_the_dead_letter_queue_and_its_batch_mates_do_not(
-    project_stack: LocalStack, moto_endpoint: str, poller: QueuePoller
+def test_a_refund_of_a_charge_without_a_payment_intent_is_projected_not_dead_lettered(
+    project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
 ) -> None:
-    sqs = poller.sqs
-    dead = project_stack.template.physical["StripeEventsDeadLetterQueue"]["QueueUrl"]
+    charge_id = f"ch_{uuid.uuid4().hex[:14]}"
+    charge = {**copy.deepcopy(FIXTURES["charge"]), "id": charge_id, "payment_intent": None, "amount_refunded": 300}
+    pipeline.deliver(stripe_event("charge.refunded", charge, 100))
+    assert item(project_stack, moto_endpoint, "PaymentsTable", charge_id)["amount_refunded"] == 300
+    (published,) = pipeline.published()
+    assert (published["detail"]["charge_id"], published["detail"]["payment_intent_id"]) == (charge_id, None)
+
+
+def test_unhandled_types_are_acknowledged(pipeline: Pipeline) -> None:
+    pipeline.deliver(stripe_event("plan.created", FIXTURES["event"]["data"]["object"], 100))
+    assert pipeline.stripe_events.poll_once() == 0  # not left on the queue
+    assert pipeline.published() == []
+
+
+def test_a_message_that_is_no_event_is_logged_once_counted_and_dead_lettered(
+    project_stack: LocalStack, pipeline: Pipeline, capfd: Any
+) -> None:
     good = stripe_event("customer.created", customer(f"cus_{uuid.uuid4().hex[:12]}"), 100)
-    poison = json.dumps({"id": "evt_poison", "type": "customer.created"})  # no created, no data
-    for body in (json.dumps(good), poison):
-        sqs.send_message(QueueUrl=poller.queue_url, MessageBody=body)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and poller.poll_once():
-        pass
-    moved = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10).get("Messages", [])
+    poison = json.dumps({"id": "evt_poison", "type": "customer.created", "secret_looking": "sk_live_notinlogs0"})
+    pipeline.send(pipeline.stripe_events, json.dumps(good), poison)
+    QueuePoller(project_stack, "StripeEventsFunction", "StripeEventsQueue", 10, retry_delay=0).drain()
+    dead = project_stack.template.physical["StripeEventsDeadLetterQueue"]["QueueUrl"]
+    moved = pipeline.sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10).get("Messages", [])
     assert [message["Body"] for message in moved] == [poison]
-    assert item(project_stack, moto_endpoint, "CustomersTable", good["data"]["object"]["id"])
+    for message in moved:
+        pipeline.sqs.delete_message(QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"])
+    output = capfd.readouterr().out
+    failures = [json.loads(line) for line in output.splitlines() if '"record failed' in line]
+    assert len(failures) == 5  # once per receive, until the redrive policy moved it
+    assert {(failure["event_id"], failure["event_type"], failure["error"]) for failure in failures} == {
+        ("evt_poison", "customer.created", "ValidationError")
+    }
+    assert "sk_live_notinlogs0" not in output  # never the payload
+    assert output.count('"RecordFailed"') >= 5
 
 
-def test_end_to_end_from_a_signed_delivery_to_the_projection(  # noqa: PLR0917 (fixtures)
-    api: str,
-    seeded_secrets: dict[str, Any],
-    project_stack: LocalStack,
-    moto_endpoint: str,
-    poller: QueuePoller,
-    observer: Any,
+def test_end_to_end_from_a_signed_delivery_to_the_domain_event(
+    api: str, seeded_secrets: dict[str, Any], project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
 ) -> None:
     customer_id = f"cus_{uuid.uuid4().hex[:12]}"
     body = json.dumps(stripe_event("customer.created", customer(customer_id, email="e2e@example.com"), 100))
-    secret = seeded_secrets["StripeSecret"]["webhook_secrets"][0]
+    secret = seeded_secrets["StripeWebhookSecret"]["webhook_secrets"][0]
     signature = stripe.WebhookSignature.generate_signature_header(body, secret, int(time.time()))
     for _ in range(2):  # Stripe retries a delivery now and then: the same event twice
         answer = httpx.post(f"{api}/webhooks/stripe", content=body, headers={"Stripe-Signature": signature})
         assert answer.status_code == 200
-    poller.drain()
+    pipeline.settle()
     assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)["email"] == "e2e@example.com"
-    assert [event["detail-type"] for event in observer()] == ["CustomerUpserted"]
+    assert [event["detail-type"] for event in pipeline.published()] == ["CustomerUpserted"]
 
 
-class FailingOnce:
-    """EventBridge that fails its first call (the store going away mid-batch), then recovers."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-        self.failed = False
-
-    def put_events(self, **request: Any) -> Any:
-        if not self.failed:
-            self.failed = True
-            raise ConnectionError("EventBridge unreachable")
-        return self.real.put_events(**request)
-
-
-def test_a_failure_mid_batch_loses_nothing_and_applies_once(
-    project_stack: LocalStack, moto_endpoint: str, poller: QueuePoller, observer: Any, monkeypatch: pytest.MonkeyPatch
+def test_with_eventbridge_down_no_domain_event_is_lost_nor_sent_twice(
+    moto_server: MotoServer, pipeline: Pipeline
 ) -> None:
-    applier = project_stack.function("StripeEventsFunction").module.applier
-    monkeypatch.setattr(applier, "to", dataclasses.replace(applier.to, events=FailingOnce(applier.to.events)))
-    ids = [f"cus_{uuid.uuid4().hex[:12]}" for _ in range(3)]
-    deliver(poller, *(stripe_event("customer.created", customer(customer_id), 100) for customer_id in ids))
-    for customer_id in ids:
-        assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)
-    published = sorted(event["detail"]["customer_id"] for event in observer())
-    assert published == sorted(ids)  # the failed one came back and was applied once
+    intent_id = f"pi_{uuid.uuid4().hex[:14]}"
+    failed = stripe_event("payment_intent.payment_failed", payment(intent_id, "requires_payment_method"), 100)
+    succeeded = stripe_event("payment_intent.succeeded", payment(intent_id, "succeeded"), 200)
+    moto_server.down.add("events")
+    pipeline.send(pipeline.stripe_events, json.dumps(failed))
+    pipeline.stripe_events.drain()
+    pipeline.outbox.poll_once()  # the publisher tries, and fails: the event stays in the outbox
+    pipeline.send(pipeline.stripe_events, json.dumps(succeeded))  # a newer event is applied meanwhile
+    pipeline.stripe_events.drain()
+    for _ in range(3):
+        pipeline.outbox.poll_once()
+    assert pipeline.published() == []
+    moto_server.down.discard("events")  # EventBridge is back
+    pipeline.settle()
+    published = pipeline.published()
+    assert sorted(event["detail-type"] for event in published) == ["PaymentFailed", "PaymentSucceeded"]
+    assert len({event["detail"]["event_id"] for event in published}) == 2

@@ -11,19 +11,33 @@ from seawall.errors import ConfigError, IntegrationError
 from seawall.http import http_client, request
 from seawall.observability.redaction import redact
 from seawall.providers.hotelbeds import HotelbedsSecret
-from seawall.providers.stripe.secrets import StripeSecret
+from seawall.providers.stripe.secrets import StripeSecret, StripeWebhookSecret
 from tests.support.http_server import ProviderServer, Reply
 
-STRIPE = {"api_key": "sk_test_firstKEY0000000001", "webhook_secrets": ["whsec_first000000000000000001"]}
-ROTATED = {"api_key": "sk_test_secondKEY000000002", "webhook_secrets": ["whsec_second00000000000000002"]}
+STRIPE = {"api_key": "sk_test_firstKEY0000000001"}
+ROTATED = {"api_key": "sk_test_secondKEY000000002"}
+SIGNING = {"webhook_secrets": ["whsec_first000000000000000001", "whsec_second00000000000000002"]}
 
 
 def test_a_valid_secret_is_loaded_and_typed(put_secret: Any) -> None:
-    arn = put_secret("stack/stripe", STRIPE)
-    value = Secret(arn, StripeSecret, label="stripe").get()
+    value = Secret(put_secret("stack/stripe", STRIPE), StripeSecret, label="stripe").get()
     assert value.api_key.get_secret_value() == STRIPE["api_key"]
-    assert [s.get_secret_value() for s in value.webhook_secrets] == STRIPE["webhook_secrets"]
     assert STRIPE["api_key"] not in repr(value)
+    signing = Secret(put_secret("stack/stripe-webhook", SIGNING), StripeWebhookSecret, label="stripe-webhook").get()
+    assert [s.get_secret_value() for s in signing.webhook_secrets] == SIGNING["webhook_secrets"]
+
+
+def test_a_forced_read_is_at_most_one_per_interval(put_secret: Any) -> None:
+    arn = put_secret("stack/stripe-refetch", STRIPE)
+    secret = Secret(arn, StripeSecret, label="stripe", max_age=300)
+    secret.get()
+    put_secret("stack/stripe-refetch", ROTATED)
+    fresh = secret.refetched(min_interval=60)
+    assert fresh is not None
+    assert fresh.api_key.get_secret_value() == ROTATED["api_key"]
+    put_secret("stack/stripe-refetch", STRIPE)
+    assert secret.refetched(min_interval=60) is None  # a flood of bad signatures costs one read a minute
+    assert secret.get().api_key.get_secret_value() == ROTATED["api_key"]
 
 
 def test_loaded_values_are_redacted_from_then_on(put_secret: Any) -> None:
@@ -47,20 +61,20 @@ def test_the_cache_serves_until_max_age_or_a_forced_refresh(put_secret: Any) -> 
 
 
 @pytest.mark.parametrize(
-    ("value", "fields"),
+    ("model", "value", "fields"),
     [
-        ({"api_key": "pk_live_notasecretkey99", "webhook_secrets": ["whsec_a0000000000"]}, ("api_key",)),
-        ({"api_key": "sk_live_realkey000000001", "webhook_secrets": ["nothook-0000000000"]}, ("webhook_secrets",)),
-        ({"api_key": "sk_live_realkey000000001", "webhook_secrets": []}, ("webhook_secrets",)),
-        ({"webhook_secrets": ["whsec_a0000000000"]}, ("api_key",)),
+        (StripeSecret, {"api_key": "pk_live_notasecretkey99"}, ("api_key",)),
+        (StripeSecret, {"webhook_secrets": ["whsec_a0000000000"]}, ("api_key",)),
+        (StripeWebhookSecret, {"webhook_secrets": ["nothook-0000000000"]}, ("webhook_secrets",)),
+        (StripeWebhookSecret, {"webhook_secrets": []}, ("webhook_secrets",)),
     ],
 )
 def test_a_malformed_secret_names_the_secret_and_field_never_the_value(
-    put_secret: Any, value: dict[str, Any], fields: tuple[str, ...]
+    put_secret: Any, model: Any, value: dict[str, Any], fields: tuple[str, ...]
 ) -> None:
     arn = put_secret("stack/stripe-bad", value)
     with pytest.raises(ConfigError) as caught:
-        Secret(arn, StripeSecret, label="stripe").get()
+        Secret(arn, model, label="stripe").get()
     assert caught.value.fields == fields
     assert "stripe" in str(caught.value)
     for text in [value.get("api_key", ""), *value.get("webhook_secrets", [])]:

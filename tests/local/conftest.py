@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ SECRET = {"fixture_key": "local-fixture-secret-value"}
 
 
 @pytest.fixture(scope="session")
-def fixture_stack(moto_endpoint: str) -> LocalStack:
+def fixture_stack(moto_endpoint: str) -> Iterator[LocalStack]:
     """The fixture template provisioned once per run in moto (names are unique to it)."""
     stack = LocalStack(FIXTURE, moto_endpoint)
     stack.provision({"Secret": SECRET})
-    return stack
+    yield stack
+    stack.stop()

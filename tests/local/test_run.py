@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from local.template import Template
+from seawall.providers.stripe.webhooks import verify_signature
 from tests.local.conftest import FIXTURE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +35,8 @@ def start(state_dir: Path) -> subprocess.Popen[str]:
             "--aws-port",
             "0",
             "--upstash-port",
+            "0",
+            "--stripe-port",
             "0",
         ],
         cwd=ROOT,
@@ -150,3 +154,39 @@ def test_invoke_without_a_running_stack_says_how_to_start_one(tmp_path: Path) ->
     result = run_module(["local.invoke", "EchoFunction", "-e", "events/health/get.json"], tmp_path)
     assert result.returncode == 1
     assert "make run" in result.stderr
+
+
+def test_env_json_gives_sam_local_invoke_the_running_stacks_settings(
+    stack: tuple[subprocess.Popen[str], str, Path],
+) -> None:
+    _, banner, state_dir = stack
+    result = run_module(["local.samlocal", "env-json", "--host", "host.docker.internal"], state_dir)
+    assert result.returncode == 0, result.stderr
+    document = json.loads((state_dir / "env.json").read_text())
+    aws = re.search(r"AWS \(moto server\): http://127\.0\.0\.1:(\d+)", banner)
+    assert aws
+    echo = document["EchoFunction"]
+    assert echo["TABLE_NAME"] == "integrations-local-items"
+    assert echo["STAGE"] == "test"
+    assert set(echo) <= set(Template(FIXTURE).functions()[0].environment)  # SAM applies declared variables only
+    assert f"LocalAwsEndpoint=http://host.docker.internal:{aws.group(1)}" in result.stdout
+    assert "--env-vars" in result.stdout
+
+
+def test_sign_event_re_signs_a_delivery_with_the_local_secret(
+    stack: tuple[subprocess.Popen[str], str, Path],
+) -> None:
+    _, _, state_dir = stack
+    secrets_file = state_dir / "secrets.json"
+    secrets = json.loads(secrets_file.read_text())
+    secrets["StripeWebhookSecret"] = {"webhook_secrets": ["whsec_signeventtest000000000000"]}
+    secrets_file.write_text(json.dumps(secrets))
+    event = ROOT / "events" / "stripe_webhook" / "payment_intent_succeeded.json"
+    result = run_module(["local.samlocal", "sign-event", str(event)], state_dir)
+    assert result.returncode == 0, result.stderr
+    written = Path(result.stdout.strip())
+    signed = json.loads((written if written.is_absolute() else ROOT / written).read_text())
+    verify_signature(
+        signed["body"].encode(), signed["headers"]["Stripe-Signature"], ["whsec_signeventtest000000000000"]
+    )
+    assert signed["body"] == json.loads(event.read_text())["body"]

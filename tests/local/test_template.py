@@ -12,12 +12,14 @@ from tests.local.conftest import FIXTURE, SECRET
 
 
 def test_functions_merge_globals_and_keep_their_own_settings() -> None:
-    (echo,) = Template(FIXTURE).functions()
+    echo, counter = Template(FIXTURE).functions()
     assert echo.timeout == 7
     assert echo.memory == 256
     assert echo.handler == "app.handler"
     assert echo.environment["POWERTOOLS_SERVICE_NAME"] == "fixture"
     assert echo.environment["TABLE_NAME"] == {"Ref": "Table"}
+    assert (echo.reserved_concurrency, counter.reserved_concurrency) == (None, 2)
+    assert counter.timeout == 2
 
 
 def test_routes_carry_their_auth() -> None:
@@ -55,7 +57,7 @@ def test_tables_queues_buses_and_secrets_exist_in_moto(fixture_stack: LocalStack
 
 
 def test_function_environment_resolves_to_the_created_resources(fixture_stack: LocalStack, moto_endpoint: str) -> None:
-    environment = fixture_stack.function("EchoFunction").environment
+    environment = fixture_stack.function("EchoFunction").config.environment
     physical = fixture_stack.template.physical
     assert environment["TABLE_NAME"] == "integrations-local-items"
     assert environment["TABLE_ARN"] == "arn:aws:dynamodb:us-east-1:123456789012:table/integrations-local-items"

@@ -1,36 +1,52 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from local.sandboxes.stripe import StripeSandbox
-from seawall.breaker import circuit_breaker
+from seawall.breaker import BreakerConfig
+from seawall.providers.stripe.client import StripeGateway
+from seawall.providers.stripe.settings import StripeSettings
+from seawall.state import SharedState
 from tests.conftest import STRIPE_KEY as KEY
 
 
 @pytest.fixture
-def stripe_env(backend: str, sandbox: StripeSandbox, put_secret: Any, monkeypatch: pytest.MonkeyPatch) -> StripeSandbox:
-    """The Stripe secret in Secrets Manager (moto) and settings pointing at the sandbox, on ``backend``.
+def stripe_env(state: SharedState, sandbox: StripeSandbox, put_secret: Any) -> StripeSandbox:
+    """The Stripe secret in Secrets Manager (moto) and the sandbox as Stripe, on the state backend.
 
-    The fleet-wide "stripe" breaker starts closed and the rate limit is out of the way,
-    unless a test sets STRIPE_REQUESTS_PER_SECOND itself.
+    The fleet-wide "stripe" breaker starts closed.
     """
     sandbox.secret_name = f"stripe-{uuid.uuid4().hex}"  # type: ignore[attr-defined]
-    arn = put_secret(sandbox.secret_name, {"api_key": KEY, "webhook_secrets": ["whsec_test0000000000"]})  # type: ignore[attr-defined]
-    monkeypatch.setenv("STRIPE_SECRET_ARN", arn)
-    monkeypatch.setenv("STRIPE_API_BASE", sandbox.url)
-    monkeypatch.setenv("STRIPE_REQUESTS_PER_SECOND", "1000")
-    reset_breaker("stripe")
+    sandbox.secret_arn = put_secret(sandbox.secret_name, {"api_key": KEY})  # type: ignore[attr-defined]
+    reset_breaker(state, "stripe")
     return sandbox
 
 
-def reset_breaker(provider: str) -> None:
+@pytest.fixture
+def gateway(state: SharedState, stripe_env: StripeSandbox) -> Callable[..., StripeGateway]:
+    """A new container's Stripe client, with settings as the environment would give them."""
+
+    def build(**settings: Any) -> StripeGateway:
+        values = {
+            "STRIPE_SECRET_ARN": stripe_env.secret_arn,  # type: ignore[attr-defined]
+            "STRIPE_API_BASE": stripe_env.url,
+            # Stripe's test-mode 25 requests a second would make the tests' pace matter; the limiter has its own.
+            "STRIPE_REQUESTS_PER_SECOND": 1000,
+            **settings,
+        }
+        return StripeGateway(state, StripeSettings.model_validate(values))
+
+    return build
+
+
+def reset_breaker(state: SharedState, provider: str) -> None:
     """Forget the provider's shared breaker record, as if it had never tripped."""
-    store = circuit_breaker(provider).store
-    if hasattr(store, "table"):
+    store: Any = state.circuit_breaker(provider, BreakerConfig()).store
+    if state.backend == "dynamodb":
         store.client.delete_item(TableName=store.table, Key={"pk": {"S": f"breaker:{provider}"}})
     else:
         store.client.delete(f"breaker:{provider}")
-    circuit_breaker.cache_clear()

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from seawall.breaker import BreakerConfig, BreakerState, CircuitBreaker, circuit_breaker, is_provider_fault
-from seawall.breaker.store import MemoryBreakerStore
+from seawall.breaker import BreakerConfig, BreakerState, CircuitBreaker, is_provider_fault
 from seawall.errors import (
     CircuitOpenError,
     ConfigError,
@@ -19,8 +18,8 @@ from seawall.errors import (
     ProviderTimeoutError,
     RateLimitedError,
 )
+from seawall.state import SharedState
 from tests.conftest import LogCapture, json_lines
-from tests.support.state import clear_state_caches
 
 FAST = BreakerConfig(
     minimum_calls=4,
@@ -35,9 +34,9 @@ FAST = BreakerConfig(
 )
 
 
-def fresh(config: BreakerConfig = FAST) -> CircuitBreaker:
-    """A breaker for a provider no other test uses, on the configured backend."""
-    return circuit_breaker(f"p-{uuid.uuid4().hex[:12]}", config)
+def fresh(state: SharedState, config: BreakerConfig = FAST) -> CircuitBreaker:
+    """A breaker for a provider no other test uses, on the backend."""
+    return state.circuit_breaker(f"p-{uuid.uuid4().hex[:12]}", config)
 
 
 def fail(breaker: CircuitBreaker, error: BaseException | None = None) -> None:
@@ -80,8 +79,8 @@ def test_only_provider_faults_count(error: BaseException | None, fault: bool | N
     assert is_provider_fault(error) is fault
 
 
-def test_it_needs_the_minimum_calls_before_tripping(backend: str) -> None:
-    breaker = fresh()
+def test_it_needs_the_minimum_calls_before_tripping(state: SharedState) -> None:
+    breaker = fresh(state)
     for _ in range(FAST.minimum_calls - 1):
         fail(breaker)
     assert breaker.state is BreakerState.CLOSED
@@ -89,33 +88,33 @@ def test_it_needs_the_minimum_calls_before_tripping(backend: str) -> None:
     assert breaker.state is BreakerState.OPEN
 
 
-def test_a_steady_half_failure_rate_trips_it(backend: str) -> None:
-    breaker = fresh(BreakerConfig(minimum_calls=10, failure_rate=0.5, state_staleness_seconds=0))
+def test_a_steady_half_failure_rate_trips_it(state: SharedState) -> None:
+    breaker = fresh(state, BreakerConfig(minimum_calls=10, failure_rate=0.5, state_staleness_seconds=0))
     for _ in range(5):
         succeed(breaker)
         fail(breaker)
     assert breaker.state is BreakerState.OPEN
 
 
-def test_client_errors_and_provider_429_never_trip_it(backend: str) -> None:
-    breaker = fresh()
+def test_client_errors_and_provider_429_never_trip_it(state: SharedState) -> None:
+    breaker = fresh(state)
     for _ in range(10):
         fail(breaker, IntegrationError(breaker.provider, "bad request", status_code=400))
         fail(breaker, RateLimitedError(breaker.provider, status_code=429))
     assert breaker.state is BreakerState.CLOSED
 
 
-def test_slow_calls_trip_it(backend: str) -> None:
+def test_slow_calls_trip_it(state: SharedState) -> None:
     breaker = fresh(
-        BreakerConfig(minimum_calls=3, slow_call_seconds=0.05, slow_call_rate=1.0, state_staleness_seconds=0)
+        state, BreakerConfig(minimum_calls=3, slow_call_seconds=0.05, slow_call_rate=1.0, state_staleness_seconds=0)
     )
     for _ in range(3):
         breaker.call(lambda: time.sleep(0.06))
     assert breaker.state is BreakerState.OPEN
 
 
-def test_open_rejects_at_once_with_when_to_retry(backend: str) -> None:
-    breaker = fresh()
+def test_open_rejects_at_once_with_when_to_retry(state: SharedState) -> None:
+    breaker = fresh(state)
     open_breaker(breaker)
     calls = []
     with pytest.raises(CircuitOpenError) as caught:
@@ -125,8 +124,8 @@ def test_open_rejects_at_once_with_when_to_retry(backend: str) -> None:
     assert 0 < caught.value.retry_after <= FAST.open_seconds
 
 
-def test_half_open_admits_the_probes_and_their_success_closes_it(backend: str) -> None:
-    breaker = fresh()
+def test_half_open_admits_the_probes_and_their_success_closes_it(state: SharedState) -> None:
+    breaker = fresh(state)
     open_breaker(breaker)
     time.sleep(FAST.open_seconds + 0.05)
     first, second = breaker.before_call(), breaker.before_call()
@@ -143,8 +142,8 @@ def test_half_open_admits_the_probes_and_their_success_closes_it(backend: str) -
     assert breaker.state is BreakerState.CLOSED
 
 
-def test_a_failed_probe_reopens_it(backend: str) -> None:
-    breaker = fresh()
+def test_a_failed_probe_reopens_it(state: SharedState) -> None:
+    breaker = fresh(state)
     open_breaker(breaker)
     time.sleep(FAST.open_seconds + 0.05)
     fail(breaker)
@@ -153,8 +152,8 @@ def test_a_failed_probe_reopens_it(backend: str) -> None:
         breaker.before_call()
 
 
-def test_a_hung_probe_frees_its_slot_when_its_lease_ends(backend: str) -> None:
-    breaker = fresh()
+def test_a_hung_probe_frees_its_slot_when_its_lease_ends(state: SharedState) -> None:
+    breaker = fresh(state)
     open_breaker(breaker)
     time.sleep(FAST.open_seconds + 0.05)
     hung = [breaker.before_call(), breaker.before_call()]  # never finished: killed or hung
@@ -168,19 +167,20 @@ def test_a_hung_probe_frees_its_slot_when_its_lease_ends(backend: str) -> None:
     assert breaker.state is BreakerState.HALF_OPEN
 
 
-def test_all_containers_share_one_breaker(backend: str) -> None:
+def test_all_containers_share_one_breaker(state: SharedState) -> None:
     name = f"p-{uuid.uuid4().hex[:12]}"
-    first = circuit_breaker(name, FAST)
-    circuit_breaker.cache_clear()
-    second = circuit_breaker(name, FAST)  # another container: same store, its own memory
+    first = state.circuit_breaker(name, FAST)
+    second = SharedState(state.settings).circuit_breaker(name, FAST)  # another container: same store, own memory
     assert first is not second
     open_breaker(first)
     with pytest.raises(CircuitOpenError):
         second.call(lambda: "never")
 
 
-def test_transitions_are_logged_and_counted(backend: str, logs: LogCapture, capsys: pytest.CaptureFixture[str]) -> None:
-    breaker = fresh()
+def test_transitions_are_logged_and_counted(
+    state: SharedState, logs: LogCapture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    breaker = fresh(state)
     open_breaker(breaker)
     time.sleep(FAST.open_seconds + 0.05)
     succeed(breaker)
@@ -208,8 +208,8 @@ class CountingStore:
         return counted
 
 
-def test_a_closed_call_costs_one_round_trip_on_average(backend: str) -> None:
-    shared = circuit_breaker(f"p-{uuid.uuid4().hex[:12]}", BreakerConfig())
+def test_a_closed_call_costs_one_round_trip_on_average(state: SharedState) -> None:
+    shared = state.circuit_breaker(f"p-{uuid.uuid4().hex[:12]}", BreakerConfig())
     counting = CountingStore(shared.store)
     breaker = CircuitBreaker(shared.provider, shared.config, counting)  # type: ignore[arg-type]
     succeed(breaker)  # the first call reads the record once
@@ -220,22 +220,45 @@ def test_a_closed_call_costs_one_round_trip_on_average(backend: str) -> None:
 
 
 def test_an_unreachable_store_falls_back_to_this_container(
-    backend: str, monkeypatch: pytest.MonkeyPatch, put_secret: Any, capsys: pytest.CaptureFixture[str]
+    state: SharedState, monkeypatch: pytest.MonkeyPatch, put_secret: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if backend == "dynamodb":
+    if state.backend == "dynamodb":
         monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        unreachable = SharedState(state.settings)
     else:
-        monkeypatch.setenv(
-            "UPSTASH_SECRET_ARN", put_secret(f"dead-{uuid.uuid4().hex}", {"url": "http://127.0.0.1:9", "token": "t"})
-        )
-    clear_state_caches()
-    circuit_breaker.cache_clear()
-    name = f"p-{uuid.uuid4().hex[:12]}"
-    breaker = CircuitBreaker(name, FAST, circuit_breaker(name, FAST).store, fallback=MemoryBreakerStore())
+        arn = put_secret(f"dead-{uuid.uuid4().hex}", {"url": "http://127.0.0.1:9", "token": "t"})
+        unreachable = SharedState(state.settings.model_copy(update={"upstash_secret": arn}))
+    breaker = unreachable.circuit_breaker(f"p-{uuid.uuid4().hex[:12]}", FAST)
     open_breaker(breaker)  # protected by this container's own record
     with pytest.raises(CircuitOpenError):
         succeed(breaker)
     assert any("BreakerStoreError" in m for m in json_lines(capsys.readouterr().out))
+
+
+def test_a_probe_that_never_reached_the_provider_gives_its_slot_back(state: SharedState) -> None:
+    breaker = fresh(state)
+    open_breaker(breaker)
+    time.sleep(FAST.open_seconds + 0.05)
+
+    def refused_by_our_limiter() -> None:
+        raise RateLimitedError(breaker.provider, status_code=None)
+
+    for _ in range(FAST.half_open_probes + 1):  # more refusals than probe slots: none may keep one
+        with pytest.raises(RateLimitedError):
+            breaker.call(lambda: "never called", admitted=refused_by_our_limiter)
+    assert breaker.state is BreakerState.HALF_OPEN
+    succeed(breaker)
+    succeed(breaker)
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_only_the_call_is_timed_not_what_comes_before_it(state: SharedState) -> None:
+    breaker = fresh(
+        state, BreakerConfig(minimum_calls=3, slow_call_seconds=0.2, slow_call_rate=1.0, state_staleness_seconds=0)
+    )
+    for _ in range(3):  # a slow limiter wait, then a fast call: not a slow provider
+        breaker.call(lambda: "fast", admitted=lambda: time.sleep(0.25))
+    assert breaker.state is BreakerState.CLOSED
 
 
 def test_misconfiguration_fails_at_construction() -> None:

@@ -14,21 +14,26 @@ from typing import Any
 
 import pytest
 
-from seawall.breaker import BreakerState, circuit_breaker
+from seawall.breaker import BreakerState
 from seawall.errors import IntegrationError
+from seawall.state import SharedState
 from tests.state.worker import PROBE_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = 4
 
 
-def run_workers(kind: str, scope: str, attempts: int) -> list[dict[str, Any]]:
+def run_workers(state: SharedState, kind: str, scope: str, attempts: int) -> list[dict[str, Any]]:
     start_at = time.time() + 2  # all four start together, after their imports
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.state.worker", kind, scope, str(attempts), str(start_at)],
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}:{ROOT}"},
+            env={
+                **os.environ,
+                **{name: str(value) for name, value in state.settings.model_dump(by_alias=True).items()},
+                "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}:{ROOT}",
+            },
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -43,8 +48,8 @@ def run_workers(kind: str, scope: str, attempts: int) -> list[dict[str, Any]]:
     return results
 
 
-def test_no_window_admits_more_than_the_limit_across_processes(backend: str) -> None:
-    results = run_workers("limiter", uuid.uuid4().hex, attempts=40)
+def test_no_window_admits_more_than_the_limit_across_processes(state: SharedState) -> None:
+    results = run_workers(state, "limiter", uuid.uuid4().hex, attempts=40)
     per_window = collections.Counter(window for result in results for window in result["admitted_windows"])
     assert per_window, "nothing was admitted"
     assert max(per_window.values()) <= 10
@@ -52,9 +57,9 @@ def test_no_window_admits_more_than_the_limit_across_processes(backend: str) -> 
     assert max(per_window.values()) == 10
 
 
-def test_exactly_the_permitted_probes_run_fleet_wide(backend: str) -> None:
+def test_exactly_the_permitted_probes_run_fleet_wide(state: SharedState) -> None:
     provider = f"probed-{uuid.uuid4().hex[:8]}"
-    breaker = circuit_breaker(provider, PROBE_CONFIG)
+    breaker = state.circuit_breaker(provider, PROBE_CONFIG)
 
     def down() -> None:
         raise IntegrationError(provider, "provider answered HTTP 503", status_code=503)
@@ -64,5 +69,5 @@ def test_exactly_the_permitted_probes_run_fleet_wide(backend: str) -> None:
             breaker.call(down)
     assert breaker.state is BreakerState.OPEN
     time.sleep(PROBE_CONFIG.open_seconds)  # the open period ends before the workers start
-    results = run_workers("probe", provider, attempts=10)
+    results = run_workers(state, "probe", provider, attempts=10)
     assert sum(result["probes"] for result in results) == PROBE_CONFIG.half_open_probes

@@ -9,15 +9,17 @@ from typing import Any
 
 import httpx
 import pytest
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyKeyError,
     IdempotencyValidationError,
 )
 
 from local.upstash import UpstashEndpoint
-from seawall.idempotency import persistence_layer
-from seawall.state import upstash_client
+from seawall.api.idempotency import IdempotentAction
+from seawall.state import SharedState
 
 
 class Context:
@@ -30,12 +32,13 @@ class Context:
         return self.remaining_ms
 
 
-def processor(calls: list[dict[str, Any]], **options: Any) -> Any:
+def processor(state: SharedState, calls: list[dict[str, Any]], **options: Any) -> Any:
     """An idempotent function over ``order`` (keyed on its id) recording each real run."""
-    config = IdempotencyConfig(event_key_jmespath="id", **options)
+    config = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True, **options)
     config.register_lambda_context(Context(10_000))
+    store = state.persistence_layer()
 
-    @idempotent_function(data_keyword_argument="order", persistence_store=persistence_layer(), config=config)
+    @idempotent_function(data_keyword_argument="order", persistence_store=store, config=config)
     def process(order: dict[str, Any], gate: threading.Event | None = None, fail: bool = False) -> dict[str, Any]:
         if gate is not None:
             gate.wait(10)
@@ -44,6 +47,7 @@ def processor(calls: list[dict[str, Any]], **options: Any) -> Any:
             raise RuntimeError("provider failed")
         return {"order": order["id"], "run": len(calls)}
 
+    process.store = store  # type: ignore[attr-defined]
     return process
 
 
@@ -51,9 +55,9 @@ def order(**fields: Any) -> dict[str, Any]:
     return {"id": f"ord_{uuid.uuid4().hex}", "amount": 100, **fields}
 
 
-def test_first_call_runs_and_a_duplicate_gets_the_stored_response(backend: str) -> None:
+def test_first_call_runs_and_a_duplicate_gets_the_stored_response(state: SharedState) -> None:
     calls: list[dict[str, Any]] = []
-    process = processor(calls)
+    process = processor(state, calls)
     first = order()
     assert process(order=first) == {"order": first["id"], "run": 1}
     assert process(order=first) == {"order": first["id"], "run": 1}
@@ -62,9 +66,9 @@ def test_first_call_runs_and_a_duplicate_gets_the_stored_response(backend: str) 
     assert process(order=other)["run"] == 2
 
 
-def test_a_concurrent_duplicate_is_refused_while_the_first_runs(backend: str) -> None:
+def test_a_concurrent_duplicate_is_refused_while_the_first_runs(state: SharedState) -> None:
     calls: list[dict[str, Any]] = []
-    process = processor(calls)
+    process = processor(state, calls)
     same = order()
     gate = threading.Event()
     results: list[Any] = []
@@ -73,7 +77,7 @@ def test_a_concurrent_duplicate_is_refused_while_the_first_runs(backend: str) ->
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:  # wait until the first call holds the in-progress record
         try:
-            persistence_layer().get_record(same)
+            process.store.get_record(same)
             break
         except Exception:
             time.sleep(0.01)
@@ -85,18 +89,18 @@ def test_a_concurrent_duplicate_is_refused_while_the_first_runs(backend: str) ->
     assert len(calls) == 1
 
 
-def test_a_record_expires_and_the_key_runs_again(backend: str) -> None:
+def test_a_record_expires_and_the_key_runs_again(state: SharedState) -> None:
     calls: list[dict[str, Any]] = []
-    process = processor(calls, expires_after_seconds=1)
+    process = processor(state, calls, expires_after_seconds=1)
     same = order()
     process(order=same)
     time.sleep(2.1)  # expiry has whole-second resolution
     assert process(order=same)["run"] == 2
 
 
-def test_the_same_key_with_another_payload_is_refused(backend: str) -> None:
+def test_the_same_key_with_another_payload_is_refused(state: SharedState) -> None:
     calls: list[dict[str, Any]] = []
-    process = processor(calls, payload_validation_jmespath="amount")
+    process = processor(state, calls, payload_validation_jmespath="amount")
     first = order(amount=100)
     process(order=first)
     with pytest.raises(IdempotencyValidationError):
@@ -104,21 +108,21 @@ def test_the_same_key_with_another_payload_is_refused(backend: str) -> None:
     assert len(calls) == 1
 
 
-def test_a_failed_call_deletes_its_record_so_a_retry_runs(backend: str) -> None:
+def test_a_failed_call_deletes_its_record_so_a_retry_runs(state: SharedState) -> None:
     calls: list[dict[str, Any]] = []
-    process = processor(calls)
+    process = processor(state, calls)
     same = order()
     with pytest.raises(RuntimeError):
         process(order=same, fail=True)
     assert process(order=same) == {"order": same["id"], "run": 2}
 
 
-def test_an_invocation_that_timed_out_blocks_only_until_its_in_progress_expiry(backend: str) -> None:
+def test_an_invocation_that_timed_out_blocks_only_until_its_in_progress_expiry(state: SharedState) -> None:
     calls: list[dict[str, Any]] = []
-    process = processor(calls)
+    process = processor(state, calls)
     same = order()
     # A previous invocation took the record with 300 ms left and was killed: nothing deletes it.
-    store = persistence_layer()
+    store = state.persistence_layer()
     store.configure(IdempotencyConfig(event_key_jmespath="id"), function_name=f"{__name__}.processor.<locals>.process")
     store.save_inprogress(data=same, remaining_time_in_millis=300)
     with pytest.raises(IdempotencyAlreadyInProgressError):
@@ -128,11 +132,64 @@ def test_an_invocation_that_timed_out_blocks_only_until_its_in_progress_expiry(b
     assert process(order=same)["run"] == 1
 
 
-@pytest.mark.parametrize("backend", ["upstash"], indirect=True)
-def test_a_lost_upstash_answer_is_not_resent(backend: str, upstash_endpoint: UpstashEndpoint) -> None:
-    client = upstash_client()
+@pytest.mark.parametrize("state", ["upstash"], indirect=True)
+def test_a_lost_upstash_answer_is_not_resent(state: SharedState, upstash_endpoint: UpstashEndpoint) -> None:
+    client = state.upstash
     key = f"counter:{uuid.uuid4().hex}"
     upstash_endpoint.drop_answers = 1
     with pytest.raises(httpx.TransportError):
         client.incr(key)
     assert client.get(key) == "1"  # applied once; the SDK did not send it again
+
+
+def test_each_idempotent_action_keeps_its_own_configuration_in_one_container(state: SharedState) -> None:
+    # Powertools configures a persistence layer once: had the two actions shared one, the second would
+    # run with the first one's expiry.
+    brief = IdempotentAction("brief", state, expires_after_seconds=1)
+    lasting = IdempotentAction("lasting", state, expires_after_seconds=3600)
+    for action in (brief, lasting):
+        action.register(Context(10_000))  # type: ignore[arg-type]
+    runs: list[str] = []
+
+    def act(name: str) -> dict[str, Any]:
+        runs.append(name)
+        return {"run": len(runs)}
+
+    caller, key = "arn:aws:iam::123456789012:user/a", uuid.uuid4().hex
+    assert brief.run(caller, key, {"x": 1}, lambda: act("brief")) == {"run": 1}
+    assert lasting.run(caller, key, {"x": 1}, lambda: act("lasting")) == {"run": 2}
+    assert lasting.run(caller, key, {"x": 1}, lambda: act("lasting")) == {"run": 2}
+    with pytest.raises(ServiceError) as caught:
+        lasting.run(caller, key, {"x": 2}, lambda: act("lasting"))
+    assert caught.value.status_code == 422
+    time.sleep(2.1)  # brief's records expire (whole seconds), lasting's do not
+    assert brief.run(caller, key, {"x": 1}, lambda: act("brief")) == {"run": 3}
+    assert lasting.run(caller, key, {"x": 1}, lambda: act("lasting")) == {"run": 2}
+    assert runs == ["brief", "lasting", "brief"]
+
+
+def test_records_and_provider_keys_belong_to_the_caller(state: SharedState) -> None:
+    action = IdempotentAction("create", state)
+    action.register(Context(10_000))  # type: ignore[arg-type]
+    alice, bob = "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/bob"
+    key, body = uuid.uuid4().hex, {"amount": 100}
+    made: list[str] = []
+
+    def create(caller: str) -> dict[str, Any]:
+        made.append(action.provider_key(caller, key))
+        return {"secret": f"for {caller}"}
+
+    assert action.run(alice, key, body, lambda: create(alice)) == {"secret": f"for {alice}"}
+    assert action.run(bob, key, body, lambda: create(bob)) == {"secret": f"for {bob}"}  # not alice's answer
+    assert action.run(alice, key, body, lambda: create(alice)) == {"secret": f"for {alice}"}
+    assert len(made) == 2
+    assert made[0] != made[1]  # nor the same key at the provider
+    assert all(len(provider_key) <= 255 and "alice" not in provider_key for provider_key in made)
+
+
+def test_a_missing_idempotency_key_is_an_error_not_a_silent_skip(state: SharedState) -> None:
+    calls: list[dict[str, Any]] = []
+    process = processor(state, calls)
+    with pytest.raises(IdempotencyKeyError):
+        process(order={"amount": 100})  # no id: the key path finds nothing
+    assert calls == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from seawall.http import http_client, request
 from seawall.provider import ProviderCall, ProviderPolicy
 from seawall.ratelimit import Limit
 from seawall.retry import RetryPolicy
+from seawall.state import SharedState
 from tests.support.http_server import ProviderServer, Reply
 
 
@@ -32,8 +34,26 @@ def get(provider: ProviderServer, service: str) -> str:
     return request(http_client(service, base_url=provider.url), "GET", "/thing", service=service).text
 
 
-def test_transient_failures_are_retried_and_each_attempt_takes_a_slot(backend: str, provider: ProviderServer) -> None:
-    call = ProviderCall(policy(limits=[Limit("day", 2, 86_400)]))  # a window the test will not straddle
+def test_a_probe_refused_by_our_limiter_does_not_hold_its_slot(state: SharedState, provider: ProviderServer) -> None:
+    breaker = BreakerConfig(minimum_calls=3, state_staleness_seconds=0, open_seconds=0.2, probe_lease_seconds=30)
+    call = ProviderCall(policy(breaker=breaker, limits=[Limit("day", 4, 86_400)]), state)
+    provider.replies["/thing"] = [Reply(503), Reply(503), Reply(503), Reply(200, b'"ok"')]
+    with pytest.raises(IntegrationError):
+        call(lambda: get(provider, call.policy.service))  # three attempts, three faults: open
+    time.sleep(0.25)
+    assert call(lambda: get(provider, call.policy.service)) == '"ok"'  # the last slot of the day, as a probe
+    assert call.breaker is not None
+    assert call.breaker.state is BreakerState.HALF_OPEN  # one probe of two so far
+    with pytest.raises(RateLimitedError):
+        call(lambda: get(provider, call.policy.service))  # admitted as the second probe, refused by the limiter
+    token = call.breaker.before_call()  # had the refused probe kept its lease, no slot would be left for 30 s
+    assert token is not None
+
+
+def test_transient_failures_are_retried_and_each_attempt_takes_a_slot(
+    state: SharedState, provider: ProviderServer
+) -> None:
+    call = ProviderCall(policy(limits=[Limit("day", 2, 86_400)]), state)  # a window the test will not straddle
     provider.replies["/thing"] = [Reply(503), Reply(200, b'"ok"')]
     assert call(lambda: get(provider, call.policy.service)) == '"ok"'
     assert len(provider.seen) == 2
@@ -42,8 +62,8 @@ def test_transient_failures_are_retried_and_each_attempt_takes_a_slot(backend: s
     assert len(provider.seen) == 2  # refused before reaching the provider
 
 
-def test_the_breaker_opens_and_stops_the_calls(backend: str, provider: ProviderServer) -> None:
-    call = ProviderCall(policy())
+def test_the_breaker_opens_and_stops_the_calls(state: SharedState, provider: ProviderServer) -> None:
+    call = ProviderCall(policy(), state)
     provider.replies["/thing"] = Reply(503)
     with pytest.raises(IntegrationError):
         call(lambda: get(provider, call.policy.service))
@@ -56,9 +76,9 @@ def test_the_breaker_opens_and_stops_the_calls(backend: str, provider: ProviderS
 
 
 def test_client_errors_are_neither_retried_nor_held_against_the_provider(
-    backend: str, provider: ProviderServer
+    state: SharedState, provider: ProviderServer
 ) -> None:
-    call = ProviderCall(policy())
+    call = ProviderCall(policy(), state)
     provider.replies["/thing"] = Reply(404)
     for _ in range(5):
         with pytest.raises(IntegrationError):
@@ -68,15 +88,15 @@ def test_client_errors_are_neither_retried_nor_held_against_the_provider(
     assert call.breaker.state is BreakerState.CLOSED
 
 
-def test_no_time_left_means_no_call_and_no_store_traffic(backend: str, provider: ProviderServer) -> None:
-    call = ProviderCall(policy())
+def test_no_time_left_means_no_call_and_no_store_traffic(state: SharedState, provider: ProviderServer) -> None:
+    call = ProviderCall(policy(), state)
     with bind_deadline(Deadline.after(-1)), pytest.raises(DeadlineExceededError):
         call(lambda: get(provider, call.policy.service))
     assert provider.seen == []
 
 
-def test_misconfiguration_fails_when_built() -> None:
+def test_misconfiguration_fails_when_built(state: SharedState) -> None:
     from seawall.errors import ConfigError
 
     with pytest.raises(ConfigError):
-        ProviderCall(policy(limits=[Limit("a", 1, 1), Limit("a", 1, 1)]))
+        ProviderCall(policy(limits=[Limit("a", 1, 1), Limit("a", 1, 1)]), state)

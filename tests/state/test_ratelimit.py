@@ -12,20 +12,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seawall.deadline import Deadline
-from seawall.errors import ConfigError, RateLimitedError
-from seawall.ratelimit import Limit, RateLimiter, decide, rate_limiter
+from seawall.errors import ConfigError, RateLimitedError, StateUnavailableError
+from seawall.errors.problem import problem_for
+from seawall.ratelimit import Limit, RateLimiter, decide
 from seawall.ratelimit.limiter import StorePolicy
+from seawall.state import SharedState
 from tests.conftest import json_lines
 from tests.support.http_server import ProviderServer, Reply
-from tests.support.state import clear_state_caches
 
 
 def scope() -> str:
     return uuid.uuid4().hex
 
 
-def test_admits_up_to_the_limit_then_refuses_with_retry_after(backend: str) -> None:
-    limiter = rate_limiter("acme", [Limit("day", 3, 86_400)])  # a window this test will not straddle
+def test_admits_up_to_the_limit_then_refuses_with_retry_after(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("day", 3, 86_400)])  # a window this test will not straddle
     where = scope()
     decisions = [limiter.try_acquire(where) for _ in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
@@ -36,8 +37,8 @@ def test_admits_up_to_the_limit_then_refuses_with_retry_after(backend: str) -> N
     assert limiter.try_acquire(scope()).allowed  # another scope has its own counters
 
 
-def test_a_new_window_admits_again(backend: str) -> None:
-    limiter = rate_limiter("acme", [Limit("second", 2, 1)])
+def test_a_new_window_admits_again(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("second", 2, 1)])
     where = scope()
     while limiter.try_acquire(where).allowed:
         pass
@@ -46,27 +47,27 @@ def test_a_new_window_admits_again(backend: str) -> None:
     assert limiter.try_acquire(where).allowed
 
 
-def test_several_limits_refuse_together_and_a_refusal_consumes_nothing(backend: str) -> None:
+def test_several_limits_refuse_together_and_a_refusal_consumes_nothing(state: SharedState) -> None:
     second, day = Limit("second", 5, 1), Limit("day", 3, 86_400)
-    limiter = rate_limiter("hotelbeds", [second, day])
+    limiter = state.rate_limiter("hotelbeds", [second, day])
     where = scope()
     assert [limiter.try_acquire(where).allowed for _ in range(4)] == [True, True, True, False]
     refused = limiter.try_acquire(where)
     assert refused.retry_after > 1  # the daily quota binds, not the per-second limit
     # Had the refusals taken per-second slots, this limiter would now be out of them too.
-    per_second_only = rate_limiter("hotelbeds", [second])
+    per_second_only = state.rate_limiter("hotelbeds", [second])
     assert sum(per_second_only.try_acquire(where).allowed for _ in range(5)) >= 2
 
 
-def test_waiting_mode_sleeps_until_a_slot_frees(backend: str) -> None:
-    limiter = rate_limiter("acme", [Limit("second", 1, 1)])
+def test_waiting_mode_sleeps_until_a_slot_frees(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("second", 1, 1)])
     where = scope()
     limiter.acquire(where)
     assert limiter.acquire(where, wait=True, deadline=Deadline.after(5)).allowed
 
 
-def test_waiting_never_sleeps_past_the_deadline(backend: str) -> None:
-    limiter = rate_limiter("acme", [Limit("minute", 1, 60)])
+def test_waiting_never_sleeps_past_the_deadline(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("minute", 1, 60)])
     where = scope()
     limiter.acquire(where)
     wait = limiter.try_acquire(where).retry_after
@@ -78,26 +79,24 @@ def test_waiting_never_sleeps_past_the_deadline(backend: str) -> None:
 
 
 @pytest.fixture
-def store_at(backend: str, put_secret: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """Point the backend's store at another address (a dead port, a slow server)."""
+def store_at(state: SharedState, put_secret: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], SharedState]:
+    """A container whose backend's store is at another address (a dead port, a slow server)."""
 
-    def point(url: str) -> None:
-        if backend == "dynamodb":
+    def point(url: str) -> SharedState:
+        if state.backend == "dynamodb":
             monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        else:
-            arn = put_secret(f"upstash-at-{uuid.uuid4().hex}", {"url": url, "token": "token-for-elsewhere"})
-            monkeypatch.setenv("UPSTASH_SECRET_ARN", arn)
-        clear_state_caches()
+            return SharedState(state.settings)
+        arn = put_secret(f"upstash-at-{uuid.uuid4().hex}", {"url": url, "token": "token-for-elsewhere"})
+        return SharedState(state.settings.model_copy(update={"upstash_secret": arn}))
 
     return point
 
 
 @pytest.mark.parametrize("policy", ["open", "closed"])
 def test_an_unreachable_store_follows_the_policy_loudly(
-    store_at: Callable[[str], None], policy: StorePolicy, capsys: pytest.CaptureFixture[str]
+    store_at: Callable[[str], SharedState], policy: StorePolicy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store_at("http://127.0.0.1:9")
-    limiter = rate_limiter("acme", [Limit("second", 10, 1)], on_store_error=policy)
+    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("second", 10, 1)], on_store_error=policy)
     decision = limiter.try_acquire(scope())
     assert decision.degraded
     assert decision.allowed is (policy == "open")
@@ -106,11 +105,11 @@ def test_an_unreachable_store_follows_the_policy_loudly(
 
 
 def test_a_slow_store_is_cut_off_by_the_state_timeout(
-    store_at: Callable[[str], None], provider: ProviderServer
+    store_at: Callable[[str], SharedState], provider: ProviderServer
 ) -> None:
     provider.replies["/"] = Reply(delay=3)  # far beyond STATE_TIMEOUT_MS
-    store_at(provider.url)
-    decision = rate_limiter("acme", [Limit("second", 10, 1)], on_store_error="closed").try_acquire(scope())
+    limiter = store_at(provider.url).rate_limiter("acme", [Limit("second", 10, 1)], on_store_error="closed")
+    decision = limiter.try_acquire(scope())
     assert decision.degraded
     assert not decision.allowed
     assert provider.seen  # the store was asked, and did not answer in time
@@ -168,3 +167,11 @@ def test_window_starts_align_and_contain_now(window_ms: int, now_ms: int) -> Non
     start = limit.window_start_ms(now_ms)
     assert start % limit.window_ms == 0
     assert start <= now_ms < start + limit.window_ms
+
+
+def test_a_store_outage_refuses_as_unavailable_not_as_rate_limited(store_at: Callable[[str], SharedState]) -> None:
+    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("second", 10, 1)], on_store_error="closed")
+    with pytest.raises(StateUnavailableError) as caught:
+        limiter.acquire(scope())
+    problem = problem_for(caught.value)
+    assert (problem.status, problem.headers) == (503, {"Retry-After": "1"})

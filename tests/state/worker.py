@@ -1,7 +1,7 @@
 """A separate OS process contending for shared state: `python -m tests.state.worker KIND SCOPE N`.
 
-Prints one JSON line: what this process was granted. The parent sets the
-backend's environment variables.
+Prints one JSON line: what this process was granted. The parent gives it the
+backend's environment variables; it builds its own SharedState, as a container does.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import json
 import sys
 import time
 
-from seawall.breaker import BreakerConfig, circuit_breaker
+from seawall.breaker import BreakerConfig
 from seawall.errors import CircuitOpenError
-from seawall.ratelimit import Limit, rate_limiter
+from seawall.ratelimit import Limit
+from seawall.state import SharedState
 
 # Probes hold their lease past the test, so only the first period's slots exist.
 PROBE_CONFIG = BreakerConfig(
@@ -21,7 +22,7 @@ PROBE_CONFIG = BreakerConfig(
 
 
 def limiter(scope: str, attempts: int, start_at: float) -> dict[str, object]:
-    limit = rate_limiter("contended", [Limit("second", 10, 1)])
+    limit = SharedState.from_env().rate_limiter("contended", [Limit("second", 10, 1)])
     while time.time() < start_at:
         time.sleep(0.001)
     windows: list[float] = []
@@ -35,7 +36,7 @@ def limiter(scope: str, attempts: int, start_at: float) -> dict[str, object]:
 
 
 def probe(provider: str, attempts: int, start_at: float) -> dict[str, object]:
-    breaker = circuit_breaker(provider, PROBE_CONFIG)
+    breaker = SharedState.from_env().circuit_breaker(provider, PROBE_CONFIG)
     while time.time() < start_at:
         time.sleep(0.001)
     probes = 0

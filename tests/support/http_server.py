@@ -6,9 +6,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 
-from local.httpserver import Handler, serve_in_thread
+from local.httpserver import Handler, LocalServer, serve_in_thread
 
 
 @dataclass
@@ -37,7 +36,7 @@ class ProviderServer:
     def __init__(self) -> None:
         self.replies: dict[str, Reply | list[Reply]] = {}
         self.seen: list[Seen] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = LocalServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def _reply(self, path: str) -> Reply:

@@ -20,3 +20,7 @@ def signed_headers(
     request = AWSRequest(method=method, url=url, data=body, headers=headers or {})
     SigV4Auth(credentials, "execute-api", "us-east-1").add_auth(request)
     return dict(request.headers.items())
+
+
+# The second local principal: what one caller does must stay theirs.
+SECOND_PRINCIPAL = Credentials("testing2", "testing2")

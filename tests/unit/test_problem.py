@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import pytest
 
 from seawall.errors import (
@@ -11,9 +13,11 @@ from seawall.errors import (
     IntegrationError,
     ProviderTimeoutError,
     RateLimitedError,
+    StateUnavailableError,
+    WebhookPayloadError,
     WebhookVerificationError,
 )
-from seawall.errors.problem import CONTENT_TYPE, problem_for
+from seawall.errors.problem import problem_for
 
 
 @pytest.mark.parametrize(
@@ -24,6 +28,8 @@ from seawall.errors.problem import CONTENT_TYPE, problem_for
         (DeadlineExceededError("stripe"), 504, "timeout"),
         (ProviderTimeoutError("hotelbeds"), 504, "timeout"),
         (WebhookVerificationError("stripe"), 400, "invalid-signature"),
+        (WebhookPayloadError("stripe"), 400, "invalid-payload"),
+        (StateUnavailableError("idempotency store"), 503, "state-unavailable"),
         (IntegrationError("stripe", "card declined", status_code=402), 402, "provider-rejected"),
         (IntegrationError("stripe", "no such customer", status_code=404), 404, "provider-rejected"),
         (IntegrationError("stripe", "upstream failed", status_code=500), 502, "provider-error"),
@@ -38,14 +44,27 @@ def test_each_error_maps_to_its_status_and_type(error: BaseException, status: in
     body = problem.body()
     assert body["status"] == problem.status == status
     assert body["type"] == f"urn:seawall:problem:{slug}"
-    assert body["title"]
-    assert CONTENT_TYPE == "application/problem+json"
+    assert body["title"] == HTTPStatus(status).phrase
 
 
 def test_retry_after_is_whole_seconds_rounded_up() -> None:
     assert problem_for(RateLimitedError("stripe", retry_after=2.2)).headers == {"Retry-After": "3"}
     assert problem_for(CircuitOpenError("stripe", retry_after=0.1)).headers == {"Retry-After": "1"}
-    assert problem_for(RateLimitedError("stripe")).headers == {}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RateLimitedError("stripe"),  # a provider's 429 that said nothing of when
+        RateLimitedError("stripe", status_code=None, retry_after=None),
+        StateUnavailableError("rate limiter"),
+        CircuitOpenError("stripe", retry_after=0),
+    ],
+)
+def test_every_429_and_503_says_when_to_come_back(error: BaseException) -> None:
+    problem = problem_for(error)
+    assert problem.status in (429, 503)
+    assert int(problem.headers["Retry-After"]) >= 1
 
 
 def test_unknown_errors_reveal_nothing_of_themselves() -> None:

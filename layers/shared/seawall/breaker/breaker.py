@@ -8,11 +8,10 @@ outcome, which also returns the fresh record.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from seawall.breaker.config import BreakerConfig
 from seawall.breaker.state import BreakerState, Snapshot
@@ -29,9 +28,6 @@ from seawall.observability.logging import logger
 from seawall.observability.metrics import emit
 
 T = TypeVar("T")
-
-# One per process: the fallback record while the shared store is unreachable.
-_FALLBACK = MemoryBreakerStore()
 
 
 def is_provider_fault(error: BaseException | None) -> bool | None:  # noqa: PLR0911 (one answer per kind)
@@ -61,19 +57,31 @@ class CircuitBreaker:
     """Protects calls to one provider; see :class:`BreakerConfig` for the rules."""
 
     def __init__(
-        self, provider: str, config: BreakerConfig, store: BreakerStore, fallback: BreakerStore = _FALLBACK
+        self, provider: str, config: BreakerConfig, store: BreakerStore, fallback: BreakerStore | None = None
     ) -> None:
         self.provider = provider
         self.config = config
         self.store = store
-        self.fallback = fallback
+        # This container's own record, used while the shared store is unreachable.
+        self.fallback = fallback or MemoryBreakerStore()
         self._seen: Snapshot | None = None
         self._seen_at = 0.0
         self._lock = threading.Lock()
 
-    def call(self, function: Callable[[], T]) -> T:
-        """Run ``function`` under the breaker; raises :class:`CircuitOpenError` without calling it when open."""
+    def call(self, function: Callable[[], T], *, admitted: Callable[[], object] | None = None) -> T:
+        """Run ``function`` under the breaker; raises :class:`CircuitOpenError` without calling it when open.
+
+        ``admitted`` runs once the breaker lets the call through and before it
+        is timed (the rate limiter's wait is not the provider's slowness); if it
+        raises, the call never happened: a half-open probe slot is given back.
+        """
         token = self.before_call()
+        if admitted is not None:
+            try:
+                admitted()
+            except BaseException:
+                self.release(token)
+                raise
         started = time.monotonic()
         try:
             result = function()
@@ -102,6 +110,11 @@ class CircuitBreaker:
             until = seen.open_until if seen.state is BreakerState.OPEN else seen.lease_until
             raise CircuitOpenError(self.provider, retry_after=max(until - now, 1000) / 1000)
         return token
+
+    def release(self, token: int | None) -> None:
+        """Give back a probe slot whose call never reached the provider (nothing to record when closed)."""
+        if token is not None:
+            self._use(lambda store: store.release_probe(self.provider, token=token))
 
     def after_call(self, token: int | None, error: BaseException | None, elapsed: float) -> None:
         """Record a call's outcome (a probe's decides the half-open period)."""
@@ -178,17 +191,3 @@ class CircuitBreaker:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-DEFAULT_CONFIG = BreakerConfig()
-
-
-@functools.cache
-def circuit_breaker(provider: str, config: BreakerConfig = DEFAULT_CONFIG) -> CircuitBreaker:
-    """The process's breaker for ``provider`` on the configured state backend."""
-    from seawall.breaker.dynamodb import DynamoDBBreakerStore  # noqa: PLC0415 (backends load on demand)
-    from seawall.breaker.redis import RedisBreakerStore  # noqa: PLC0415
-    from seawall.state import store_for_backend  # noqa: PLC0415
-
-    store = cast("BreakerStore", store_for_backend(upstash=RedisBreakerStore, dynamodb=DynamoDBBreakerStore))
-    return CircuitBreaker(provider, config, store)

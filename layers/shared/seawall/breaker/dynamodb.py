@@ -129,3 +129,12 @@ class DynamoDBBreakerStore:
         values |= {":closed": {"S": "closed"}, ":none": _number(-1)}
         closed = self._update(name, f"SET #state = :closed, {clear}", current, values, range(slots))
         return closed or self.read(name)
+
+    def release_probe(self, name: str, *, token: int) -> None:
+        """Free a probe slot, if the period is still ``token``'s."""
+        self._update(
+            name,
+            "ADD #probes :minus",
+            "#state = :half AND #lease = :token AND #probes > :zero",
+            {":half": {"S": "half_open"}, ":token": _number(token), ":minus": _number(-1), ":zero": _number(0)},
+        )

@@ -60,6 +60,14 @@ end
 return redis.call('HGETALL', KEYS[1])
 """
 
+_RELEASE_PROBE = """
+if redis.call('HGET', KEYS[1], 'state') == 'half_open' and redis.call('HGET', KEYS[1], 'lease_until') == ARGV[1]
+   and tonumber(redis.call('HGET', KEYS[1], 'probes') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'probes', -1)
+end
+return 0
+"""
+
 
 def _as_record(flat: list[str]) -> Record:
     return dict(zip(flat[::2], flat[1::2], strict=True))
@@ -99,3 +107,7 @@ class RedisBreakerStore:
         """Count a probe's outcome."""
         arguments = [token, int(success), now, probes, open_ms, slots]
         return _as_record(self.client.eval(_FINISH_PROBE, keys=[self._key(name)], args=arguments))
+
+    def release_probe(self, name: str, *, token: int) -> None:
+        """Free a probe slot of the current period."""
+        self.client.eval(_RELEASE_PROBE, keys=[self._key(name)], args=[token])

@@ -42,6 +42,10 @@ class BreakerStore(Protocol):
         """Count a probe's outcome: enough successes close (and clear the window), a failure reopens."""
         ...
 
+    def release_probe(self, name: str, *, token: int) -> None:
+        """Free a probe slot of the period ``token`` without an outcome (the call was never made)."""
+        ...
+
 
 class MemoryBreakerStore:
     """The same record in this process's memory: the fallback while the shared store is unreachable.
@@ -116,3 +120,10 @@ class MemoryBreakerStore:
                         record["state"] = "closed"
                         record.update({f"b{slot}": -1 for slot in range(slots)})
             return dict(record)
+
+    def release_probe(self, name: str, *, token: int) -> None:
+        """Free a probe slot of the current period."""
+        with self._lock:
+            record = self._get(name)
+            if record.get("state") == "half_open" and int(record.get("lease_until", 0)) == token:
+                record["probes"] = max(0, int(record.get("probes", 0)) - 1)

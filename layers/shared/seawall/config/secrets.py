@@ -1,6 +1,7 @@
 """Per-provider secrets: JSON in Secrets Manager, validated by a pydantic model.
 
-Reads go through Powertools Parameters (cached for ``max_age`` seconds).
+Reads go through Powertools Parameters (cached for ``max_age`` seconds) on a
+Secrets Manager client of the secret's own, with the layer's timeouts.
 Every string in a loaded secret is registered for redaction, and failures
 raise :class:`ConfigError` naming the secret and the fields, never a value.
 """
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from seawall.aws import aws_client
 from seawall.config.errors import config_error
 from seawall.config.settings import core_settings
 from seawall.errors import ConfigError, IntegrationError
@@ -54,6 +57,8 @@ class Secret(Generic[M]):
         self.max_age = core_settings().secrets_max_age_seconds if max_age is None else max_age
         self._raw: object = None
         self._value: M | None = None
+        self._provider: Any = None
+        self._forced_at = -float("inf")
         self._lock = threading.Lock()
 
     @classmethod
@@ -69,9 +74,11 @@ class Secret(Generic[M]):
         # Powertools' parameters import boto3: keep it off the cold path of functions that never read a secret.
         from aws_lambda_powertools.utilities import parameters
 
+        if self._provider is None:
+            self._provider = parameters.SecretsProvider(boto3_client=aws_client("secretsmanager"))
         source = f"secret {self.label} ({self.secret_id})"
         try:
-            raw = parameters.get_secret(self.secret_id, transform="json", max_age=self.max_age, force_fetch=force)
+            raw = self._provider.get(self.secret_id, transform="json", max_age=self.max_age, force_fetch=force)
         except parameters.TransformParameterError:
             raise ConfigError(source, reason="is not a JSON object") from None
         except parameters.GetParameterError as error:
@@ -87,6 +94,20 @@ class Secret(Generic[M]):
                 raise config_error(source, error) from None
             self._raw, self._value = raw, value
             return value
+
+    def refetched(self, *, min_interval: float = 30.0) -> M | None:
+        """The secret read again now, or ``None`` if this container already did so within ``min_interval`` seconds.
+
+        For a caller that suspects a rotation (a signature that matches no
+        known secret): a flood of forged requests costs at most one read per
+        interval.
+        """
+        with self._lock:
+            now = time.monotonic()
+            if now - self._forced_at < min_interval:
+                return None
+            self._forced_at = now
+        return self.get(force=True)
 
     def use(self, call: Callable[[M], T]) -> T:
         """Run ``call`` with the secret; on a provider's 401, refetch once and retry if it changed.

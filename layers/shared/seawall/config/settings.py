@@ -7,7 +7,6 @@ into a :class:`ConfigError` naming the variables at fault.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping
 from typing import Literal, TypeVar
@@ -42,7 +41,6 @@ class CoreSettings(BaseModel):
     deadline_margin_ms: int = Field(alias="DEADLINE_MARGIN_MS", default=500, ge=0)
 
 
-@functools.cache
 def core_settings() -> CoreSettings:
-    """The process's core settings, validated on first use (at cold start)."""
+    """The core settings from the environment, validated (callers read them at cold start)."""
     return load_settings(CoreSettings)

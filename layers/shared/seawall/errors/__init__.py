@@ -7,6 +7,8 @@ from seawall.errors.types import (
     IntegrationError,
     ProviderTimeoutError,
     RateLimitedError,
+    StateUnavailableError,
+    WebhookPayloadError,
     WebhookVerificationError,
     is_retryable_status,
 )
@@ -18,6 +20,8 @@ __all__ = [
     "IntegrationError",
     "ProviderTimeoutError",
     "RateLimitedError",
+    "StateUnavailableError",
+    "WebhookPayloadError",
     "WebhookVerificationError",
     "is_retryable_status",
 ]

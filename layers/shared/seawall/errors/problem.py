@@ -19,12 +19,17 @@ from seawall.errors.types import (
     IntegrationError,
     ProviderTimeoutError,
     RateLimitedError,
+    StateUnavailableError,
+    WebhookPayloadError,
     WebhookVerificationError,
 )
 from seawall.observability.redaction import redact
 
 CONTENT_TYPE = "application/problem+json"
 _TYPE_PREFIX = "urn:seawall:problem:"
+
+# Said when nobody said how long to wait: every 429 and 503 tells the caller when to come back.
+DEFAULT_RETRY_AFTER = 1.0
 
 # Provider statuses that describe the caller's request and pass through as they are.
 _PASSTHROUGH_STATUSES = frozenset({400, 402, 404, 409, 422})
@@ -56,8 +61,9 @@ class Problem:
         }
 
 
-def _retry_after_headers(seconds: float | None) -> dict[str, str]:
-    return {} if seconds is None else {"Retry-After": str(max(1, math.ceil(seconds)))}
+def retry_after_headers(seconds: float | None) -> dict[str, str]:
+    """``Retry-After`` in whole seconds, rounded up, at least 1 (``DEFAULT_RETRY_AFTER`` when unknown)."""
+    return {"Retry-After": str(max(1, math.ceil(DEFAULT_RETRY_AFTER if seconds is None else seconds)))}
 
 
 def _integration_status(error: IntegrationError) -> int:
@@ -70,11 +76,7 @@ def problem_for(error: BaseException) -> Problem:  # noqa: PLR0911 (one branch p
     """Map any exception to the problem callers see; unknown exceptions are a bare 500."""
     if isinstance(error, RateLimitedError):
         return Problem(
-            429,
-            "rate-limited",
-            error.message,
-            {"service": error.service},
-            _retry_after_headers(error.retry_after),
+            429, "rate-limited", error.message, {"service": error.service}, retry_after_headers(error.retry_after)
         )
     if isinstance(error, CircuitOpenError):
         return Problem(
@@ -82,10 +84,20 @@ def problem_for(error: BaseException) -> Problem:  # noqa: PLR0911 (one branch p
             "circuit-open",
             f"{error.service} is unavailable; try again later",
             {"service": error.service},
-            _retry_after_headers(error.retry_after),
+            retry_after_headers(error.retry_after),
+        )
+    if isinstance(error, StateUnavailableError):
+        return Problem(
+            503,
+            "state-unavailable",
+            "the service is briefly unavailable; try again",
+            {},
+            retry_after_headers(error.retry_after),
         )
     if isinstance(error, (DeadlineExceededError, ProviderTimeoutError)):
         return Problem(504, "timeout", f"{error.service} did not answer in time", {"service": error.service})
+    if isinstance(error, WebhookPayloadError):
+        return Problem(400, "invalid-payload", "the delivery is not an event this endpoint accepts")
     if isinstance(error, WebhookVerificationError):
         return Problem(400, "invalid-signature", "the webhook could not be verified")
     if isinstance(error, IntegrationError):
@@ -95,7 +107,7 @@ def problem_for(error: BaseException) -> Problem:  # noqa: PLR0911 (one branch p
             "provider-error" if status == HTTPStatus.BAD_GATEWAY else "provider-rejected",
             error.message,
             {"service": error.service, **error.details},
-            _retry_after_headers(error.retry_after) if error.retryable else {},
+            retry_after_headers(error.retry_after) if error.retryable and error.retry_after is not None else {},
         )
     if isinstance(error, ConfigError):
         return Problem(500, "misconfigured", "the service is not configured correctly")

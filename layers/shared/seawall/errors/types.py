@@ -102,10 +102,40 @@ class DeadlineExceededError(IntegrationError):
 
 
 class WebhookVerificationError(IntegrationError):
-    """An inbound webhook's signature, timestamp or header did not verify."""
+    """An inbound webhook's signature, timestamp or header did not verify.
 
-    def __init__(self, service: str, message: str = "signature verification failed") -> None:
+    ``reason`` says why in a word, for logs and metrics (never for the
+    sender): ``missing-header``, ``malformed-header``, ``timestamp`` (outside
+    the tolerance) or ``no-match`` (no signature matches any secret).
+    """
+
+    def __init__(
+        self, service: str, message: str = "signature verification failed", *, reason: str = "no-match"
+    ) -> None:
         super().__init__(service, message, status_code=None, retryable=False)
+        self.reason = reason
+
+
+class WebhookPayloadError(WebhookVerificationError):
+    """A delivery whose signature verified but whose body is not an event this endpoint accepts."""
+
+    def __init__(self, service: str, message: str = "the body is not an event") -> None:
+        super().__init__(service, message, reason="not-an-event")
+
+
+class StateUnavailableError(Exception):
+    """The fleet's shared state (idempotency records, limiter, breaker store) could not be reached.
+
+    Nothing was sent to the provider. Callers are told to come back after
+    ``retry_after`` seconds; it never counts against a provider.
+    """
+
+    def __init__(self, store: str, *, retry_after: float = 1.0, cause: BaseException | None = None) -> None:
+        super().__init__(f"{store} unavailable")
+        self.store = store
+        self.retry_after = retry_after
+        if cause is not None:
+            self.__cause__ = cause
 
 
 class ConfigError(Exception):

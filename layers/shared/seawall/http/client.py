@@ -1,12 +1,11 @@
 """The httpx client factory and the request call every provider client uses.
 
-Clients live at module level, keyed by their configuration, so a warm Lambda
-container reuses its connections across invocations.
+Whoever builds a client keeps it (a provider client, a store), so a warm
+Lambda container reuses its connections across invocations.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -89,10 +88,6 @@ def observe(client: httpx.Client, service: str, *, quiet: bool = False) -> httpx
     return client
 
 
-_clients: dict[tuple[Any, ...], httpx.Client] = {}
-_clients_lock = threading.Lock()
-
-
 def http_client(
     service: str,
     *,
@@ -101,26 +96,19 @@ def http_client(
     headers: dict[str, str] | None = None,
     quiet: bool = False,
 ) -> httpx.Client:
-    """The shared client for ``service`` at ``base_url``, created once per process.
+    """A client for ``service`` at ``base_url``; its owner keeps it so warm invocations reuse its connections.
 
     ``headers`` are sent on every request (no secrets here: the client outlives
     a rotated key; pass credentials per request). ``quiet`` logs each response
     at debug instead of info (for chatty internal stores); metrics are the same.
     """
-    fixed = tuple(sorted((headers or {}).items()))
-    key = (service, base_url, timeouts, fixed, quiet)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = observe(
-                httpx.Client(
-                    base_url=base_url, timeout=timeouts.as_httpx(), headers={"User-Agent": USER_AGENT, **dict(fixed)}
-                ),
-                service,
-                quiet=quiet,
-            )
-            _clients[key] = client
-        return client
+    return observe(
+        httpx.Client(
+            base_url=base_url, timeout=timeouts.as_httpx(), headers={"User-Agent": USER_AGENT, **(headers or {})}
+        ),
+        service,
+        quiet=quiet,
+    )
 
 
 def request(

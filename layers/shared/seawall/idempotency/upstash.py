@@ -32,7 +32,7 @@ return 0
 class UpstashPersistenceLayer(BasePersistenceLayer):
     """Idempotency records in Upstash Redis through the upstash-redis SDK.
 
-    The client must be built with ``rest_retries=0`` (``seawall.state.upstash_client``
+    The client must be built with ``rest_retries=0`` (``seawall.state.clients.upstash_state_client``
     does): a resent SET NX after a lost answer would find our own record and
     report the call as already in progress.
     """

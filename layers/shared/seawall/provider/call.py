@@ -20,12 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from seawall.breaker import BreakerConfig, CircuitBreaker, circuit_breaker
+from seawall.breaker import BreakerConfig, CircuitBreaker
 from seawall.deadline import current_deadline
 from seawall.errors import DeadlineExceededError
-from seawall.ratelimit import Limit, RateLimiter, rate_limiter
+from seawall.ratelimit import Limit, RateLimiter
 from seawall.ratelimit.limiter import StorePolicy
-from seawall.retry import RetryPolicy, call_with_retry
+from seawall.retry import RetryBudget, RetryPolicy, call_with_retry
+from seawall.state import SharedState
 
 T = TypeVar("T")
 
@@ -46,21 +47,22 @@ class ProviderPolicy:
 class ProviderCall:
     """Calls to one provider through deadline → retry → breaker → limiter → call.
 
-    Build it at module level: its limiter and breaker validate their
-    configuration there (a ConfigError at cold start) and keep their state
-    for the container's life.
+    Build it at init, from the function's :class:`SharedState`: its limiter
+    and breaker validate their configuration there (a ConfigError at cold
+    start) and, with its retry budget, last for the container's life.
     """
 
-    def __init__(self, policy: ProviderPolicy) -> None:
+    def __init__(self, policy: ProviderPolicy, state: SharedState) -> None:
         self.policy = policy
         self.limiter: RateLimiter | None = (
-            rate_limiter(policy.service, policy.limits, on_store_error=policy.on_limiter_store_error)
+            state.rate_limiter(policy.service, policy.limits, on_store_error=policy.on_limiter_store_error)
             if policy.limits
             else None
         )
         self.breaker: CircuitBreaker | None = (
-            circuit_breaker(policy.service, policy.breaker) if policy.breaker else None
+            state.circuit_breaker(policy.service, policy.breaker) if policy.breaker else None
         )
+        self.budget = RetryBudget()
 
     def __call__(self, attempt: Callable[[], T], *, scope: str = "default") -> T:
         """Run ``attempt`` (one request, bounded by its timeouts) with every protection.
@@ -71,14 +73,18 @@ class ProviderCall:
         deadline = current_deadline()
         if deadline is not None and deadline.remaining() <= 0:
             raise DeadlineExceededError(self.policy.service)
+        limiter, breaker = self.limiter, self.breaker
 
-        def limited() -> T:
-            if self.limiter is not None:
-                self.limiter.acquire(scope, wait=self.policy.wait_for_rate_limit)
-            return attempt()
+        def take_slot() -> None:
+            if limiter is not None:
+                limiter.acquire(scope, wait=self.policy.wait_for_rate_limit)
 
         def guarded() -> T:
-            return self.breaker.call(limited) if self.breaker is not None else limited()
+            if breaker is not None:
+                # The breaker times only the call: the limiter's wait and round trip are not the provider's.
+                return breaker.call(attempt, admitted=take_slot)
+            take_slot()
+            return attempt()
 
         return call_with_retry(
             guarded,
@@ -86,4 +92,5 @@ class ProviderCall:
             policy=self.policy.retry,
             attempt_timeout=self.policy.attempt_timeout,
             deadline=deadline,
+            budget=self.budget,
         )

@@ -1,6 +1,9 @@
-"""A rate limiter shared by the whole fleet: fixed windows, several limits at once, one store round trip."""
+"""A rate limiter shared by the whole fleet: fixed windows, several limits at once, one store round trip.
 
-from seawall.ratelimit.limiter import RateLimiter, rate_limiter
+Build one with ``SharedState.rate_limiter(provider, limits)``.
+"""
+
+from seawall.ratelimit.limiter import RateLimiter
 from seawall.ratelimit.limits import Decision, Limit, decide
 
-__all__ = ["Decision", "Limit", "RateLimiter", "decide", "rate_limiter"]
+__all__ = ["Decision", "Limit", "RateLimiter", "decide"]

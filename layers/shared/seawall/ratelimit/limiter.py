@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Literal, Protocol, cast
+from typing import Literal, Protocol
 
 from seawall.deadline import Deadline, current_deadline
-from seawall.errors import RateLimitedError
+from seawall.errors import RateLimitedError, StateUnavailableError
 from seawall.observability.logging import logger
 from seawall.observability.metrics import emit
 from seawall.ratelimit.limits import Decision, Limit, decide, validate_limits
@@ -55,7 +55,7 @@ class RateLimiter:
         return decision
 
     def acquire(self, scope: str = "default", *, wait: bool = False, deadline: Deadline | None = None) -> Decision:
-        """Take a slot or raise :class:`RateLimitedError`.
+        """Take a slot or raise :class:`RateLimitedError` (:class:`StateUnavailableError` when the store is down).
 
         With ``wait`` it sleeps until a slot frees up, but never past the
         deadline (the invocation's by default): if the wait would end after
@@ -66,6 +66,8 @@ class RateLimiter:
             decision = self.try_acquire(scope)
             if decision.allowed:
                 return decision
+            if decision.degraded:  # our store is down, not the caller over a limit: 503, not 429
+                raise StateUnavailableError(f"rate limiter of {self.provider}", retry_after=decision.retry_after)
             if not wait or (deadline is not None and not deadline.allows(decision.retry_after)):
                 raise RateLimitedError(
                     self.provider,
@@ -89,13 +91,3 @@ class RateLimiter:
         if allowed:
             return Decision(True, None, now, 0.0, degraded=True)
         return Decision(False, 0, now + _DEGRADED_RETRY_AFTER, _DEGRADED_RETRY_AFTER, degraded=True)
-
-
-def rate_limiter(provider: str, limits: Sequence[Limit], *, on_store_error: StorePolicy = "closed") -> RateLimiter:
-    """A limiter on the configured state backend (STATE_BACKEND)."""
-    from seawall.ratelimit.dynamodb import DynamoDBLimiterStore  # noqa: PLC0415 (backends load on demand)
-    from seawall.ratelimit.redis import RedisLimiterStore  # noqa: PLC0415
-    from seawall.state import store_for_backend  # noqa: PLC0415
-
-    store = cast("LimiterStore", store_for_backend(upstash=RedisLimiterStore, dynamodb=DynamoDBLimiterStore))
-    return RateLimiter(provider, limits, store, on_store_error=on_store_error)

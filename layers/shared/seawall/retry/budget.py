@@ -1,4 +1,4 @@
-"""A per-process retry budget, after botocore's standard retry quota.
+"""A retry budget, after botocore's standard retry quota (one per provider client, per container).
 
 Each retry withdraws tokens (a timeout costs more); each success puts some
 back. When a provider keeps failing the budget runs dry and calls fail fast
@@ -37,13 +37,3 @@ class RetryBudget:
         """Give back ``amount`` tokens after a success, up to the capacity."""
         with self._lock:
             self.available = min(self.capacity, self.available + amount)
-
-
-_budgets: dict[str, RetryBudget] = {}
-_budgets_lock = threading.Lock()
-
-
-def budget_for(service: str) -> RetryBudget:
-    """The process-wide budget of ``service``, created on first use."""
-    with _budgets_lock:
-        return _budgets.setdefault(service, RetryBudget())

@@ -2,7 +2,7 @@
 
 tenacity gives the loop; this module adds what it lacks: full jitter that
 yields to a provider's ``Retry-After``, a stop that respects the invocation's
-deadline, and the per-process retry budget.
+deadline, and the caller's retry budget.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from seawall.deadline import Deadline, current_deadline
 from seawall.errors import ConfigError, DeadlineExceededError, IntegrationError, ProviderTimeoutError
 from seawall.observability.logging import logger
 from seawall.observability.metrics import emit
-from seawall.retry.budget import RetryBudget, budget_for
+from seawall.retry.budget import RetryBudget
 
 T = TypeVar("T")
 
@@ -149,13 +149,14 @@ def call_with_retry(
 
     No sleep or attempt starts unless ``sleep + attempt_timeout`` fits before
     ``deadline`` (the invocation's bound deadline by default), and no retry
-    happens once ``service``'s retry budget is spent. The last error is
-    re-raised as it was.
+    happens once ``budget`` is spent (the caller's, kept across calls; a
+    call without one has a budget of its own). The last error is re-raised
+    as it was.
     """
     deadline = deadline or current_deadline()
     if deadline is not None and not deadline.allows(attempt_timeout):
         raise DeadlineExceededError(service)
-    spend = budget or budget_for(service)
+    spend = budget or RetryBudget()
     loop = _Loop(service, policy, deadline, attempt_timeout, spend)
     retrying = Retrying(
         retry=retry_if_exception(policy.retry_on),

@@ -2,11 +2,12 @@
 
 Idempotency records, rate-limit counters and breaker state must be shared by
 every container of every function: a Lambda container's memory protects
-nothing when fifty run at once.
+nothing when fifty run at once. A function builds one :class:`SharedState`
+at init and takes its limiters, breakers and persistence layers from it.
 """
 
-from seawall.state.clients import UpstashSecret, dynamodb_client, upstash_client
-from seawall.state.settings import StateSettings, state_settings
-from seawall.state.stores import store_for_backend
+from seawall.state.clients import UpstashSecret
+from seawall.state.settings import StateSettings
+from seawall.state.shared import SharedState
 
-__all__ = ["StateSettings", "UpstashSecret", "dynamodb_client", "state_settings", "store_for_backend", "upstash_client"]
+__all__ = ["SharedState", "StateSettings", "UpstashSecret"]

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from seawall.config.settings import load_settings
 
 
 class StateSettings(BaseModel):
@@ -32,9 +29,3 @@ class StateSettings(BaseModel):
         if missing:
             raise ValueError(f"{', '.join(missing)} must be set when STATE_BACKEND is {self.backend}")
         return self
-
-
-@functools.cache
-def state_settings() -> StateSettings:
-    """The process's state settings, validated on first use (at cold start)."""
-    return load_settings(StateSettings)

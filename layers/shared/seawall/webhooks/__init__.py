@@ -1,9 +1,14 @@
-"""Inbound webhooks: take the exact raw body, verify it, queue it, answer fast.
+"""Inbound webhooks, edge to bus: verify and queue, process each event once, publish through an outbox.
 
-Business parsing happens in the processor, not at the edge: the receiver only
-proves the delivery came from the provider and hands it to SQS.
+- ``inbox``: the receiver's half — the exact raw body verified (one re-read of
+  the signing secret on a mismatch), checked to be an event, put on SQS.
+- ``processor``: the consumer's half — SQS batches with partial failures, each
+  failed record logged once and counted.
+- ``projections``: convergent projection writes and the outbox, in one transaction.
+- ``outbox``: the stream-triggered publisher onto the domain event bus.
+- ``standard``: Standard Webhooks signatures and envelope.
 """
 
-from seawall.webhooks.inbox import WebhookInbox, raw_body
+from seawall.webhooks.inbox import WebhookInbox, raw_body, verify_rotating
 
-__all__ = ["WebhookInbox", "raw_body"]
+__all__ = ["WebhookInbox", "raw_body", "verify_rotating"]

@@ -1,15 +1,23 @@
-"""The receiving half every webhook provider shares: raw bytes in, one SQS message out."""
+"""The receiving half every webhook provider shares: raw bytes in, verified, one SQS message out."""
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
+from seawall.aws import aws_client
+from seawall.config import Secret
 from seawall.errors import ConfigError, IntegrationError, WebhookVerificationError
 from seawall.observability.correlation import CORRELATION_ATTRIBUTE
+from seawall.observability.logging import logger
 from seawall.observability.metrics import emit
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def raw_body(event: Mapping[str, Any]) -> bytes:
@@ -18,6 +26,25 @@ def raw_body(event: Mapping[str, Any]) -> bytes:
     if event.get("isBase64Encoded"):
         return base64.b64decode(body)
     return str(body).encode("utf-8")
+
+
+def verify_rotating(secret: Secret[M], verify: Callable[[M], T]) -> T:
+    """``verify(signing secrets)``; when no signature matched, once more with the secret read again.
+
+    A provider may start signing with a new secret before this container's
+    cached copy expires; reading it again (at most once per interval per
+    container) makes a rotation take effect at once.
+    """
+    current = secret.get()
+    try:
+        return verify(current)
+    except WebhookVerificationError as error:
+        if error.reason != "no-match":
+            raise
+        fresh = secret.refetched()
+        if fresh is None or fresh == current:
+            raise
+        return verify(fresh)
 
 
 class WebhookInbox:
@@ -34,25 +61,35 @@ class WebhookInbox:
         queue_url = os.environ.get(variable, "").strip()
         if not queue_url:
             raise ConfigError("environment", [variable], "must name the queue for verified deliveries")
-        import boto3  # noqa: PLC0415 (only receivers need SQS)
+        return cls(provider, queue_url, aws_client("sqs"))
 
-        return cls(provider, queue_url, boto3.client("sqs"))
+    def receive(
+        self, payload: bytes, correlation_id: str, verify: Callable[[], dict[str, str] | None], *, provider: str = ""
+    ) -> str:
+        """Queue ``payload`` if ``verify()`` passes (it returns extra message attributes); returns the message id.
+
+        A refusal is logged and counted with its reason (never the signature
+        or a secret) and raised: the sender gets 400 and nothing is queued.
+        """
+        name = provider or self.provider
+        try:
+            attributes = verify()
+        except WebhookVerificationError as error:
+            logger.info("webhook rejected", extra={"provider": name, "reason": error.reason})
+            emit("WebhookRejected", provider=name, reason=error.reason)
+            raise
+        return self.put(payload, correlation_id, attributes)
 
     def put(self, payload: bytes, correlation_id: str, attributes: dict[str, str] | None = None) -> str:
         """Queue the raw payload (with string ``attributes``); returns the SQS message id.
 
-        Raises a retryable IntegrationError on failure.
-
-        A failure must reach the provider as a 5xx, so it delivers again later.
+        A failure raises a retryable IntegrationError, which reaches the
+        provider as a 5xx so it delivers again later.
         """
-        try:
-            text = payload.decode("utf-8")
-        except UnicodeDecodeError:
-            raise WebhookVerificationError(self.provider, "the body is not UTF-8 text") from None
         try:
             answer = self.sqs.send_message(
                 QueueUrl=self.queue_url,
-                MessageBody=text,
+                MessageBody=payload.decode("utf-8"),
                 MessageAttributes={
                     name: {"DataType": "String", "StringValue": value}
                     for name, value in {

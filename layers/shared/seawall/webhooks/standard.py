@@ -1,18 +1,26 @@
 """Providers that sign with the Standard Webhooks scheme (webhook-id, webhook-timestamp, webhook-signature).
 
 Verification is the standardwebhooks library's; this adds secret rotation
-(several secrets per provider) and the bundle's error type.
+(several secrets per provider), header checks the library leaves to its
+callers (it would crash on a signature without a comma and accept full-width digits as a
+timestamp), the event envelope, and the bundle's error types.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from standardwebhooks.webhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError as LibraryVerificationError
 
-from seawall.errors import WebhookVerificationError
+from seawall.errors import WebhookPayloadError, WebhookVerificationError
+
+_ID = re.compile(r"[\x21-\x7e]{1,255}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURES = re.compile(r"v[0-9]+,[A-Za-z0-9+/=]+( v[0-9]+,[A-Za-z0-9+/=]+)*")
 
 
 class StandardWebhookSecrets(BaseModel):
@@ -31,13 +39,41 @@ class StandardWebhookSecrets(BaseModel):
         return providers
 
 
+class StandardEvent(BaseModel):
+    """The Standard Webhooks payload: ``{"type": "...", "timestamp": "...", "data": {...}}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str = Field(min_length=1, max_length=255)
+    data: dict[str, Any]
+
+
+def parse_standard_event(provider: str, payload: bytes) -> StandardEvent:
+    """The delivery as a Standard Webhooks event; :class:`WebhookPayloadError` when it is not one."""
+    try:
+        return StandardEvent.model_validate_json(payload)
+    except ValidationError:
+        raise WebhookPayloadError(provider) from None
+
+
 def verify_standard_webhook(provider: str, payload: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> str:
     """The delivery's webhook-id when its signature matches any of ``secrets`` (5 minutes' tolerance either way)."""
     lowered = {name.lower(): value for name, value in headers.items()}
+    webhook_id, timestamp, signature = (lowered.get(f"webhook-{part}") for part in ("id", "timestamp", "signature"))
+    if not (webhook_id and timestamp and signature):
+        raise WebhookVerificationError(provider, "missing webhook headers", reason="missing-header")
+    if not (_ID.fullmatch(webhook_id) and _TIMESTAMP.fullmatch(timestamp) and _SIGNATURES.fullmatch(signature)):
+        raise WebhookVerificationError(provider, "malformed webhook headers", reason="malformed-header")
+    reason = "no-match"
     for secret in secrets:
         try:
             Webhook(secret).verify(payload, lowered, json_parse=False)
-        except (LibraryVerificationError, UnicodeDecodeError):
+        except LibraryVerificationError as error:
+            reason = "timestamp" if "timestamp" in str(error) else reason
             continue
-        return lowered["webhook-id"]
-    raise WebhookVerificationError(provider, "no signature matches")
+        except UnicodeDecodeError:
+            continue
+        except ValueError:  # a signature that is not base64 the library can read
+            raise WebhookVerificationError(provider, "malformed webhook headers", reason="malformed-header") from None
+        return webhook_id
+    raise WebhookVerificationError(provider, "no signature matches", reason=reason)

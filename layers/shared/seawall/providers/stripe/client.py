@@ -30,6 +30,7 @@ from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIn
 from seawall.providers.stripe.secrets import StripeSecret
 from seawall.providers.stripe.settings import StripeSettings
 from seawall.ratelimit import Limit
+from seawall.state import SharedState
 
 
 class _DeadlineBoundClient(stripe.HTTPXClient):
@@ -56,7 +57,7 @@ class _DeadlineBoundClient(stripe.HTTPXClient):
 class StripeGateway:
     """Typed Stripe operations for the bundle's functions; build one per container, at import."""
 
-    def __init__(self, settings: StripeSettings | None = None) -> None:
+    def __init__(self, state: SharedState, settings: StripeSettings | None = None) -> None:
         self.settings = settings or load_settings(StripeSettings)
         self.secret = Secret(self.settings.secret_arn, StripeSecret, label="stripe")
         self.timeouts = Timeouts(connect=3.0, read=self.settings.timeout_seconds, write=10.0, pool=2.0)
@@ -67,7 +68,8 @@ class StripeGateway:
                 breaker=BreakerConfig(open_seconds=self.settings.breaker_open_seconds),
                 # Requests are cut to the deadline, so an attempt needs only a useful minimum to start.
                 attempt_timeout=1.0,
-            )
+            ),
+            state,
         )
         self._clients: dict[str, stripe.StripeClient] = {}
         self._lock = threading.Lock()

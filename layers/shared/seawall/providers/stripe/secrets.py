@@ -1,4 +1,8 @@
-"""The JSON held in the Stripe secret."""
+"""The JSON held in the Stripe secrets: the API key, and apart from it the webhook signing secrets.
+
+They are two secrets so that the public webhook receiver can verify
+signatures without being able to read the API key.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 
 class StripeSecret(BaseModel):
-    """``{"api_key": "sk_...|rk_...", "webhook_secrets": ["whsec_...", ...]}``.
-
-    Several webhook secrets may be valid at once while an endpoint's secret is
-    rolled; a signature matching any of them verifies.
-    """
+    """``{"api_key": "sk_...|rk_..."}``: what the API actions call Stripe with."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     api_key: SecretStr
-    webhook_secrets: list[SecretStr] = Field(min_length=1)
 
     @field_validator("api_key")
     @classmethod
@@ -23,6 +22,18 @@ class StripeSecret(BaseModel):
         if not value.get_secret_value().startswith(("sk_", "rk_")):
             raise ValueError("must be a secret (sk_) or restricted (rk_) API key")
         return value
+
+
+class StripeWebhookSecret(BaseModel):
+    """``{"webhook_secrets": ["whsec_...", ...]}``: every signing secret valid now.
+
+    Several may be valid at once while an endpoint's secret is rolled; a
+    signature matching any of them verifies.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    webhook_secrets: list[SecretStr] = Field(min_length=1)
 
     @field_validator("webhook_secrets")
     @classmethod

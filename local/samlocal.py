@@ -1,0 +1,105 @@
+"""For people with Docker: `sam local invoke` against the running local stack.
+
+    python -m local.samlocal env-json [--host 127.0.0.1]    (make env-json)
+    python -m local.samlocal sign-event EVENT_FILE          (make sign-event EVENT=...)
+
+``env-json`` writes the ``--env-vars`` file: each function's settings as the
+local stack made them (table names, queue URLs, secret ARNs, the Stripe
+sandbox), with endpoints at ``--host`` as a container reaches them, and prints
+the command to run. SAM applies only variables the template declares, so the
+AWS endpoint is declared through the template's ``LocalAwsEndpoint`` parameter
+(empty when deploying). ``sign-event`` re-signs a webhook event file with the
+local signing secret (a committed signature is stale and made with another
+secret) and writes it under ``.local/events/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from local.sign import resign
+from local.stack import LocalStack
+from local.state import LOCAL_DIR, ROOT, SECRETS_FILE, running_stack
+
+ENV_FILE = LOCAL_DIR / "env.json"
+SIGNED_EVENTS = LOCAL_DIR / "events"
+
+
+def _reachable(value: str, host: str) -> str:
+    """``value`` with a loopback URL's host replaced by ``host`` (other values as they are)."""
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.hostname in ("127.0.0.1", "localhost"):
+        return urlunsplit(parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host))
+    return value
+
+
+def env_vars(state: dict[str, Any], host: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """The ``--env-vars`` document and the parameter overrides that make SAM declare the AWS endpoint."""
+    endpoint = _reachable(state["aws_endpoint"], host)
+    overrides = {**state.get("parameters", {}), "LocalAwsEndpoint": endpoint}
+    stack = LocalStack(Path(state["template"]), state["aws_endpoint"], overrides, state.get("environment"))
+    stack.adopt(state["resources"])
+    document: dict[str, dict[str, str]] = {}
+    for spec in stack.template.functions():
+        declared = stack.template.environment(spec)  # what SAM will let the file set
+        values = stack.environment_of(spec)
+        document[spec.name] = {name: _reachable(values[name], host) for name in declared if name in values}
+    return document, overrides
+
+
+def _env_json(host: str) -> int:
+    state = running_stack()
+    if state is None:
+        print("The local stack is not running: start it with `make run` in another terminal.", file=sys.stderr)
+        return 1
+    document, overrides = env_vars(state, host)
+    ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+    ENV_FILE.write_text(json.dumps(document, indent=2) + "\n")
+    parameters = " ".join(f"{name}={value}" for name, value in overrides.items())
+    shown = ENV_FILE.relative_to(ROOT) if ENV_FILE.is_relative_to(ROOT) else ENV_FILE
+    print(f"Wrote {shown}. Then, for example:")
+    print(
+        "  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing sam local invoke HealthFunction"
+        f" -e events/health/get.json --env-vars {shown} --docker-network host"
+        f' --parameter-overrides "{parameters}"'
+    )
+    return 0
+
+
+def _sign_event(path: Path) -> int:
+    if not SECRETS_FILE.exists():
+        print("No local secrets yet: start the stack once with `make run`.", file=sys.stderr)
+        return 1
+    event = json.loads(path.read_text())
+    signed = resign(event, json.loads(SECRETS_FILE.read_text()))
+    if signed is event:
+        print(f"{path} is not a webhook delivery (no Stripe-Signature or webhook-signature header).", file=sys.stderr)
+        return 2
+    target = SIGNED_EVENTS / path.resolve().parent.name / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(signed, indent=2) + "\n")
+    print(target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one of the two commands."""
+    parser = argparse.ArgumentParser(prog="python -m local.samlocal", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    env = commands.add_parser("env-json", help="write the --env-vars file for sam local invoke")
+    env.add_argument("--host", default="127.0.0.1", help="how a container reaches this machine (with host networking)")
+    sign = commands.add_parser("sign-event", help="re-sign a webhook event file with the local secret")
+    sign.add_argument("event", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "env-json":
+        return _env_json(args.host)
+    return _sign_event(args.event)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Each function's role grants exactly what its code calls: every path below runs with local IAM enforcing
+template.yaml, and what each function was seen to call must be what it was granted, no more, no less."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+import stripe
+from standardwebhooks.webhooks import Webhook
+
+from local.aws import MotoServer
+from local.eventsource import sqs_record
+from local.iam import function_grants
+from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
+from local.stack import LocalStack
+from tests.support.sigv4 import signed_headers
+from tests.support.stack import ROOT, IsolatedStack
+
+Pairs = set[tuple[str, str]]
+
+
+def granted(stack: LocalStack, function: str) -> Pairs:
+    grants = function_grants(stack.template, stack.spec(function))
+    return {(action, resource) for grant in grants for action in grant.actions for resource in grant.resources}
+
+
+def seen(moto_server: MotoServer, stack: LocalStack, function: str) -> Pairs:
+    principal = stack.principal(function)
+    return {(call.action, call.resource) for call in moto_server.iam.calls if call.principal == principal}
+
+
+def signed_call(api: str, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+    url, content = f"{api}{path}", json.dumps(body).encode() if body is not None else b""
+    headers = {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())} if body is not None else {}
+    return httpx.request(
+        method, url, content=content, headers=signed_headers(method, url, content, headers), timeout=30
+    )
+
+
+def queue_batch(stack: LocalStack, queue: str, body: str, attributes: dict[str, str] | None = None) -> dict[str, Any]:
+    message = {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": "r",
+        "Body": body,
+        "MD5OfBody": "",
+        "MessageAttributes": {
+            name: {"DataType": "String", "StringValue": value} for name, value in (attributes or {}).items()
+        },
+    }
+    return {"Records": [sqs_record(message, stack.template.physical[queue]["Arn"])]}
+
+
+def stripe_event(kind: str, obj: dict[str, Any]) -> str:
+    event = {**copy.deepcopy(FIXTURES["event"]), "id": f"evt_{uuid.uuid4().hex}", "type": kind, "created": 100}
+    return json.dumps({**event, "data": {"object": obj}})
+
+
+def test_every_function_is_granted_exactly_what_it_calls(
+    isolated: IsolatedStack, moto_server: MotoServer, stripe_sandbox: StripeSandbox, seeded_secrets: dict[str, Any]
+) -> None:
+    stack, api = isolated.stack, isolated.api
+    assert httpx.get(f"{api}/health").status_code == 200
+
+    # The API actions: a success, then Stripe refusing (the idempotency record is removed again).
+    customer = signed_call(api, "POST", "/customers", {"name": "Least"})
+    assert customer.status_code == 201
+    stripe_sandbox.faults.queue.append(Fault(status=400))
+    assert signed_call(api, "POST", "/customers", {"name": "Refused"}).status_code == 400
+    assert signed_call(api, "POST", "/payment-intents", {"amount": 100, "currency": "eur"}).status_code == 201
+    stripe_sandbox.faults.queue.append(Fault(status=400))
+    assert signed_call(api, "POST", "/payment-intents", {"amount": 100, "currency": "eur"}).status_code == 400
+    assert signed_call(api, "GET", f"/customers/{customer.json()['id']}").status_code == 200
+
+    # The receivers.
+    body = stripe_event("customer.created", {**FIXTURES["customer"], "id": f"cus_{uuid.uuid4().hex[:12]}"})
+    secret = seeded_secrets["StripeWebhookSecret"]["webhook_secrets"][0]
+    signature = stripe.WebhookSignature.generate_signature_header(body, secret, int(time.time()))
+    assert (
+        httpx.post(f"{api}/webhooks/stripe", content=body, headers={"Stripe-Signature": signature}).status_code == 200
+    )
+    standard = json.dumps({"type": "invoice.paid", "data": {"id": "inv_1"}})
+    moment = dt.datetime.now(dt.UTC)
+    acme = seeded_secrets["StandardWebhooksSecret"]["providers"]["acme"][0]
+    headers = {
+        "webhook-id": "msg_least",
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": Webhook(acme).sign("msg_least", moment, standard),
+    }
+    assert httpx.post(f"{api}/webhooks/acme", content=standard, headers=headers).status_code == 200
+
+    # The processors: events with and without a domain event, on both projections, and one that fails.
+    processor = stack.function("StripeEventsFunction")
+    for kind, obj in [
+        ("customer.created", {**FIXTURES["customer"], "id": f"cus_{uuid.uuid4().hex[:12]}"}),
+        ("payment_intent.created", {**FIXTURES["payment_intent"], "id": f"pi_{uuid.uuid4().hex[:12]}"}),
+        ("customer.updated", {**FIXTURES["customer"], "id": f"cus_{uuid.uuid4().hex[:12]}", "name": "x" * 420_000}),
+    ]:
+        processor.invoke(queue_batch(stack, "StripeEventsQueue", stripe_event(kind, obj)))
+    attributes = {"provider": "acme", "webhook_id": f"msg_{uuid.uuid4().hex}"}
+    stack.function("ProviderEventsFunction").invoke(queue_batch(stack, "ProviderEventsQueue", standard, attributes))
+    stream = json.loads((ROOT / "events" / "outbox_publisher" / "stream_batch.json").read_text())
+    assert stack.function("OutboxPublisherFunction").invoke(stream) == {"batchItemFailures": []}
+
+    for spec in stack.template.functions():
+        assert seen(moto_server, stack, spec.name) == granted(stack, spec.name), spec.name
+    denied = [
+        call for call in moto_server.iam.calls if call.principal.startswith(stack.principal("")) and not call.allowed
+    ]
+    assert denied == []

@@ -1,0 +1,109 @@
+"""The local runtime keeps Lambda's container model: processes of their own, one event at a time each."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from local.runtime import Invocation, LocalFunction
+from local.stack import LocalStack
+
+
+@pytest.fixture
+def counter(fixture_stack: LocalStack) -> Iterator[LocalFunction]:
+    """The counting function with no container running yet."""
+    function = fixture_stack.function("CounterFunction")
+    function.stop()
+    yield function
+    function.stop()
+
+
+def run_together(function: LocalFunction, events: list[dict[str, Any]]) -> list[Invocation]:
+    answers: list[Invocation] = []
+    threads = [threading.Thread(target=lambda event=event: answers.append(function.run(event))) for event in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_a_container_stays_warm_and_keeps_its_module_state(counter: LocalFunction) -> None:
+    first, second = counter.run({}), counter.run({})
+    assert (first.cold_start, second.cold_start) == (True, False)
+    assert first.init_ms is not None
+    assert first.payload["pid"] == second.payload["pid"]
+    assert (first.payload["invocations"], second.payload["invocations"]) == (1, 2)
+
+
+def test_concurrent_events_start_containers_up_to_the_reserved_concurrency(
+    counter: LocalFunction, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = run_together(counter, [{"sleep": 0.5}] * 5)
+    assert all(answer.error is None for answer in answers)
+    pids = {answer.payload["pid"] for answer in answers}
+    assert len(pids) == 2  # ReservedConcurrentExecutions: 2 in the template; the rest waited their turn
+    assert counter.containers == 2
+    assert sum(answer.cold_start for answer in answers) == 2
+    assert capsys.readouterr().out.count("CounterFunction: cold start of container") == 2
+    # One event at a time each: five invocations, every one counted once in exactly one container.
+    counts = sorted(answer.payload["invocations"] for answer in answers)
+    assert counts in ([1, 1, 2, 2, 3], [1, 1, 2, 3, 4])
+
+
+def test_functions_share_no_module_state_and_no_environment(
+    fixture_stack: LocalStack, counter: LocalFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCAL_TEST_MARKER", "from the test process")
+    answer = counter.run({}).payload
+    echo = fixture_stack.function("EchoFunction").invoke({"path": "/x"})
+    assert answer["leaked"] is None  # a container has its function's environment, not this process's
+    assert answer["invocations"] == 1
+    assert '"function_name": "EchoFunction"' in echo["body"]
+
+
+def test_a_failing_handler_fails_its_invocation_and_the_container_lives_on(counter: LocalFunction) -> None:
+    failed = counter.run({"raise": "boom"})
+    assert failed.error is not None
+    assert (failed.error["errorType"], failed.error["errorMessage"]) == ("RuntimeError", "boom")
+    assert "RuntimeError: boom" in failed.logs
+    after = counter.run({})
+    assert (after.cold_start, after.payload["invocations"]) == (False, 2)
+
+
+def test_a_timed_out_or_dead_container_is_replaced(counter: LocalFunction) -> None:
+    timed_out = counter.run({"sleep": 5})
+    assert timed_out.error is not None
+    assert timed_out.error == {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 2.00 seconds"}
+    after = counter.run({})
+    assert after.cold_start
+    assert after.payload["remaining_ms"] <= 2000
+    exited = counter.run({"exit": True})
+    assert exited.error is not None
+    assert exited.error["errorType"] == "Runtime.ExitError"
+    assert counter.run({}).cold_start
+
+
+def test_the_gateway_serves_sixty_clients_at_once(fixture_stack: LocalStack) -> None:
+    from local.gateway import Gateway
+
+    gateway = Gateway(fixture_stack, port=0)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    statuses: list[int] = []
+
+    def client() -> None:
+        statuses.append(httpx.get(f"http://127.0.0.1:{gateway.port}/items/special", timeout=60).status_code)
+
+    try:
+        threads = [threading.Thread(target=client) for _ in range(60)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        gateway.shutdown()
+    assert statuses == [200] * 60

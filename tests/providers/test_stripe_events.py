@@ -1,0 +1,193 @@
+"""Applying Stripe events to the projections and the outbox (in DynamoDB on moto): order-independent, shape-proof."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+import stripe
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from local.sandboxes.stripe import FIXTURES
+from local.stack import LocalStack
+from seawall.aws import aws_client
+from seawall.providers.stripe.events import StripeEventApplier, Tables
+from seawall.providers.stripe.webhooks import StripeEvent
+from seawall.webhooks.projections import Projector
+from tests.support.stripe_shapes import shape
+
+
+@pytest.fixture
+def tables(project_stack: LocalStack, moto_endpoint: str) -> dict[str, Any]:
+    physical = project_stack.template.physical
+    dynamodb = boto3.resource("dynamodb", endpoint_url=moto_endpoint)
+    return {name: dynamodb.Table(physical[name]["Ref"]) for name in ("CustomersTable", "PaymentsTable", "OutboxTable")}
+
+
+@pytest.fixture
+def applier(project_stack: LocalStack) -> StripeEventApplier:
+    physical = project_stack.template.physical
+    return StripeEventApplier(
+        Projector(aws_client("dynamodb"), physical["OutboxTable"]["Ref"]),
+        Tables(customers=physical["CustomersTable"]["Ref"], payments=physical["PaymentsTable"]["Ref"]),
+    )
+
+
+def event(kind: str, obj: dict[str, Any], created: int = 1_795_000_000) -> StripeEvent:
+    envelope = {**copy.deepcopy(FIXTURES["event"]), "id": f"evt_{uuid.uuid4().hex}", "type": kind, "created": created}
+    return StripeEvent.model_validate({**envelope, "data": {"object": obj}})
+
+
+def projection(table: Any, key: str) -> dict[str, Any]:
+    """The item as the product reads it (without the ordering bookkeeping)."""
+    found: dict[str, Any] = table.get_item(Key={"id": key}).get("Item", {})
+    return {name: value for name, value in found.items() if not name.endswith("_order")}
+
+
+def customer_sequence(customer_id: str) -> list[StripeEvent]:
+    person = {**FIXTURES["customer"], "id": customer_id}
+    return [
+        event("customer.created", {**person, "name": "first"}),
+        event("customer.updated", {**person, "name": "second", "email": "new@example.com"}),
+        event("customer.deleted", person),
+    ]
+
+
+def payment_sequences(intent_id: str) -> list[list[StripeEvent]]:
+    intent = {**FIXTURES["payment_intent"], "id": intent_id, "currency": "eur"}
+    declined = {"code": "card_declined", "decline_code": "insufficient_funds"}
+    charge = {**FIXTURES["charge"], "payment_intent": intent_id, "currency": "eur"}
+    created = event("payment_intent.created", {**intent, "status": "requires_payment_method"})
+    processing = event("payment_intent.processing", {**intent, "status": "processing"})
+    return [
+        [
+            created,
+            processing,
+            event(
+                "payment_intent.payment_failed",
+                {**intent, "status": "requires_payment_method", "last_payment_error": declined},
+            ),
+            event("payment_intent.succeeded", {**intent, "status": "succeeded"}),
+        ],
+        [created, processing, event("payment_intent.canceled", {**intent, "status": "canceled"})],
+        [
+            event("payment_intent.succeeded", {**intent, "status": "succeeded"}),
+            event("charge.refunded", {**charge, "amount_refunded": 500}),
+            event("charge.refunded", {**charge, "amount_refunded": 1000}),
+        ],
+    ]
+
+
+def _aspect(item: StripeEvent) -> str:
+    return "refund" if item.type == "charge.refunded" else "state"
+
+
+def _on(item: StripeEvent, key: str) -> StripeEvent:
+    """The same event on object ``key``, under a fresh random id."""
+    obj = copy.deepcopy(item.payload)
+    obj["payment_intent" if item.type == "charge.refunded" else "id"] = key
+    return StripeEvent.model_validate({**item.model_dump(), "id": f"evt_{uuid.uuid4().hex}", "data": {"object": obj}})
+
+
+def _row(table: Any, item: StripeEvent) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = table.get_item(Key={"id": f"stripe:{item.id}"}).get("Item")
+    return found
+
+
+def converges(applier: StripeEventApplier, table: Any, outbox_table: Any, history: list[StripeEvent], key: str) -> None:
+    """Every order of ``history`` (one second, random ids) ends in one projection and records each event once."""
+    finals, lasts = [], []
+    for number, order in enumerate(itertools.permutations(range(len(history)))):
+        object_key = f"{key}-{number}"
+        copies = {index: _on(history[index], object_key) for index in order}
+        applied = [index for index in order if applier.apply(copies[index])]
+        snapshot = projection(table, object_key)
+        for index in order:  # every event delivered again: no new effect
+            applier.apply(copies[index])
+        assert projection(table, object_key) == snapshot
+        rows = {index: row for index in order if (row := _row(outbox_table, copies[index]))}
+        assert set(rows) <= set(applied)  # an event is recorded exactly when its write landed
+        last = {}
+        for aspect in ("state", "refund"):
+            recorded = [index for index in applied if index in rows and _aspect(history[index]) == aspect]
+            sequences = [json.loads(rows[index]["detail"])["sequence"] for index in recorded]
+            assert sequences == sorted(sequences)  # subscribers never see an object go back in time
+            last[aspect] = recorded[-1] if recorded else None
+        finals.append({name: value for name, value in snapshot.items() if name != "id"})
+        lasts.append(last)
+    assert all(final == finals[0] for final in finals), finals
+    assert all(last == lasts[0] for last in lasts), lasts  # the final state's event is always recorded
+
+
+def test_same_second_customer_events_converge_in_any_order(applier: StripeEventApplier, tables: dict[str, Any]) -> None:
+    key = f"cus_{uuid.uuid4().hex[:12]}"
+    converges(applier, tables["CustomersTable"], tables["OutboxTable"], customer_sequence(key), key)
+
+
+@pytest.mark.parametrize("sequence", range(3), ids=["failed then succeeded", "canceled", "refunds"])
+def test_same_second_payment_events_converge_in_any_order(
+    applier: StripeEventApplier, tables: dict[str, Any], sequence: int
+) -> None:
+    key = f"pi_{uuid.uuid4().hex[:14]}"
+    history = payment_sequences(key)[sequence]
+    converges(applier, tables["PaymentsTable"], tables["OutboxTable"], history, key)
+
+
+def test_within_one_second_later_lifecycle_states_win(applier: StripeEventApplier, tables: dict[str, Any]) -> None:
+    key = f"pi_{uuid.uuid4().hex[:14]}"
+    failed, succeeded = payment_sequences(key)[0][2:]
+    for item in (succeeded, failed):  # the failure arrives last, but happened first
+        applier.apply(item)
+    assert projection(tables["PaymentsTable"], key)["status"] == "succeeded"
+
+
+HANDLED = {
+    "customer.created": (stripe.Customer, "cus_"),
+    "customer.updated": (stripe.Customer, "cus_"),
+    "customer.deleted": (stripe.Customer, "cus_"),
+    "payment_intent.created": (stripe.PaymentIntent, "pi_"),
+    "payment_intent.processing": (stripe.PaymentIntent, "pi_"),
+    "payment_intent.payment_failed": (stripe.PaymentIntent, "pi_"),
+    "payment_intent.succeeded": (stripe.PaymentIntent, "pi_"),
+    "payment_intent.canceled": (stripe.PaymentIntent, "pi_"),
+    "charge.refunded": (stripe.Charge, "ch_"),
+}
+
+
+@st.composite
+def stripe_events(draw: st.DrawFn) -> StripeEvent:
+    kind = draw(st.sampled_from(sorted(HANDLED)))
+    cls, prefix = HANDLED[kind]
+    obj = draw(shape(cls))
+    # A new object every time (not drawn: hypothesis would repeat its ids); Stripe's ids are never empty.
+    obj["id"] = f"{prefix}{uuid.uuid4().hex}"
+    if kind == "charge.refunded":  # its payment: none, an id, or the expanded object
+        intent = f"pi_{uuid.uuid4().hex}"
+        obj["payment_intent"] = draw(st.sampled_from([None, intent, {"id": intent, "object": "payment_intent"}]))
+    created = draw(st.integers(min_value=0, max_value=2**40))
+    return event(kind, obj, created)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(item=stripe_events())
+def test_every_shape_stripe_allows_is_applied(
+    applier: StripeEventApplier, tables: dict[str, Any], item: StripeEvent
+) -> None:
+    assert applier.apply(item)  # a new object: the write lands, nothing raises
+    obj = item.payload
+    if item.type.startswith("customer."):
+        stored = projection(tables["CustomersTable"], obj["id"])
+        assert stored["deleted"] is (item.type == "customer.deleted")
+    elif item.type == "charge.refunded":
+        key = obj["payment_intent"]["id"] if isinstance(obj["payment_intent"], dict) else obj["payment_intent"]
+        stored = projection(tables["PaymentsTable"], key or obj["id"])
+        assert stored["amount_refunded"] == (obj["amount_refunded"] or 0)
+    else:
+        stored = projection(tables["PaymentsTable"], obj["id"])
+        assert stored["status"] == obj["status"]
