@@ -98,19 +98,29 @@ class QueuePoller:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
 
-    def drain(self, seconds: float = 30) -> None:
-        """Poll until the queue holds nothing, waiting out messages that come back after a failure (for tests)."""
+    def empty(self) -> bool:
+        """Whether the queue holds nothing, in flight or waiting to come back included."""
+        counts = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return not any(int(value) for value in counts.values())
+
+    def drain(self, seconds: float = 30, *, concurrently: bool = False) -> None:
+        """Poll until the queue is empty (for tests): from this thread, or with every poller ``start`` runs."""
         limit = time.monotonic() + seconds
-        while time.monotonic() < limit:
-            if self.poll_once():
-                continue
-            counts = self.sqs.get_queue_attributes(
-                QueueUrl=self.queue_url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            if not any(int(value) for value in counts.values()):
-                return
-            time.sleep(_IDLE_SLEEP)
+        stop = threading.Event()
+        if concurrently:
+            self.start(stop)
+        try:
+            while time.monotonic() < limit:
+                if not concurrently and self.poll_once():
+                    continue
+                if self.empty():
+                    return
+                time.sleep(_IDLE_SLEEP)
+        finally:
+            stop.set()
 
     def run(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set."""

@@ -98,6 +98,34 @@ def test_concurrent_duplicates_in_separate_containers_make_one_write_and_one_eve
     assert [published["detail"]["customer_id"] for published in pipeline.published()] == [customer_id]
 
 
+def test_sixty_concurrent_deliveries_of_one_event_make_one_write_and_one_domain_event(
+    api: str, seeded_secrets: dict[str, Any], project_stack: LocalStack, moto_server: MotoServer, pipeline: Pipeline
+) -> None:
+    customer_id = f"cus_{uuid.uuid4().hex[:12]}"
+    body = json.dumps(stripe_event("customer.created", customer(customer_id), 100))
+    secret = seeded_secrets["StripeWebhookSecret"]["webhook_secrets"][0]
+    signature = stripe.WebhookSignature.generate_signature_header(body, secret, int(time.time()))
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        answer = httpx.post(f"{api}/webhooks/stripe", content=body, headers={"Stripe-Signature": signature}, timeout=60)
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(60)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 60
+    start = len(moto_server.iam.calls)
+    pipeline.stripe_events.drain(seconds=120, concurrently=True)  # batches side by side, as Lambda's pollers run them
+    pipeline.outbox.drain()
+    table = project_stack.template.physical["CustomersTable"]["Arn"]
+    writes = [call for call in moto_server.iam.calls[start:] if call.resource == table and call.status == 200]
+    assert len(writes) == 1
+    assert [event["detail"]["customer_id"] for event in pipeline.published()] == [customer_id]
+
+
 def test_shuffled_customer_events_end_in_the_right_state(
     project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
 ) -> None:
