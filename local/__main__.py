@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             started.callback(clear_state)
             summary = _summary(stack, gateway, aws=endpoint, upstash=upstash, stripe=sandbox.url, resources=resources)
             print(summary, flush=True)
+            # Also when started where SIGINT is ignored (in the background of a script): Ctrl-C or kill -INT stops it.
+            signal.signal(signal.SIGINT, _stop)
             signal.signal(signal.SIGTERM, _stop)
             gateway.serve_forever()
         except KeyboardInterrupt:

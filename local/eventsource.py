@@ -29,6 +29,8 @@ from local.template import StreamSource
 # Locally a failed message comes back after this long instead of the queue's visibility timeout (minutes).
 RETRY_DELAY_SECONDS = 1
 _IDLE_SLEEP = 0.2
+# How often an idle event source asks again (moto cannot long-poll; each ask costs the machine a little).
+IDLE_POLL_SECONDS = 0.5
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
@@ -122,16 +124,21 @@ class QueuePoller:
         finally:
             stop.set()
 
-    def run(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set."""
+    def run(self, stop: threading.Event, idle: float = IDLE_POLL_SECONDS) -> None:
+        """Poll until ``stop`` is set, resting ``idle`` seconds after finding nothing."""
         while not stop.is_set():
             if not self.poll_once():
-                time.sleep(_IDLE_SLEEP)
+                stop.wait(idle)
 
     def start(self, stop: threading.Event) -> None:
-        """As many pollers as the function may have containers, each on a thread of its own."""
-        for _ in range(self.function.config.max_containers):
-            threading.Thread(target=self.run, args=(stop,), daemon=True).start()
+        """As many pollers as the function may have containers, each on a thread of its own.
+
+        Idle, together they ask the queue as often as one poller would (moto cannot long-poll).
+        """
+        pollers = self.function.config.max_containers
+        for _ in range(pollers):
+            threading.Thread(target=self.run, args=(stop, IDLE_POLL_SECONDS * pollers), daemon=True).start()
+            stop.wait(IDLE_POLL_SECONDS / pollers)
 
 
 def _stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -220,7 +227,7 @@ class StreamPoller:
         """Poll until ``stop`` is set."""
         while not stop.is_set():
             if not self.poll_once():
-                time.sleep(_IDLE_SLEEP)
+                stop.wait(IDLE_POLL_SECONDS)
 
     def start(self, stop: threading.Event) -> None:
         """One reader (shards are read in order, one batch at a time)."""
