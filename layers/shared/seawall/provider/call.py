@@ -10,7 +10,9 @@ The order, outermost first:
    refused calls do not burn the provider's quota; an attempt's outcome is
    recorded, and a circuit that opens between attempts stops the retries
    (CircuitOpenError is not retryable).
-4. **Rate limiter** — takes a slot per attempt (or waits for one, within the deadline).
+4. **Rate limiter** — takes a slot per attempt (or waits for one, within the deadline),
+   after the breaker admits the attempt and before the breaker's timer starts; a
+   half-open probe the limiter refuses gives its slot back.
 5. **The call** — bounded by its own timeouts, cut to the deadline (``seawall.http``).
 """
 
