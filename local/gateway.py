@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import base64
-import json
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.auth import Principal, SigV4Authorizer
 from local.aws import ACCOUNT
-from local.httpserver import Handler, LocalServer
+from local.httpserver import BadRequest, Handler, LocalServer, problem
 from local.stack import LocalStack
 from local.template import Route
-
-PROBLEM = "application/problem+json"
 
 
 @dataclass(frozen=True)
@@ -98,12 +95,7 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
     if not candidates:
         return None
     _, route, parameters = min(candidates, key=lambda item: item[0])
-    return route, parameters
-
-
-def _problem(status: int, title: str, detail: str) -> tuple[int, dict[str, str], bytes]:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return status, {"Content-Type": PROBLEM}, json.dumps(body).encode()
+    return route, {name: unquote(value) for name, value in parameters.items()}  # as API Gateway decodes them
 
 
 class Gateway:
@@ -121,16 +113,16 @@ class Gateway:
         """Route one request to its function and translate the proxy response back to HTTP."""
         found = match(self.routes, request.method, request.path)
         if found is None:
-            return _problem(404, "Not Found", f"no route for {request.method} {request.path}")
+            return problem(404, f"no route for {request.method} {request.path}")
         route, parameters = found
         principal = self.authorizer.authenticate(request) if route.authorized else None
         if route.authorized and principal is None:
-            return _problem(403, "Forbidden", "Missing or invalid AWS Signature Version 4 authentication")
+            return problem(403, "Missing or invalid AWS Signature Version 4 authentication")
         event = proxy_event(route, parameters, request, self.stage, principal)
         invocation = self.stack.function(route.function).run(event)
         if invocation.error is not None:  # a failed invocation is a 502 from API Gateway too
             print(f"[gateway] {route.function} failed: {invocation.error.get('errorType')}")
-            return _problem(502, "Bad Gateway", "the function failed; see the stack's output")
+            return problem(502, "the function failed; see the stack's output")
         return _http_response(invocation.payload)
 
     def _handler_class(self) -> type[Handler]:
@@ -139,13 +131,14 @@ class Gateway:
         class GatewayHandler(Handler):
             def _serve(self) -> None:
                 url = urlsplit(self.path)
+                try:
+                    body = self.read_body()
+                except BadRequest as error:
+                    self.close_connection = True
+                    self.respond(*problem(400, str(error)))
+                    return
                 request = IncomingRequest(
-                    self.command,
-                    url.path,
-                    url.query,
-                    list(self.headers.items()),
-                    self.read_body(),
-                    self.client_address[0],
+                    self.command, url.path, url.query, list(self.headers.items()), body, self.client_address[0]
                 )
                 self.respond(*gateway.handle(request))
 
@@ -168,7 +161,7 @@ class Gateway:
 
 def _http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
     if not isinstance(result, dict) or "statusCode" not in result:
-        return _problem(502, "Bad Gateway", "the function's response is not an API Gateway proxy response")
+        return problem(502, "the function's response is not an API Gateway proxy response")
     headers = {str(key): str(value) for key, value in (result.get("headers") or {}).items()}
     for key, values in (result.get("multiValueHeaders") or {}).items():
         headers[str(key)] = ", ".join(str(value) for value in values)

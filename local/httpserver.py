@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+class BadRequest(Exception):
+    """The request cannot be read (its framing is broken); the answer is 400 and the connection closes."""
+
+
+def problem(status: int, detail: str) -> tuple[int, dict[str, str], bytes]:
+    """An answer as application/problem+json."""
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    return status, {"Content-Type": "application/problem+json"}, json.dumps(body).encode()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -15,21 +27,50 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def read_body(self) -> bytes:
-        """The request's body (empty when it has none)."""
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request's body (empty when it has none), sent with a Content-Length or chunked.
+
+        Raises :class:`BadRequest` when the framing cannot be trusted.
+        """
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunks()
+        declared = self.headers.get("Content-Length") or "0"
+        if not declared.isascii() or not declared.isdigit() or len(declared) > 12:  # noqa: PLR2004
+            raise BadRequest("Content-Length is not a length")
+        length = int(declared)
         return self.rfile.read(length) if length else b""
 
+    def _read_chunks(self) -> bytes:
+        chunks: list[bytes] = []
+        while True:
+            size = self.rfile.readline(64).split(b";", 1)[0].strip()
+            try:
+                length = int(size, 16)
+            except ValueError:
+                raise BadRequest("a chunk's size is not a size") from None
+            if length == 0:
+                while self.rfile.readline(1024).strip():  # trailers
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(length))
+            self.rfile.readline(8)  # the chunk's CRLF
+
     def respond(self, status: int, headers: dict[str, str], payload: bytes) -> None:
-        """Send the whole answer; a client that already gave up is not an error."""
+        """Send the whole answer (no body to a HEAD); a client that already gave up is not an error."""
         try:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the HTTP layer itself finds (a header too long, a bad request line) as problem+json."""
+        self.close_connection = True
+        self.respond(*problem(code, message or HTTPStatus(code).phrase))
 
     def log_message(self, format: str, *args: Any) -> None:
         """Say nothing per request (subclasses may)."""

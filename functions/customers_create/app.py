@@ -41,7 +41,7 @@ class NewCustomer(BaseModel):
     summary="Create a customer",
     responses={
         201: {"description": "Created", "content": {"application/json": {"model": Customer}}},
-        **problem_responses(400, 409, 413, 422, 429, 502, 503, 504),
+        **problem_responses(400, 409, 413, 415, 422, 429, 502, 503, 504),
     },
 )
 def create_customer(customer: Annotated[NewCustomer, Body()]) -> Response[dict[str, Any]]:

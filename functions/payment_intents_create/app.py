@@ -39,7 +39,7 @@ class NewPaymentIntent(BaseModel):
     summary="Create a payment intent",
     responses={
         201: {"description": "Created", "content": {"application/json": {"model": PaymentIntent}}},
-        **problem_responses(400, 402, 409, 413, 422, 429, 502, 503, 504),
+        **problem_responses(400, 402, 409, 413, 415, 422, 429, 502, 503, 504),
     },
 )
 def create_payment_intent(intent: Annotated[NewPaymentIntent, Body()]) -> Response[dict[str, Any]]:

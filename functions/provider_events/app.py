@@ -18,8 +18,8 @@ from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.observability import correlation, emit, instrumented
 from seawall.webhooks.processor import QueueProcessor
-from seawall.webhooks.projections import DomainEvent, Projector
-from seawall.webhooks.standard import parse_standard_event
+from seawall.webhooks.projections import Projector
+from seawall.webhooks.standard import publishable_event
 
 
 class ProcessorSettings(BaseModel):
@@ -44,13 +44,7 @@ def record_event(record: SQSRecord) -> None:
     delivery = _delivery(record)
     if len(delivery) < 2:  # noqa: PLR2004 (both attributes)
         raise ValueError("the message lacks its provider or webhook-id")
-    payload = parse_standard_event(delivery["provider"], record.body.encode())
-    event = DomainEvent(
-        event_id=f"{delivery['provider']}:{delivery['webhook_id']}",
-        source=f"integrations.{delivery['provider']}",
-        detail_type="ProviderEventReceived",
-        detail={**delivery, "type": payload.type, "data": payload.data},
-    )
+    event = publishable_event(delivery["provider"], delivery["webhook_id"], record.body.encode())
     if projector.record(event):
         emit("ProviderEventApplied", provider=delivery["provider"])
 

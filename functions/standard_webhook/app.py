@@ -16,7 +16,7 @@ from seawall.api import create_resolver, problem_responses
 from seawall.config import Secret
 from seawall.observability import correlation, instrumented
 from seawall.webhooks import WebhookInbox, raw_body, verify_rotating
-from seawall.webhooks.standard import StandardWebhookSecrets, parse_standard_event, verify_standard_webhook
+from seawall.webhooks.standard import StandardWebhookSecrets, publishable_event, verify_standard_webhook
 
 app = create_resolver()
 secret = Secret.from_env("STANDARD_WEBHOOKS_SECRET_ARN", StandardWebhookSecrets, label="standard-webhooks")
@@ -25,7 +25,7 @@ inbox = WebhookInbox.from_env("standard-webhooks", "PROVIDER_EVENTS_QUEUE_URL")
 
 @app.post(
     "/webhooks/<provider>",
-    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 404, 413, 502, 504)},
+    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 404, 413, 502, 503, 504)},
 )
 def receive(provider: str) -> dict[str, bool]:
     """Verify, check, queue, acknowledge; an unknown provider is 404, a bad signature or body 400."""
@@ -42,7 +42,7 @@ def receive(provider: str) -> dict[str, bool]:
                 provider, payload, headers, [item.get_secret_value() for item in value.providers.get(provider, [])]
             ),
         )
-        parse_standard_event(provider, payload)
+        publishable_event(provider, webhook_id, payload)
         return {"provider": provider, "webhook_id": webhook_id}
 
     inbox.receive(payload, request.request_context.request_id, verify, provider=provider)

@@ -26,7 +26,7 @@ inbox = WebhookInbox.from_env("stripe", "STRIPE_EVENTS_QUEUE_URL")
 
 @app.post(
     "/webhooks/stripe",
-    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 413, 502, 504)},
+    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 413, 502, 503, 504)},
 )
 def receive() -> dict[str, bool]:
     """Verify, check, queue, acknowledge; a bad signature or a body that is no event is 400, a queue failure 5xx."""

@@ -123,3 +123,23 @@ def test_any_configured_secret_verifies_while_rolling() -> None:
     assert verify_standard_webhook("acme", BODY.encode(), headers, [new, old]) == "msg_roll"
     with pytest.raises(WebhookVerificationError):
         verify_standard_webhook("acme", BODY.encode(), headers, [new])
+
+
+def test_a_large_delivery_in_any_script_is_published_whole(api: str, acme_secret: str, pipeline: Pipeline) -> None:
+    body = json.dumps({"type": "doc.created", "data": {"text": "漢" * 75_000}}, ensure_ascii=False)  # 225 KB
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    answer = httpx.post(f"{api}/webhooks/acme", content=body.encode(), headers=signed(acme_secret, webhook_id, body))
+    assert answer.status_code == 200
+    pipeline.settle()
+    (event,) = pipeline.published()
+    assert event["detail"]["data"]["text"] == "漢" * 75_000
+
+
+def test_a_delivery_whose_event_the_bus_cannot_take_is_413_and_never_queued(
+    api: str, acme_secret: str, pipeline: Pipeline
+) -> None:
+    body = json.dumps({"type": "t", "data": {"x": "a" * 262_050}})  # under 256 KB; its event is not
+    answer = httpx.post(f"{api}/webhooks/acme", content=body, headers=signed(acme_secret, "msg_big", body))
+    assert answer.status_code == 413
+    assert answer.json()["type"] == "urn:seawall:problem:payload-too-large"
+    assert pipeline.provider_events.poll_once() == 0

@@ -80,6 +80,10 @@ def test_a_customer_needs_no_email(api: str) -> None:
         ({"metadata": {"k" * 41: "v"}}, None, "k", 422),
         ({"metadata": {"k": "v" * 501}}, None, "k", 422),
         (None, json.dumps({"name": "x" * 300_000}).encode(), "k", 413),
+        ({"metadata": {"order]": "B-2"}}, None, "k", 422),  # Stripe refuses square brackets in keys
+        ({"metadata": {"x[y]": "z"}}, None, "k", 422),
+        (None, b'{"email": "\xff@b.co"}', "k", 400),  # not UTF-8
+        (None, '{"name": "Ada"}'.encode("utf-16"), "k", 400),
     ],
 )
 def test_bad_customer_requests_never_reach_stripe(  # noqa: PLR0917 (the parameters of the case)
@@ -89,6 +93,21 @@ def test_bad_customer_requests_never_reach_stripe(  # noqa: PLR0917 (the paramet
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json()["status"] == status
+    assert stripe_sandbox.requests == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/vnd.api+json"],
+)
+def test_a_body_that_is_not_json_is_415_and_never_reaches_stripe(
+    api: str, stripe_sandbox: StripeSandbox, content_type: str
+) -> None:
+    url, body = f"{api}/customers", b'{"name": "Ada"}'
+    headers = {"Content-Type": content_type, "Idempotency-Key": str(uuid.uuid4())}
+    response = httpx.post(url, content=body, headers=signed_headers("POST", url, body, headers), timeout=30)
+    assert response.status_code == 415, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
     assert stripe_sandbox.requests == []
 
 
@@ -222,7 +241,7 @@ def test_a_state_store_outage_is_503_with_retry_after_on_every_route(
     for answer in answers:
         assert answer.status_code == 503, answer.text
         assert answer.headers["Retry-After"] == "1"
-        assert answer.json()["type"] == "urn:seawall:problem:state-unavailable"
+        assert answer.json()["type"] == "urn:seawall:problem:store-unavailable"
     assert stripe_sandbox.requests == []  # nothing reached Stripe without its protections
 
 

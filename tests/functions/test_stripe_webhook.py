@@ -15,9 +15,10 @@ import pytest
 import stripe
 
 from local.aws import MotoServer, aws_client
+from local.sandboxes.stripe import FIXTURES
 from local.sign import sign_stripe_event
 from local.stack import LocalStack
-from tests.support.stack import ROOT
+from tests.support.stack import ROOT, IsolatedStack
 
 SAMPLE = json.loads((ROOT / "events" / "stripe_webhook" / "payment_intent_succeeded.json").read_text())
 
@@ -99,11 +100,38 @@ def test_unverified_deliveries_get_400_and_are_not_queued(
     assert queue() == []
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b"", b"not json", b'{"foo": 1}', b"[1, 2]", b"null", b"\xff\xfe binary", b'{"id": "evt_1", "object": "event"}'],
-    ids=["empty", "not json", "not an event", "array", "null", "binary", "no type or data"],
-)
+def _event(kind: str, obj: Any) -> bytes:
+    return json.dumps(
+        {"id": "evt_odd", "object": "event", "type": kind, "created": 1, "data": {"object": obj}}
+    ).encode()
+
+
+CUSTOMER, INTENT, CHARGE = (json.loads(json.dumps(FIXTURES[name])) for name in ("customer", "payment_intent", "charge"))
+NOT_EVENTS = {
+    "empty": b"",
+    "not json": b"not json",
+    "not an event": b'{"foo": 1}',
+    "array": b"[1, 2]",
+    "null": b"null",
+    "binary": b"\xff\xfe binary",
+    "no type or data": b'{"id": "evt_1", "object": "event"}',
+    # Handled types whose object is not what Stripe's API says it is: they could only fail in the processor.
+    "customer without id": _event("customer.created", {"object": "customer"}),
+    "customer id a number": _event("customer.updated", {**CUSTOMER, "id": 7}),
+    "customer id empty": _event("customer.deleted", {**CUSTOMER, "id": ""}),
+    "metadata a list": _event("customer.created", {**CUSTOMER, "metadata": ["a"]}),
+    "metadata value a number": _event("customer.created", {**CUSTOMER, "metadata": {"a": 1.5}}),
+    "name beyond Stripe's limit": _event("customer.updated", {**CUSTOMER, "name": "é" * 257}),
+    "amount a fraction": _event("payment_intent.succeeded", {**INTENT, "amount": 10.5}),
+    "amount beyond 38 digits": _event("payment_intent.succeeded", {**INTENT, "amount": 10**40}),
+    "amount as text": _event("payment_intent.succeeded", {**INTENT, "amount": "1000"}),
+    "payment error as text": _event("payment_intent.payment_failed", {**INTENT, "last_payment_error": "declined"}),
+    "refund as text": _event("charge.refunded", {**CHARGE, "amount_refunded": "abc"}),
+    "refund a fraction": _event("charge.refunded", {**CHARGE, "amount_refunded": 5.5}),
+}
+
+
+@pytest.mark.parametrize("body", NOT_EVENTS.values(), ids=NOT_EVENTS.keys())
 def test_a_correctly_signed_body_that_is_no_event_gets_400_and_is_never_queued(
     api: str, seeded_secrets: dict[str, Any], queue: Any, body: bytes
 ) -> None:
@@ -147,6 +175,25 @@ def test_a_queue_that_cannot_be_reached_answers_5xx_so_stripe_delivers_again(
     assert queue() == []
     assert deliver(api, body, sign(body, signing_secret(seeded_secrets))).status_code == 200  # Stripe's retry
     assert len(queue()) == 1
+
+
+def test_a_secrets_manager_outage_is_503_to_a_cold_container_and_never_turns_a_bad_signature_into_a_500(
+    isolated: IsolatedStack, moto_server: MotoServer, seeded_secrets: dict[str, Any]
+) -> None:
+    body = SAMPLE["body"].encode()
+    moto_server.down.add("secretsmanager")
+    try:
+        cold = deliver(isolated.api, body, sign(body, signing_secret(seeded_secrets)))
+    finally:
+        moto_server.down.discard("secretsmanager")
+    assert (cold.status_code, cold.headers["Retry-After"]) == (503, "1")  # Stripe delivers again later
+    assert deliver(isolated.api, body, sign(body, signing_secret(seeded_secrets))).status_code == 200  # now cached
+    moto_server.down.add("secretsmanager")
+    try:
+        forged = deliver(isolated.api, body, sign(body, "whsec_notthesecret00000000000"))
+    finally:
+        moto_server.down.discard("secretsmanager")
+    assert forged.status_code == 400  # the re-read fails; the refusal stands
 
 
 def test_a_rotated_signing_secret_takes_effect_at_once(

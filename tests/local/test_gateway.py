@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -103,3 +104,44 @@ def test_an_exact_method_wins_over_any() -> None:
     routes = [Route("ANY", "/things", "Other", True), Route("POST", "/things", "Create", True)]
     assert match(routes, "POST", "/things") == (routes[1], {})
     assert match(routes, "GET", "/things") == (routes[0], {})
+
+
+def _raw(gateway: str, request: bytes) -> bytes:
+    """Send ``request`` as it is and read what comes back until the server closes."""
+    host, port = gateway.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"99999999999999999999"])
+def test_a_broken_content_length_is_400_problem_json_and_the_connection_closes(gateway: str, length: bytes) -> None:
+    answer = _raw(gateway, b"POST /items/special HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"application/problem+json" in head
+    assert json.loads(body)["status"] == 400
+
+
+def test_headers_too_large_are_431_problem_json(gateway: str) -> None:
+    answer = _raw(gateway, b"GET /items/special HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431")
+    assert json.loads(body)["status"] == 431
+
+
+def test_a_head_answer_has_no_body_and_the_connection_stays_usable(gateway: str) -> None:
+    with httpx.Client() as client:
+        head = client.head(f"{gateway}/files/x")  # an ANY route: HEAD reaches the function
+        assert (head.status_code, head.content) == (200, b"")
+        assert client.get(f"{gateway}/items/special").status_code == 200  # the same kept-alive connection
+
+
+def test_chunked_bodies_arrive_whole_and_path_parameters_are_decoded(gateway: str) -> None:
+    url = f"{gateway}/files/a%20b/c%2Fd.txt"
+    event = echo(httpx.post(url, content=iter([b'{"a": ', b"1}"])))["event"]  # an iterator is sent chunked
+    assert event["body"] == '{"a": 1}'
+    assert event["pathParameters"] == {"proxy": "a b/c/d.txt"}

@@ -85,9 +85,20 @@ def test_only_event_objects_are_events(body: bytes) -> None:
         parse_event(body)
 
 
-def test_stripes_example_event_is_an_event() -> None:
-    event = parse_event(PAYLOAD.encode())
-    assert (event.id, event.type) == (FIXTURES["event"]["id"], "payment_intent.succeeded")
+def test_stripes_example_events_are_events() -> None:
+    example = parse_event(json.dumps(FIXTURES["event"]).encode())  # a type not handled: its object is not read
+    assert (example.id, example.type) == (FIXTURES["event"]["id"], FIXTURES["event"]["type"])
+    succeeded = {
+        **FIXTURES["event"],
+        "type": "payment_intent.succeeded",
+        "data": {"object": FIXTURES["payment_intent"]},
+    }
+    assert parse_event(json.dumps(succeeded).encode()).type == "payment_intent.succeeded"
+
+
+def test_a_handled_event_whose_object_is_another_kind_is_not_an_event() -> None:
+    with pytest.raises(WebhookPayloadError):
+        parse_event(PAYLOAD.encode())  # payment_intent.succeeded carrying Stripe's example plan
 
 
 def test_any_v1_value_and_any_configured_secret_may_match() -> None:

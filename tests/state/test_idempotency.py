@@ -17,8 +17,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from local.aws import MotoServer
 from local.upstash import UpstashEndpoint
 from seawall.api.idempotency import IdempotentAction
+from seawall.errors import ProviderTimeoutError
 from seawall.state import SharedState
 
 
@@ -193,3 +195,24 @@ def test_a_missing_idempotency_key_is_an_error_not_a_silent_skip(state: SharedSt
     with pytest.raises(IdempotencyKeyError):
         process(order={"amount": 100})  # no id: the key path finds nothing
     assert calls == []
+
+
+def test_a_failed_action_whose_record_cannot_be_removed_answers_with_its_own_failure(
+    state: SharedState, moto_server: MotoServer, upstash_endpoint: UpstashEndpoint
+) -> None:
+    action = IdempotentAction("lost-cleanup", state)
+    action.register(Context(2_000))  # type: ignore[arg-type]
+
+    def times_out_then_the_store_goes() -> dict[str, Any]:
+        if state.backend == "dynamodb":
+            moto_server.down.add("dynamodb")
+        else:
+            upstash_endpoint.delay = 2  # beyond STATE_TIMEOUT_MS
+        raise ProviderTimeoutError("stripe")
+
+    try:
+        with pytest.raises(ProviderTimeoutError):  # 504 for the caller, not the store's 503
+            action.run("arn:aws:iam::123456789012:user/a", uuid.uuid4().hex, {}, times_out_then_the_store_goes)
+    finally:
+        moto_server.down.discard("dynamodb")
+        upstash_endpoint.delay = 0

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import valkey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seawall.deadline import Deadline
-from seawall.errors import ConfigError, RateLimitedError, StateUnavailableError
+from local.upstash import UpstashEndpoint
+from seawall.deadline import Deadline, bind_deadline
+from seawall.errors import ConfigError, DeadlineExceededError, RateLimitedError, StoreUnavailableError
 from seawall.errors.problem import problem_for
 from seawall.ratelimit import Limit, RateLimiter, decide
 from seawall.ratelimit.limiter import StorePolicy
@@ -161,7 +163,7 @@ def test_decisions_are_consistent_with_the_counters(limits: list[Limit], now_ms:
         assert decision.reset * 1000 in ends
 
 
-@given(window_ms=st.integers(1, 10**8), now_ms=st.integers(0, 2**42))
+@given(window_ms=st.integers(10, 10**8), now_ms=st.integers(0, 2**42))
 def test_window_starts_align_and_contain_now(window_ms: int, now_ms: int) -> None:
     limit = Limit("w", 1, window_ms / 1000)
     start = limit.window_start_ms(now_ms)
@@ -171,7 +173,24 @@ def test_window_starts_align_and_contain_now(window_ms: int, now_ms: int) -> Non
 
 def test_a_store_outage_refuses_as_unavailable_not_as_rate_limited(store_at: Callable[[str], SharedState]) -> None:
     limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("second", 10, 1)], on_store_error="closed")
-    with pytest.raises(StateUnavailableError) as caught:
+    with pytest.raises(StoreUnavailableError) as caught:
         limiter.acquire(scope())
     problem = problem_for(caught.value)
     assert (problem.status, problem.headers) == (503, {"Retry-After": "1"})
+
+
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_no_time_left_to_ask_the_store_is_the_deadline_not_an_outage(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("second", 10, 1)], on_store_error="closed")
+    with bind_deadline(Deadline.after(0.2)), pytest.raises(DeadlineExceededError):  # 504, not 503
+        limiter.acquire(scope())
+
+
+@pytest.mark.parametrize("state", ["upstash"], indirect=True)
+def test_a_redis_counter_is_gone_when_its_window_ends(state: SharedState, upstash_endpoint: UpstashEndpoint) -> None:
+    # Redis still holds a key at its expiry instant: a counter expiring at its window's end would take the next
+    # window's first millisecond, and admit more than the limit in that window.
+    where = scope()
+    decision = state.rate_limiter("acme", [Limit("minute", 5, 60)]).try_acquire(where)
+    expires_at = valkey.Valkey(port=upstash_endpoint.valkey.port).pexpiretime(f"ratelimit:acme:{where}:minute")
+    assert expires_at == round(decision.reset * 1000) - 1

@@ -35,7 +35,7 @@ def value(annotation: Any, depth: int) -> st.SearchStrategy[Any]:  # noqa: PLR09
     if annotation is bool:
         return st.booleans()
     if annotation is int:
-        return st.integers(min_value=-(2**31), max_value=2**40)
+        return st.integers(min_value=0, max_value=2**40)  # amounts, counts and times: Stripe sends none below 0
     if annotation is float:
         return st.floats(allow_nan=False, allow_infinity=False)
     if isinstance(annotation, typing.ForwardRef):

@@ -13,7 +13,7 @@ from seawall.errors import (
     IntegrationError,
     ProviderTimeoutError,
     RateLimitedError,
-    StateUnavailableError,
+    StoreUnavailableError,
     WebhookPayloadError,
     WebhookVerificationError,
 )
@@ -29,7 +29,7 @@ from seawall.errors.problem import problem_for
         (ProviderTimeoutError("hotelbeds"), 504, "timeout"),
         (WebhookVerificationError("stripe"), 400, "invalid-signature"),
         (WebhookPayloadError("stripe"), 400, "invalid-payload"),
-        (StateUnavailableError("idempotency store"), 503, "state-unavailable"),
+        (StoreUnavailableError("idempotency store"), 503, "store-unavailable"),
         (IntegrationError("stripe", "card declined", status_code=402), 402, "provider-rejected"),
         (IntegrationError("stripe", "no such customer", status_code=404), 404, "provider-rejected"),
         (IntegrationError("stripe", "upstream failed", status_code=500), 502, "provider-error"),
@@ -57,7 +57,7 @@ def test_retry_after_is_whole_seconds_rounded_up() -> None:
     [
         RateLimitedError("stripe"),  # a provider's 429 that said nothing of when
         RateLimitedError("stripe", status_code=None, retry_after=None),
-        StateUnavailableError("rate limiter"),
+        StoreUnavailableError("rate limiter"),
         CircuitOpenError("stripe", retry_after=0),
     ],
 )

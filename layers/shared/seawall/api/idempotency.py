@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from seawall.api.problems import ProblemError
-from seawall.errors import StateUnavailableError
+from seawall.errors import StoreUnavailableError
 from seawall.errors.problem import Problem, retry_after_headers
 from seawall.state import SharedState
 
@@ -88,10 +88,23 @@ class IdempotentAction:
         """``action()`` once per caller and key; a repeat returns the first result.
 
         The same key with another body answers 422; a duplicate while the first
-        still runs answers 409; an unreachable idempotency store 503.
+        still runs answers 409; an unreachable idempotency store 503. When the
+        action fails and its record cannot be removed (the deadline spent, the
+        store gone), the action's own failure is raised: the record expires
+        with the invocation, and a retry after that runs again under the same
+        provider key.
         """
+        failed: list[Exception] = []
+
+        def attempt() -> dict[str, Any]:
+            try:
+                return action()
+            except Exception as error:
+                failed.append(error)
+                raise
+
         try:
-            result: dict[str, Any] = self._run(request={"caller": caller, "key": key, "body": body}, action=action)
+            result: dict[str, Any] = self._run(request={"caller": caller, "key": key, "body": body}, action=attempt)
         except IdempotencyValidationError:
             raise ServiceError(422, f"this {HEADER} was used with a different request body") from None
         except IdempotencyAlreadyInProgressError:
@@ -104,7 +117,9 @@ class IdempotentAction:
                 )
             ) from None
         except IdempotencyPersistenceLayerError as error:
-            raise StateUnavailableError("idempotency store", cause=error) from None
+            if failed:  # the action failed and its record could not be removed: the action's failure is the answer
+                raise failed[0] from None
+            raise StoreUnavailableError("idempotency store", cause=error) from None
         return result
 
     def created(

@@ -24,6 +24,7 @@ PROBLEM_STATUSES = {
     404: "No such object",
     409: "A request with this Idempotency-Key is in progress (see Retry-After)",
     413: "Body over 256 KB",
+    415: "A body that is not application/json",
     422: "Validation failed (field errors in `errors`), or an Idempotency-Key reused with another body",
     429: "Rate limited: the API's, ours or the provider's (see Retry-After)",
     500: "Internal error",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,27 +17,55 @@ from seawall.observability.metrics import emit
 MAX_BODY_BYTES = 256 * 1024
 
 
-def _body_size(event: Mapping[str, Any]) -> int:
+def _body(event: Mapping[str, Any]) -> bytes:
     body = event.get("body") or ""
-    return len(base64.b64decode(body)) if event.get("isBase64Encoded") else len(body.encode())
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body)
+        except (binascii.Error, ValueError):
+            return b"\xff"  # not base64 either: certainly not UTF-8 JSON
+    return str(body).encode("utf-8", errors="surrogatepass")
+
+
+def _is_json(event: Mapping[str, Any]) -> bool:
+    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
 
 
 class ActionResolver(APIGatewayRestResolver):
-    """Powertools' REST resolver that refuses bodies over MAX_BODY_BYTES (413) before anything parses them.
+    """Powertools' REST resolver that refuses what no handler should parse, before anything parses it.
 
-    The check sits in ``resolve`` because Powertools runs request validation
-    before any middleware.
+    Every resolver refuses bodies over MAX_BODY_BYTES (413). With ``json_only``
+    (the actions that validate a JSON body) a body must also be UTF-8 JSON: a
+    non-UTF-8 body is 400, another media type 415 (Powertools would otherwise
+    parse forms too, or fail with a 500). The checks sit in ``resolve`` because
+    Powertools runs request validation before any middleware.
     """
 
+    def __init__(self, *, json_only: bool = False, **options: Any) -> None:
+        super().__init__(**options)
+        self.json_only = json_only
+
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        """Answer 413 for an oversized body; otherwise resolve as Powertools does."""
-        if _body_size(event) <= MAX_BODY_BYTES:
-            return super().resolve(event, context)
-        emit("RequestTooLarge")  # alarmed: a provider's webhook this large would otherwise be refused unseen
+        """Answer 413, 415 or 400 for a body no handler should see; otherwise resolve as Powertools does."""
+        body = _body(event)
+        if len(body) > MAX_BODY_BYTES:
+            emit("RequestTooLarge")  # alarmed: a provider's webhook this large would otherwise be refused unseen
+            return self._refuse(event, 413, f"the request body exceeds {MAX_BODY_BYTES // 1024} KB")
+        if self.json_only and body:
+            if not _is_json(event):
+                return self._refuse(event, 415, "send the body as application/json")
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                return self._refuse(event, 400, "the request body is not UTF-8 text")
+        return super().resolve(event, context)
+
+    @staticmethod
+    def _refuse(event: Mapping[str, Any], status: int, detail: str) -> dict[str, Any]:
         request_id = (event.get("requestContext") or {}).get("requestId")
-        response = problem_response(
-            ServiceError(413, f"the request body exceeds {MAX_BODY_BYTES // 1024} KB"), request_id
-        )
+        response = problem_response(ServiceError(status, detail), request_id)
         headers = {"Content-Type": response.content_type or "", **response.headers}
         return {
             "statusCode": response.status_code,
@@ -47,7 +76,10 @@ class ActionResolver(APIGatewayRestResolver):
 
 
 def create_resolver(**options: Any) -> APIGatewayRestResolver:
-    """A REST API resolver (``options`` as Powertools takes them) answering errors as problem+json."""
-    app = ActionResolver(**options)
+    """A REST API resolver (``options`` as Powertools takes them) answering errors as problem+json.
+
+    With ``enable_validation=True`` (the actions), bodies must be UTF-8 JSON.
+    """
+    app = ActionResolver(json_only=bool(options.get("enable_validation")), **options)
     register_problem_handlers(app)
     return app

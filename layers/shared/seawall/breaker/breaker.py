@@ -180,6 +180,8 @@ class CircuitBreaker:
     def _use(self, operation: Callable[[BreakerStore], T]) -> T:
         try:
             return operation(self.store)
+        except DeadlineExceededError:
+            return operation(self.fallback)  # no time left to ask the store: not an outage worth a warning
         except Exception as error:  # noqa: BLE001 (any store failure falls back to this container's record)
             logger.warning(
                 "breaker store unreachable; using this container's breaker",

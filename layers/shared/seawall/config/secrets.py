@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from seawall.aws import aws_client
 from seawall.config.errors import config_error
 from seawall.config.settings import core_settings
-from seawall.errors import ConfigError, IntegrationError
+from seawall.errors import ConfigError, DeadlineExceededError, IntegrationError, StoreUnavailableError
 from seawall.observability.logging import logger
 from seawall.observability.metrics import emit
 from seawall.observability.redaction import register_secret
@@ -40,11 +40,23 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+# Secrets Manager failing for a while, not the secret misconfigured: come back later (503), not a ConfigError.
+_TRANSIENT = frozenset(
+    {"ServiceUnavailable", "ThrottlingException", "InternalServiceError", "InternalFailure", "RequestTimeout"}
+)
+
+
 def _error_code(error: BaseException | None) -> str:
     response = getattr(error, "response", None)
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", "unknown error"))
     return type(error).__name__
+
+
+def _is_transient(error: BaseException | None) -> bool:
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+    return _error_code(error) in _TRANSIENT or isinstance(error, (BotocoreConnectionError, TimeoutError))
 
 
 class Secret(Generic[M]):
@@ -70,7 +82,11 @@ class Secret(Generic[M]):
         return cls(secret_id, model, label=label, max_age=max_age)
 
     def get(self, *, force: bool = False) -> M:
-        """The validated secret; ``force`` bypasses the cache (after a rotation)."""
+        """The validated secret; ``force`` bypasses the cache (after a rotation).
+
+        A secret that is missing, unreadable or malformed is a :class:`ConfigError`;
+        Secrets Manager being unavailable for a while is a :class:`StoreUnavailableError` (503).
+        """
         # Powertools' parameters import boto3: keep it off the cold path of functions that never read a secret.
         from aws_lambda_powertools.utilities import parameters
 
@@ -82,6 +98,10 @@ class Secret(Generic[M]):
         except parameters.TransformParameterError:
             raise ConfigError(source, reason="is not a JSON object") from None
         except parameters.GetParameterError as error:
+            if isinstance(error.__context__, DeadlineExceededError):
+                raise error.__context__ from None
+            if _is_transient(error.__context__):
+                raise StoreUnavailableError(f"secret {self.label}", cause=error.__context__) from None
             raise ConfigError(source, reason=f"could not be read ({_error_code(error.__context__)})") from None
         with self._lock:
             if raw is self._raw and self._value is not None:

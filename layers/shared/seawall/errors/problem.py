@@ -19,7 +19,7 @@ from seawall.errors.types import (
     IntegrationError,
     ProviderTimeoutError,
     RateLimitedError,
-    StateUnavailableError,
+    StoreUnavailableError,
     WebhookPayloadError,
     WebhookVerificationError,
 )
@@ -86,16 +86,18 @@ def problem_for(error: BaseException) -> Problem:  # noqa: PLR0911 (one branch p
             {"service": error.service},
             retry_after_headers(error.retry_after),
         )
-    if isinstance(error, StateUnavailableError):
+    if isinstance(error, StoreUnavailableError):
         return Problem(
             503,
-            "state-unavailable",
+            "store-unavailable",
             "the service is briefly unavailable; try again",
             {},
             retry_after_headers(error.retry_after),
         )
     if isinstance(error, (DeadlineExceededError, ProviderTimeoutError)):
         return Problem(504, "timeout", f"{error.service} did not answer in time", {"service": error.service})
+    if isinstance(error, WebhookPayloadError) and error.reason == "too-large":
+        return Problem(413, "payload-too-large", "the event is too large to publish")
     if isinstance(error, WebhookPayloadError):
         return Problem(400, "invalid-payload", "the delivery is not an event this endpoint accepts")
     if isinstance(error, WebhookVerificationError):

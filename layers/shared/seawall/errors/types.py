@@ -117,17 +117,23 @@ class WebhookVerificationError(IntegrationError):
 
 
 class WebhookPayloadError(WebhookVerificationError):
-    """A delivery whose signature verified but whose body is not an event this endpoint accepts."""
+    """A delivery whose signature verified but that this endpoint cannot take.
 
-    def __init__(self, service: str, message: str = "the body is not an event") -> None:
-        super().__init__(service, message, reason="not-an-event")
+    ``reason`` is ``not-an-event`` (the body is not an event this endpoint
+    accepts) or ``too-large`` (its event would not fit on the bus).
+    """
+
+    def __init__(
+        self, service: str, message: str = "the body is not an event", *, reason: str = "not-an-event"
+    ) -> None:
+        super().__init__(service, message, reason=reason)
 
 
-class StateUnavailableError(Exception):
-    """The fleet's shared state (idempotency records, limiter, breaker store) could not be reached.
+class StoreUnavailableError(Exception):
+    """A store of ours could not be reached: shared state (idempotency, limiter, breaker) or Secrets Manager.
 
     Nothing was sent to the provider. Callers are told to come back after
-    ``retry_after`` seconds; it never counts against a provider.
+    ``retry_after`` seconds (a 503); it never counts against a provider.
     """
 
     def __init__(self, store: str, *, retry_after: float = 1.0, cause: BaseException | None = None) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from seawall.deadline import Deadline, current_deadline
-from seawall.errors import RateLimitedError, StateUnavailableError
+from seawall.errors import DeadlineExceededError, RateLimitedError, StoreUnavailableError
 from seawall.observability.logging import logger
 from seawall.observability.metrics import emit
 from seawall.ratelimit.limits import Decision, Limit, decide, validate_limits
@@ -47,6 +47,8 @@ class RateLimiter:
         """Take a slot now if one is free; one store round trip."""
         try:
             allowed, counts, now_ms = self.store.consume(f"ratelimit:{self.provider}:{scope}", self.limits)
+        except DeadlineExceededError:
+            raise  # no time left to ask: the invocation's deadline, not a store outage
         except Exception as error:  # noqa: BLE001 (any store failure falls to the configured policy)
             return self._degraded(error)
         decision = decide(self.limits, counts, allowed, now_ms)
@@ -55,7 +57,7 @@ class RateLimiter:
         return decision
 
     def acquire(self, scope: str = "default", *, wait: bool = False, deadline: Deadline | None = None) -> Decision:
-        """Take a slot or raise :class:`RateLimitedError` (:class:`StateUnavailableError` when the store is down).
+        """Take a slot or raise :class:`RateLimitedError` (:class:`StoreUnavailableError` when the store is down).
 
         With ``wait`` it sleeps until a slot frees up, but never past the
         deadline (the invocation's by default): if the wait would end after
@@ -67,7 +69,7 @@ class RateLimiter:
             if decision.allowed:
                 return decision
             if decision.degraded:  # our store is down, not the caller over a limit: 503, not 429
-                raise StateUnavailableError(f"rate limiter of {self.provider}", retry_after=decision.retry_after)
+                raise StoreUnavailableError(f"rate limiter of {self.provider}", retry_after=decision.retry_after)
             if not wait or (deadline is not None and not deadline.allows(decision.retry_after)):
                 raise RateLimitedError(
                     self.provider,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from seawall.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# Shorter windows mean nothing to a fleet, and a store must be able to expire a counter within one.
+MIN_WINDOW_MS = 10
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,8 @@ class Limit:
             raise ConfigError("Limit", ["name"], "1-32 letters, digits, _ or -")
         if self.limit < 1:
             raise ConfigError(f"Limit {self.name}", ["limit"], "must be at least 1")
-        if self.window_ms < 1:
-            raise ConfigError(f"Limit {self.name}", ["window_seconds"], "must be at least 0.001")
+        if self.window_ms < MIN_WINDOW_MS:
+            raise ConfigError(f"Limit {self.name}", ["window_seconds"], "must be at least 0.01")
 
     @property
     def window_ms(self) -> int:

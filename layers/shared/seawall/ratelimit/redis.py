@@ -13,9 +13,11 @@ from typing import Any
 from seawall.ratelimit.limits import Limit
 
 # KEYS: one counter per limit. ARGV: limit and window (ms) per key, in order.
-# Every counter is checked before any is taken, so a refusal consumes nothing;
-# a counter expires exactly at its window's end (PEXPIREAT), so a key found
-# belongs to the current window.
+# Every counter is checked before any is taken, so a refusal consumes nothing.
+# A key found belongs to the current window: a counter expires with its
+# window's last millisecond (Redis still holds a key at its expiry instant, so
+# expiring at the window's end would count the next window's first
+# millisecond into the old counter, admitting more than the limit).
 _CONSUME = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -29,7 +31,7 @@ if allowed == 1 then
   for i, key in ipairs(KEYS) do
     local window = tonumber(ARGV[2 * i])
     counts[i] = redis.call('INCR', key)
-    if counts[i] == 1 then redis.call('PEXPIREAT', key, now - now % window + window) end
+    if counts[i] == 1 then redis.call('PEXPIREAT', key, now - now % window + window - 1) end
   end
 end
 return {allowed, now, unpack(counts)}

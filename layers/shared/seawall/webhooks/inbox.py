@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from seawall.aws import aws_client
 from seawall.config import Secret
-from seawall.errors import ConfigError, IntegrationError, WebhookVerificationError
+from seawall.errors import ConfigError, IntegrationError, StoreUnavailableError, WebhookVerificationError
 from seawall.observability.correlation import CORRELATION_ATTRIBUTE
 from seawall.observability.logging import logger
 from seawall.observability.metrics import emit
@@ -41,7 +41,11 @@ def verify_rotating(secret: Secret[M], verify: Callable[[M], T]) -> T:
     except WebhookVerificationError as error:
         if error.reason != "no-match":
             raise
-        fresh = secret.refetched()
+        try:
+            fresh = secret.refetched()
+        except (ConfigError, StoreUnavailableError) as unread:  # the refusal stands; the read's failure is logged
+            logger.warning("signing secret could not be read again", extra={"error": type(unread).__name__})
+            raise error from None
         if fresh is None or fresh == current:
             raise
         return verify(fresh)

@@ -26,6 +26,16 @@ from boto3.dynamodb.types import TypeSerializer
 
 _SERIALIZER = TypeSerializer()
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
+# EventBridge takes entries of at most 256 KB (Source, DetailType, Detail and Time, in UTF-8).
+EVENTBRIDGE_ENTRY_BYTES = 256 * 1024
+_TIME_BYTES = 14
+
+
+def _json(value: Any) -> str:
+    """Compact JSON with text as it is: a non-ASCII character costs its UTF-8 bytes, not six."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 _CREATED_DIGITS, _RANK_DIGITS = 12, 12
 
 
@@ -49,8 +59,14 @@ class DomainEvent:
             "EventBusName": bus,
             "Source": self.source,
             "DetailType": self.detail_type,
-            "Detail": json.dumps({**self.detail, "event_id": self.event_id}),
+            "Detail": _json({**self.detail, "event_id": self.event_id}),
         }
+
+    def fits_eventbridge(self) -> bool:
+        """Whether EventBridge will take it (its entry within EVENTBRIDGE_ENTRY_BYTES)."""
+        entry = self.entry("")
+        size = sum(len(entry[name].encode()) for name in ("Source", "DetailType", "Detail")) + _TIME_BYTES
+        return size <= EVENTBRIDGE_ENTRY_BYTES
 
     def outbox_item(self) -> dict[str, Any]:
         """The outbox row, expiring after ``OUTBOX_RETENTION_SECONDS``."""
@@ -58,7 +74,7 @@ class DomainEvent:
             "id": {"S": self.event_id},
             "source": {"S": self.source},
             "detail_type": {"S": self.detail_type},
-            "detail": {"S": json.dumps(self.detail)},
+            "detail": {"S": _json(self.detail)},
             "expires_at": {"N": str(int(time.time()) + OUTBOX_RETENTION_SECONDS)},
         }
 

@@ -17,6 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError as LibraryVerificationError
 
 from seawall.errors import WebhookPayloadError, WebhookVerificationError
+from seawall.webhooks.projections import DomainEvent
 
 _ID = re.compile(r"[\x21-\x7e]{1,255}")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -54,6 +55,24 @@ def parse_standard_event(provider: str, payload: bytes) -> StandardEvent:
         return StandardEvent.model_validate_json(payload)
     except ValidationError:
         raise WebhookPayloadError(provider) from None
+
+
+def provider_event(provider: str, webhook_id: str, event: StandardEvent) -> DomainEvent:
+    """The domain event a delivery becomes: ``ProviderEventReceived``, its id ``<provider>:<webhook-id>``."""
+    return DomainEvent(
+        event_id=f"{provider}:{webhook_id}",
+        source=f"integrations.{provider}",
+        detail_type="ProviderEventReceived",
+        detail={"provider": provider, "webhook_id": webhook_id, "type": event.type, "data": event.data},
+    )
+
+
+def publishable_event(provider: str, webhook_id: str, payload: bytes) -> DomainEvent:
+    """The delivery's domain event, if the bus will take it; :class:`WebhookPayloadError` otherwise (never queued)."""
+    event = provider_event(provider, webhook_id, parse_standard_event(provider, payload))
+    if not event.fits_eventbridge():
+        raise WebhookPayloadError(provider, "the event is too large to publish", reason="too-large")
+    return event
 
 
 def verify_standard_webhook(provider: str, payload: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> str:

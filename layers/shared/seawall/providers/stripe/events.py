@@ -10,20 +10,26 @@ state wins (failed before succeeded, succeeded or canceled last), and larger
 refunded amounts win over smaller ones. A domain event is recorded exactly
 when its projection write lands, in the same transaction.
 
-Every shape Stripe's API allows is accepted: nullable fields may be null,
-expandable fields may come as an id or as an object, and a charge may have
-no payment intent (then the charge id keys its payment).
+Every shape Stripe's API allows is accepted (``seawall.providers.stripe.webhooks``
+reads each handled object: nullable fields may be null, expandable fields come
+as an id or as an object); a charge may have no payment intent (then the charge
+id keys its payment).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from seawall.observability.logging import logger
 from seawall.observability.metrics import emit
-from seawall.providers.stripe.webhooks import StripeEvent
+from seawall.providers.stripe.webhooks import (
+    ChargeObject,
+    CustomerObject,
+    PaymentIntentObject,
+    StripeEvent,
+    handled_object,
+)
 from seawall.webhooks.projections import DomainEvent, Projector, Write, order_key
 
 SOURCE = "integrations.stripe"
@@ -45,14 +51,6 @@ _CUSTOMER_RANKS = {"customer.created": 0, "customer.updated": 1}
 _DELETED_RANK = 2  # a deletion comes last in its object's history
 
 
-def _id(value: Any) -> str | None:
-    """An expandable field's id: Stripe sends an id, an expanded object, or null."""
-    if isinstance(value, dict):
-        found = value.get("id")
-        return found if isinstance(found, str) else None
-    return value if isinstance(value, str) else None
-
-
 @dataclass(frozen=True)
 class Tables:
     """Where the projections live."""
@@ -67,26 +65,31 @@ class StripeEventApplier:
     def __init__(self, projector: Projector, tables: Tables) -> None:
         self.projector = projector
         self.tables = tables
-        self.writers: dict[str, Callable[[StripeEvent], Write]] = {
-            **dict.fromkeys(_CUSTOMER_RANKS, self._customer_upserted),
-            "customer.deleted": self._customer_deleted,
-            **dict.fromkeys(_PAYMENT_RANKS, self._payment),
-            "charge.refunded": self._refund,
-        }
 
     def apply(self, event: StripeEvent) -> bool:
         """Apply one event; whether it changed anything (raises on failure, so the message returns to the queue)."""
-        writer = self.writers.get(event.type)
-        if writer is None:
+        obj = handled_object(event)
+        if obj is None:
             logger.info("stripe event type not handled", extra={"event_id": event.id, "event_type": event.type})
             emit("StripeEventIgnored", event_type=event.type)
             return False
-        if not self.projector.apply(writer(event)):
+        if not self.projector.apply(self._write(event, obj)):
             logger.info("stale stripe event skipped", extra={"event_id": event.id, "event_type": event.type})
             emit("StripeEventStale", event_type=event.type)
             return False
         emit("StripeEventApplied", event_type=event.type)
         return True
+
+    def _write(self, event: StripeEvent, obj: object) -> Write:
+        if isinstance(obj, CustomerObject):
+            if event.type == "customer.deleted":
+                return self._customer_deleted(event, obj)
+            return self._customer_upserted(event, obj)
+        if isinstance(obj, PaymentIntentObject):
+            return self._payment(event, obj)
+        if isinstance(obj, ChargeObject):
+            return self._refund(event, obj)
+        raise TypeError(f"no write for {type(obj).__name__}")
 
     @staticmethod
     def _domain_event(detail_type: str, detail: dict[str, Any], event: StripeEvent, order: str) -> DomainEvent:
@@ -97,74 +100,65 @@ class StripeEventApplier:
             detail={**detail, "stripe_event_id": event.id, "occurred_at": event.created, "sequence": order},
         )
 
-    def _customer_upserted(self, event: StripeEvent) -> Write:
-        customer = event.payload
+    def _customer_upserted(self, event: StripeEvent, customer: CustomerObject) -> Write:
         values = {
-            "email": customer.get("email"),
-            "name": customer.get("name"),
+            "email": customer.email,
+            "name": customer.name,
             # Stripe refuses empty metadata keys; DynamoDB cannot store one, so one that came anyway is dropped.
-            "metadata": {key: value for key, value in (customer.get("metadata") or {}).items() if key},
+            "metadata": {key: value for key, value in (customer.metadata or {}).items() if key},
             "deleted": False,
         }
         order = order_key(event.created, _CUSTOMER_RANKS[event.type], event.id)
         return Write(
             self.tables.customers,
-            customer["id"],
+            customer.id,
             "customer",
             values,
             order,
             # A deleted customer stays deleted, whatever order the events arrive in.
             condition="attribute_not_exists(#deleted) OR #deleted = :deleted",
-            events=[self._domain_event("CustomerUpserted", {"customer_id": customer["id"], **values}, event, order)],
+            events=[self._domain_event("CustomerUpserted", {"customer_id": customer.id, **values}, event, order)],
         )
 
-    def _customer_deleted(self, event: StripeEvent) -> Write:
-        customer_id = event.payload["id"]
+    def _customer_deleted(self, event: StripeEvent, customer: CustomerObject) -> Write:
         order = order_key(event.created, _DELETED_RANK, event.id)
         return Write(
             self.tables.customers,
-            customer_id,
+            customer.id,
             "customer",
             {"deleted": True},
             order,
             final=True,  # deletion is final whenever it arrives, and keeps nothing of the customer (as Stripe)
             remove=("email", "name", "metadata"),
-            events=[self._domain_event("CustomerDeleted", {"customer_id": customer_id}, event, order)],
+            events=[self._domain_event("CustomerDeleted", {"customer_id": customer.id}, event, order)],
         )
 
-    def _payment(self, event: StripeEvent) -> Write:
-        intent = event.payload
-        failure = (intent.get("last_payment_error") or {}) if event.type == "payment_intent.payment_failed" else {}
+    def _payment(self, event: StripeEvent, intent: PaymentIntentObject) -> Write:
+        failure = intent.last_payment_error if event.type == "payment_intent.payment_failed" else None
         values = {
-            "status": intent.get("status"),
-            "amount": intent.get("amount"),
-            "currency": intent.get("currency"),
-            "customer": _id(intent.get("customer")),
-            "failure_reason": failure.get("decline_code") or failure.get("code"),
+            "status": intent.status,
+            "amount": intent.amount,
+            "currency": intent.currency,
+            "customer": intent.customer,
+            "failure_reason": failure and (failure.decline_code or failure.code),
         }
         order = order_key(event.created, _PAYMENT_RANKS[event.type], event.id)
         detail_type = _PAYMENT_EVENTS.get(event.type)
         events = (
-            [self._domain_event(detail_type, {"payment_intent_id": intent["id"], **values}, event, order)]
+            [self._domain_event(detail_type, {"payment_intent_id": intent.id, **values}, event, order)]
             if detail_type
             else []
         )
-        return Write(self.tables.payments, intent["id"], "status", values, order, events=events)
+        return Write(self.tables.payments, intent.id, "status", values, order, events=events)
 
-    def _refund(self, event: StripeEvent) -> Write:
-        charge = event.payload
-        payment_intent = _id(charge.get("payment_intent"))
-        values = {
-            "amount_refunded": charge.get("amount_refunded") or 0,
-            "currency": charge.get("currency"),
-            "charge": charge["id"],
-        }
+    def _refund(self, event: StripeEvent, charge: ChargeObject) -> Write:
+        values = {"amount_refunded": charge.amount_refunded, "currency": charge.currency, "charge": charge.id}
         # Refunds only grow: within one second the larger refunded amount is the later state.
-        order = order_key(event.created, int(values["amount_refunded"]), event.id)
-        detail = {"payment_intent_id": payment_intent, "charge_id": charge["id"], **values}
+        order = order_key(event.created, charge.amount_refunded, event.id)
+        detail = {"payment_intent_id": charge.payment_intent, "charge_id": charge.id, **values}
         return Write(
             self.tables.payments,
-            payment_intent or charge["id"],
+            charge.payment_intent or charge.id,
             "refund",
             values,
             order,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+# Stripe: at most 50 keys, keys up to 40 characters and without square brackets, values up to 500.
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[^\[\]]*$")]
 MetadataValue = Annotated[str, StringConstraints(max_length=500)]
-# Stripe: at most 50 keys, keys up to 40 characters, values up to 500.
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50)]
 
 

@@ -1,4 +1,4 @@
-"""Stripe deliveries: Stripe-Signature verified over the exact raw bytes, and the event envelope checked.
+"""Stripe deliveries: Stripe-Signature verified over the exact raw bytes, the event and its object checked.
 
 The signature check is written here rather than taken from stripe-python: its
 helper checks only that a timestamp is not too old (never too far in the
@@ -13,9 +13,9 @@ import hmac
 import re
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
 from seawall.errors import WebhookPayloadError, WebhookVerificationError
 from seawall.providers.stripe import SERVICE
@@ -48,12 +48,88 @@ class StripeEvent(BaseModel):
         return self.data.object
 
 
+# What the bundle reads of the objects it handles, as Stripe's API defines them: nullable fields may be
+# null, expandable ones an id or the expanded object. Text that is copied into projections and domain
+# events is held to Stripe's own limits, so an item always fits DynamoDB and an event EventBridge.
+_Id = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+_Amount = Annotated[StrictInt, Field(ge=0, lt=10**38)]  # DynamoDB numbers hold 38 digits
+_Text = Annotated[str, StringConstraints(max_length=512)]
+
+
+def _reference(value: Any) -> Any:
+    """An expandable field as its id (Stripe sends an id, the expanded object, or null; empty is none)."""
+    return (value.get("id") if isinstance(value, dict) else value) or None
+
+
+_Reference = Annotated[_Id | None, BeforeValidator(_reference)]
+_MetadataKey = Annotated[str, StringConstraints(max_length=40)]
+
+
+class _StripeObject(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class CustomerObject(_StripeObject):
+    """A customer (of a deleted one only the id is read)."""
+
+    id: _Id
+    email: _Text | None = None
+    name: Annotated[str, StringConstraints(max_length=256)] | None = None
+    metadata: Annotated[dict[_MetadataKey, _Text], Field(max_length=50)] | None = None
+
+
+class PaymentError(_StripeObject):
+    """``last_payment_error``: why the last attempt failed."""
+
+    code: _Text | None = None
+    decline_code: _Text | None = None
+
+
+class PaymentIntentObject(_StripeObject):
+    """A payment intent: its status, money and customer."""
+
+    id: _Id
+    status: _Text
+    amount: _Amount
+    currency: _Text
+    customer: _Reference = None
+    last_payment_error: PaymentError | None = None
+
+
+class ChargeObject(_StripeObject):
+    """A charge, for its refunds; a charge need not belong to a payment intent."""
+
+    id: _Id
+    amount_refunded: _Amount
+    currency: _Text
+    payment_intent: _Reference = None
+
+
+_PAYMENT_INTENT_TYPES = ("created", "processing", "payment_failed", "succeeded", "canceled")
+HANDLED: dict[str, type[_StripeObject]] = {
+    **{f"customer.{kind}": CustomerObject for kind in ("created", "updated", "deleted")},
+    **{f"payment_intent.{kind}": PaymentIntentObject for kind in _PAYMENT_INTENT_TYPES},
+    "charge.refunded": ChargeObject,
+}
+
+
+def handled_object(event: StripeEvent) -> _StripeObject | None:
+    """The event's object read as its type's model; ``None`` for a type the bundle does not handle."""
+    model = HANDLED.get(event.type)
+    return None if model is None else model.model_validate(event.payload)
+
+
 def parse_event(payload: bytes) -> StripeEvent:
-    """The delivery as a Stripe event; :class:`WebhookPayloadError` when it is not one (never queued)."""
+    """The delivery as a Stripe event whose object, where its type is handled, is what the processor reads.
+
+    Anything else is :class:`WebhookPayloadError` (400, never queued): it could only fail in the processor.
+    """
     try:
-        return StripeEvent.model_validate_json(payload)
+        event = StripeEvent.model_validate_json(payload)
+        handled_object(event)
     except ValidationError:
         raise WebhookPayloadError(SERVICE) from None
+    return event
 
 
 def _parse(header: str) -> tuple[int, list[str]]:
