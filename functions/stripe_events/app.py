@@ -44,8 +44,8 @@ applier = StripeEventApplier(
 once = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=True, expires_after_seconds=7 * 24 * 3600)
 
 
-def _apply(event: dict[str, Any]) -> dict[str, Any]:
-    return {"applied": event["id"], "changed": applier.apply(StripeEvent.model_validate(event))}
+def _apply(event: StripeEvent) -> dict[str, Any]:
+    return {"applied": event.id, "changed": applier.apply(event)}
 
 
 # A second delivery of the same Stripe event id returns the first result instead of applying again.
@@ -56,7 +56,7 @@ apply_once: Callable[..., dict[str, Any]] = idempotent_function(
 
 def apply_record(record: SQSRecord) -> None:
     """One message: a verified Stripe delivery, exactly as Stripe sent it."""
-    apply_once(event=StripeEvent.model_validate_json(record.body).model_dump())
+    apply_once(event=StripeEvent.model_validate_json(record.body))
 
 
 processor = QueueProcessor("stripe-events", apply_record)
