@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 # Stripe: at most 50 keys, keys up to 40 characters and without square brackets, values up to 500.
-MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[^\[\]]*$")]
+_KEY_PATTERN = r"^[^\[\]]*$"
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=_KEY_PATTERN)]
 MetadataValue = Annotated[str, StringConstraints(max_length=500)]
-Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=50)]
+# pydantic would publish the key pattern as patternProperties, which leaves other keys unconstrained;
+# propertyNames says what is checked: every key matches.
+Metadata = Annotated[
+    dict[MetadataKey, MetadataValue],
+    Field(max_length=50),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": 50,
+            "propertyNames": {"minLength": 1, "maxLength": 40, "pattern": _KEY_PATTERN},
+            "additionalProperties": {"type": "string", "maxLength": 500},
+        }
+    ),
+]
 
 
 def _whole_number(value: object) -> object:
