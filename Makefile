@@ -54,6 +54,8 @@ test: lint typecheck unit unit-py313 template build
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	# The module diagram of docs/architecture.md (contracts in pyproject.toml).
+	PYTHONPATH=layers/shared:. $(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy

@@ -24,7 +24,7 @@ os.environ.update(
 
 from local.aws import MotoServer, client_environment
 from local.sandboxes.stripe import StripeSandbox
-from seawall.observability.redaction import clear_registered_secrets
+from seawall.observability._redaction import clear_registered_secrets
 from seawall.retry import set_testing
 from tests.support.http_server import ProviderServer
 
@@ -142,7 +142,7 @@ class LogCapture:
 @pytest.fixture
 def logs() -> Iterator[LogCapture]:
     """Point the layer logger's handler at a buffer for the test."""
-    from seawall.observability.logging import logger
+    from seawall.observability._logging import logger
 
     handler = logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)

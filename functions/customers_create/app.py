@@ -10,8 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from seawall.api import create_resolver, problem_responses
-from seawall.api.idempotency import IdempotentAction
-from seawall.observability import correlation, instrumented
+from seawall.handler import instrumented
+from seawall.idempotency import IdempotentAction
+from seawall.observability import correlation
 from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.limits import Metadata
 from seawall.providers.stripe.models import Customer

@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall.api import create_resolver, problem_responses
-from seawall.observability import correlation, instrumented
+from seawall.handler import instrumented
+from seawall.observability import correlation
 from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.limits import CustomerId
 from seawall.providers.stripe.models import Customer

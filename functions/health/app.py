@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from seawall import __version__
 from seawall.api import create_resolver, problem_responses
 from seawall.config import core_settings
-from seawall.observability import correlation, instrumented
+from seawall.handler import instrumented
+from seawall.observability import correlation
 
 settings = core_settings()
 app = create_resolver()

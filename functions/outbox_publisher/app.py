@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from seawall.aws import aws_client
 from seawall.config import load_settings
-from seawall.observability import instrumented
+from seawall.handler import instrumented
 from seawall.webhooks.outbox import OutboxPublisher
 
 

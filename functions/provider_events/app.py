@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 
 from seawall.aws import aws_client
 from seawall.config import load_settings
-from seawall.observability import correlation, emit, instrumented
+from seawall.handler import instrumented
+from seawall.observability import correlation, emit
 from seawall.webhooks.processor import QueueProcessor
 from seawall.webhooks.projections import Projector
 from seawall.webhooks.standard import publishable_event

@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall.api import create_resolver, problem_responses
 from seawall.config import Secret
-from seawall.observability import correlation, instrumented
+from seawall.handler import instrumented
+from seawall.observability import correlation
 from seawall.webhooks import WebhookInbox, raw_body, verify_rotating
 from seawall.webhooks.standard import StandardWebhookSecrets, publishable_event, verify_standard_webhook
 

@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from seawall.aws import aws_client
 from seawall.config import load_settings
-from seawall.observability import correlation, instrumented
+from seawall.handler import instrumented
+from seawall.observability import correlation
 from seawall.providers.stripe.events import StripeEventApplier, Tables
 from seawall.providers.stripe.webhooks import StripeEvent
 from seawall.state import SharedState

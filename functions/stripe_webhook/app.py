@@ -14,8 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall.api import create_resolver, problem_responses
 from seawall.config import Secret
-from seawall.observability import correlation, instrumented
-from seawall.providers.stripe.secrets import StripeWebhookSecret
+from seawall.handler import instrumented
+from seawall.observability import correlation
+from seawall.providers.stripe._secrets import StripeWebhookSecret
 from seawall.providers.stripe.webhooks import parse_event, verify_signature
 from seawall.webhooks import WebhookInbox, raw_body, verify_rotating
 

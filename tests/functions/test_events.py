@@ -17,7 +17,7 @@ from local.template import Template
 from seawall.config import Secret
 from seawall.observability import logger
 from seawall.providers.hotelbeds import HotelbedsSecret
-from seawall.providers.stripe.secrets import StripeSecret
+from seawall.providers.stripe._secrets import StripeSecret
 from tests.conftest import LogCapture
 from tests.support.stack import ROOT
 
@@ -107,15 +107,15 @@ def test_no_seeded_secret_value_reaches_logs_or_responses(
 
 def test_a_bad_environment_fails_the_cold_start_naming_the_variable() -> None:
     environment = {key: value for key, value in os.environ.items() if key != "STAGE"}
-    environment["STATE_BACKEND"] = "postgres"
+    environment["DEADLINE_MARGIN_MS"] = "-7301"
     script = "import sys; sys.path[:0] = ['layers/shared', 'functions/health']; import app"
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, check=False
     )
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("seawall.errors.types.ConfigError: environment: STAGE, STATE_BACKEND:")
-    assert "postgres" not in last
+    assert last.startswith("seawall.errors.ConfigError: environment: DEADLINE_MARGIN_MS, STAGE:")
+    assert "-7301" not in last
 
 
 def test_a_bad_environment_fails_each_invocation_of_a_new_container_as_lambda_does(project_stack: LocalStack) -> None:

@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import DeadlineExceededError, IntegrationError, ProviderTimeoutError, RateLimitedError
 from seawall.http import Timeouts, http_client, parse_payload, request
-from seawall.http.client import USER_AGENT
-from seawall.observability.redaction import MASK
+from seawall.http._client import USER_AGENT
+from seawall.observability._redaction import MASK
 from tests.conftest import LogCapture, json_lines
 from tests.support.http_server import ProviderServer, Reply
 
@@ -87,8 +87,9 @@ def test_connection_failures_are_retryable_integration_errors() -> None:
     ("reply", "kind", "retryable", "retry_after"),
     [
         (Reply(503, headers={"Retry-After": "4"}), IntegrationError, True, 4.0),
-        (Reply(500, headers={"Stripe-Should-Retry": "false"}), IntegrationError, False, None),
-        (Reply(409, headers={"Stripe-Should-Retry": "true"}), IntegrationError, True, None),
+        (Reply(500, headers={"Acme-Should-Retry": "false"}), IntegrationError, False, None),
+        (Reply(409, headers={"Acme-Should-Retry": "true"}), IntegrationError, True, None),
+        (Reply(500, headers={"Other-Should-Retry": "false"}), IntegrationError, True, None),
         (Reply(429, headers={"Retry-After": "2"}), RateLimitedError, True, 2.0),
         (Reply(404), IntegrationError, False, None),
     ],
@@ -98,8 +99,9 @@ def test_non_2xx_answers_become_typed_errors_without_the_body(
 ) -> None:
     reply.body = b'{"secret_detail": "do not leak"}'
     provider.replies["/x"] = reply
+    client = http_client("acme", base_url=provider.url)
     with pytest.raises(kind) as caught:
-        request(http_client("acme", base_url=provider.url), "GET", "/x", service="acme")
+        request(client, "GET", "/x", service="acme", advice_headers=("Acme-Should-Retry",))
     assert caught.value.status_code == reply.status
     assert caught.value.retryable is retryable
     assert caught.value.retry_after == retry_after

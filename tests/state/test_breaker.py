@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from seawall.breaker import BreakerConfig, BreakerState, CircuitBreaker, is_provider_fault
+from seawall.breaker import BreakerConfig, BreakerState, CircuitBreaker
+from seawall.breaker._breaker import is_provider_fault
 from seawall.errors import (
     CircuitOpenError,
     ConfigError,
@@ -17,6 +18,8 @@ from seawall.errors import (
     IntegrationError,
     ProviderTimeoutError,
     RateLimitedError,
+    StoreUnavailableError,
+    ThrottledError,
 )
 from seawall.state import SharedState
 from tests.conftest import LogCapture, json_lines
@@ -68,8 +71,9 @@ def open_breaker(breaker: CircuitBreaker) -> None:
         (TimeoutError(), True),
         (IntegrationError("p", "x", status_code=400), False),
         (IntegrationError("p", "x", status_code=404), False),
-        (RateLimitedError("p", status_code=429), False),
-        (RateLimitedError("p", status_code=None), None),
+        (RateLimitedError("p"), False),
+        (ThrottledError("p", retry_after=1), None),
+        (StoreUnavailableError("rate limiter"), None),
         (DeadlineExceededError("p"), None),
         (CircuitOpenError("p", retry_after=1), None),
         (ValueError("bug"), None),
@@ -100,7 +104,7 @@ def test_client_errors_and_provider_429_never_trip_it(state: SharedState) -> Non
     breaker = fresh(state)
     for _ in range(10):
         fail(breaker, IntegrationError(breaker.provider, "bad request", status_code=400))
-        fail(breaker, RateLimitedError(breaker.provider, status_code=429))
+        fail(breaker, RateLimitedError(breaker.provider))
     assert breaker.state is BreakerState.CLOSED
 
 
@@ -241,10 +245,10 @@ def test_a_probe_that_never_reached_the_provider_gives_its_slot_back(state: Shar
     time.sleep(FAST.open_seconds + 0.05)
 
     def refused_by_our_limiter() -> None:
-        raise RateLimitedError(breaker.provider, status_code=None)
+        raise ThrottledError(breaker.provider, retry_after=1)
 
     for _ in range(FAST.half_open_probes + 1):  # more refusals than probe slots: none may keep one
-        with pytest.raises(RateLimitedError):
+        with pytest.raises(ThrottledError):
             breaker.call(lambda: "never called", admitted=refused_by_our_limiter)
     assert breaker.state is BreakerState.HALF_OPEN
     succeed(breaker)

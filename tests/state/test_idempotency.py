@@ -7,7 +7,6 @@ import time
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -19,8 +18,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from local.aws import MotoServer
 from local.upstash import UpstashEndpoint
-from seawall.api.idempotency import IdempotentAction
-from seawall.errors import ProviderTimeoutError
+from seawall.errors import IntegrationError, ProviderTimeoutError
+from seawall.idempotency import IdempotentAction
 from seawall.state import SharedState
 
 
@@ -139,9 +138,10 @@ def test_a_lost_upstash_answer_is_not_resent(state: SharedState, upstash_endpoin
     client = state.upstash
     key = f"counter:{uuid.uuid4().hex}"
     upstash_endpoint.drop_answers = 1
-    with pytest.raises(httpx.TransportError):
-        client.incr(key)
-    assert client.get(key) == "1"  # applied once; the SDK did not send it again
+    with pytest.raises(IntegrationError) as caught:
+        client.execute("INCR", key)
+    assert caught.value.retryable  # a transport failure, typed: the caller's policy decides, not the client
+    assert client.get(key) == "1"  # applied once; the client did not send it again
 
 
 def test_each_idempotent_action_keeps_its_own_configuration_in_one_container(state: SharedState) -> None:

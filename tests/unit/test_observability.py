@@ -9,7 +9,8 @@ import pytest
 from aws_lambda_powertools.metrics import MetricUnit
 
 from seawall.deadline import current_deadline
-from seawall.observability import correlation, instrumented, logger, metrics
+from seawall.handler import instrumented
+from seawall.observability import correlation, logger, metrics
 from tests.conftest import LogCapture, json_lines
 from tests.support.events import api_event
 

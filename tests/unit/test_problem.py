@@ -6,6 +6,8 @@ from http import HTTPStatus
 
 import pytest
 
+import seawall.providers.stripe  # noqa: F401 (teaches redaction Stripe's key shapes)
+from seawall.api import problem_for
 from seawall.errors import (
     CircuitOpenError,
     ConfigError,
@@ -14,16 +16,17 @@ from seawall.errors import (
     ProviderTimeoutError,
     RateLimitedError,
     StoreUnavailableError,
+    ThrottledError,
     WebhookPayloadError,
     WebhookVerificationError,
 )
-from seawall.errors.problem import problem_for
 
 
 @pytest.mark.parametrize(
     ("error", "status", "slug"),
     [
         (RateLimitedError("stripe", retry_after=2.2), 429, "rate-limited"),
+        (ThrottledError("stripe", retry_after=0.4), 429, "rate-limited"),
         (CircuitOpenError("stripe", retry_after=30), 503, "circuit-open"),
         (DeadlineExceededError("stripe"), 504, "timeout"),
         (ProviderTimeoutError("hotelbeds"), 504, "timeout"),
@@ -56,7 +59,7 @@ def test_retry_after_is_whole_seconds_rounded_up() -> None:
     "error",
     [
         RateLimitedError("stripe"),  # a provider's 429 that said nothing of when
-        RateLimitedError("stripe", status_code=None, retry_after=None),
+        ThrottledError("stripe", retry_after=0),
         StoreUnavailableError("rate limiter"),
         CircuitOpenError("stripe", retry_after=0),
     ],

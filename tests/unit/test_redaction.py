@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from seawall.observability.logging import logger
-from seawall.observability.redaction import MASK, redact, register_secret
+from seawall.observability._logging import logger
+from seawall.observability._redaction import MASK, redact, register_secret
 from tests.conftest import LogCapture
 
 

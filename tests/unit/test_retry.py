@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -18,8 +19,8 @@ from seawall.errors import (
     ProviderTimeoutError,
     RateLimitedError,
 )
-from seawall.retry import RetryBudget, RetryPolicy, call_with_retry, is_retryable, parse_retry_after
-from seawall.retry import policy as retry_policy
+from seawall.retry import RetryBudget, RetryPolicy, is_retryable, parse_retry_after, retry_attempts
+from seawall.retry import _policy as retry_policy
 
 
 @pytest.fixture
@@ -41,6 +42,14 @@ def failing(errors: list[BaseException], result: str = "ok") -> tuple[Callable[[
         return result
 
     return call, calls
+
+
+def call_with_retry(call: Callable[[], str], service: str, **options: Any) -> str:
+    """``call`` in the loop every provider call uses."""
+    for attempt in retry_attempts(service, **options):
+        with attempt:
+            answer = call()
+    return answer
 
 
 def server_error() -> IntegrationError:

@@ -1,10 +1,33 @@
-"""The API Gateway resolver every API action uses, with errors answered as problem+json.
+"""API actions: the resolver every action uses, with every error answered as problem+json.
 
-Idempotent actions live in ``seawall.api.idempotency`` (imported by the
-actions that need it: it loads Powertools idempotency and boto3).
+- :func:`create_resolver`: Powertools' REST resolver that refuses oversized,
+  non-JSON and non-UTF-8 bodies early and answers 404, 405 and every exception
+  as ``application/problem+json``.
+- :func:`problem_responses`: the OpenAPI responses an operation declares.
+- :func:`problem_for`: the one mapping from the layer's errors to problems.
+
+Idempotent actions are in :mod:`seawall.idempotency`.
 """
 
-from seawall.api.problems import problem_response, problem_responses, register_problem_handlers
-from seawall.api.resolver import create_resolver
+from seawall.api._problems import (
+    CONTENT_TYPE,
+    Problem,
+    ProblemError,
+    problem_for,
+    problem_response,
+    problem_responses,
+    retry_after_headers,
+)
+from seawall.api._resolver import ActionResolver, create_resolver
 
-__all__ = ["create_resolver", "problem_response", "problem_responses", "register_problem_handlers"]
+__all__ = [
+    "CONTENT_TYPE",
+    "ActionResolver",
+    "Problem",
+    "ProblemError",
+    "create_resolver",
+    "problem_for",
+    "problem_response",
+    "problem_responses",
+    "retry_after_headers",
+]

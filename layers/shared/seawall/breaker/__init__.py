@@ -3,8 +3,8 @@
 Build one with ``SharedState.circuit_breaker(provider, config)``.
 """
 
-from seawall.breaker.breaker import CircuitBreaker, is_provider_fault
-from seawall.breaker.config import BreakerConfig
-from seawall.breaker.state import BreakerState
+from seawall.breaker._breaker import CircuitBreaker
+from seawall.breaker._config import BreakerConfig
+from seawall.breaker._record import BreakerState
 
-__all__ = ["BreakerConfig", "BreakerState", "CircuitBreaker", "is_provider_fault"]
+__all__ = ["BreakerConfig", "BreakerState", "CircuitBreaker"]

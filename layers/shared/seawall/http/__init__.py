@@ -1,7 +1,13 @@
-"""One way to talk HTTP to a provider: shared clients, explicit timeouts, typed errors."""
+"""One way to talk HTTP to a provider: shared clients, explicit timeouts cut to the deadline, typed errors.
 
-from seawall.http.client import Timeouts, http_client, observe, request
-from seawall.http.payload import parse_payload
-from seawall.http.responses import error_from_response
+- :func:`http_client`: an httpx client whose owner keeps it (warm invocations reuse its connections),
+  every response logged and measured.
+- :func:`send`: one request, timeouts cut to the deadline, transport failures as typed errors.
+- :func:`request`: :func:`send`, with a non-2xx answer raised as a typed error.
+- :func:`parse_payload`: a provider's answer validated into a model, or an IntegrationError.
+"""
 
-__all__ = ["Timeouts", "error_from_response", "http_client", "observe", "parse_payload", "request"]
+from seawall.http._client import Timeouts, http_client, observe, request, send
+from seawall.http._payload import parse_payload
+
+__all__ = ["Timeouts", "http_client", "observe", "parse_payload", "request", "send"]

@@ -1,8 +1,12 @@
-"""Idempotency through Powertools on the configured state backend (``SharedState.persistence_layer``).
+"""Idempotency, through Powertools, on the state backend the function's :class:`~seawall.state.SharedState` chose.
 
-Powertools has a DynamoDB persistence layer; ``UpstashPersistenceLayer`` adds one for Upstash's REST API.
+- :class:`IdempotentAction`: an API action run once per caller and Idempotency-Key.
+
+Event consumers use Powertools' ``idempotent_function`` with
+``SharedState.persistence_layer()`` directly. Powertools has a DynamoDB
+persistence layer; ``_upstash`` adds one for Upstash's REST API.
 """
 
-from seawall.idempotency.upstash import UpstashPersistenceLayer
+from seawall.idempotency._action import IdempotentAction
 
-__all__ = ["UpstashPersistenceLayer"]
+__all__ = ["IdempotentAction"]

@@ -1,13 +1,17 @@
-"""Logging, metrics and tracing, configured once for every function of the bundle.
+"""Logging, metrics and redaction, configured once for every function of the bundle.
 
-The tracer lives in ``seawall.observability.tracing`` and is imported only by
-what traces: importing it loads the X-Ray SDK.
+- ``logger``: the Powertools logger; every line it writes is redacted.
+- ``emit`` and ``metrics``: CloudWatch metrics in Embedded Metric Format.
+- ``register_secret``, ``register_secret_shape`` and ``redact``: what never leaves the process as text.
+- ``correlation``: where each kind of event carries its correlation id.
+
+The tracer (``_tracing``) is loaded only by :func:`seawall.handler.instrumented`
+for functions that trace: importing it loads the X-Ray SDK.
 """
 
 from seawall.observability import correlation
-from seawall.observability.handler import instrumented
-from seawall.observability.logging import logger
-from seawall.observability.metrics import emit, metrics
-from seawall.observability.redaction import redact, register_secret
+from seawall.observability._logging import logger
+from seawall.observability._metrics import emit, metrics
+from seawall.observability._redaction import redact, register_secret, register_secret_shape
 
-__all__ = ["correlation", "emit", "instrumented", "logger", "metrics", "redact", "register_secret"]
+__all__ = ["correlation", "emit", "logger", "metrics", "redact", "register_secret", "register_secret_shape"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from seawall.observability.logging import logger
+from seawall.observability._logging import logger
 
 CORRELATION_ATTRIBUTE = "correlation_id"
 

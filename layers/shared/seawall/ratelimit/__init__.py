@@ -3,7 +3,7 @@
 Build one with ``SharedState.rate_limiter(provider, limits)``.
 """
 
-from seawall.ratelimit.limiter import RateLimiter
-from seawall.ratelimit.limits import Decision, Limit, decide
+from seawall.ratelimit._limiter import RateLimiter, StorePolicy
+from seawall.ratelimit._limits import Decision, Limit
 
-__all__ = ["Decision", "Limit", "RateLimiter", "decide"]
+__all__ = ["Decision", "Limit", "RateLimiter", "StorePolicy"]

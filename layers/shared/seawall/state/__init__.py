@@ -6,8 +6,8 @@ nothing when fifty run at once. A function builds one :class:`SharedState`
 at init and takes its limiters, breakers and persistence layers from it.
 """
 
-from seawall.state.clients import UpstashSecret
-from seawall.state.settings import StateSettings
-from seawall.state.shared import SharedState
+from seawall.state._clients import UpstashSecret
+from seawall.state._settings import StateSettings
+from seawall.state._shared import SharedState
 
 __all__ = ["SharedState", "StateSettings", "UpstashSecret"]

@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from seawall.aws import aws_client
 from seawall.config import Secret
 from seawall.errors import ConfigError, IntegrationError, StoreUnavailableError, WebhookVerificationError
+from seawall.observability._logging import logger
+from seawall.observability._metrics import emit
 from seawall.observability.correlation import CORRELATION_ATTRIBUTE
-from seawall.observability.logging import logger
-from seawall.observability.metrics import emit
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")

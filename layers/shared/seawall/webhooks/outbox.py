@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from seawall.observability.logging import logger
-from seawall.observability.metrics import emit
+from seawall.observability._logging import logger
+from seawall.observability._metrics import emit
 from seawall.webhooks.projections import DomainEvent
 
 

@@ -18,9 +18,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from seawall.observability._logging import logger
+from seawall.observability._metrics import emit
 from seawall.observability.correlation import correlate_record
-from seawall.observability.logging import logger
-from seawall.observability.metrics import emit
 
 
 def event_fields(record: SQSRecord) -> dict[str, str]:

@@ -4,54 +4,73 @@ Every call runs through the shared provider wrapper (deadline, retry, breaker,
 limiter). The SDK's own retries are off (``max_network_retries=0``) so one
 loop decides; POSTs always carry the caller's idempotency key, so a retry
 re-sends under the same key and Stripe replays instead of charging twice. On a
-401 the secret is refetched once (a rotated key) before giving up.
+401 ProviderCall reads the secret again (a rotated key) before giving up. The
+SDK sends through the layer's HTTP client (``_Transport``), so Stripe's
+requests are timed, logged and cut to the deadline like any provider's.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import stripe
 from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
 
 from seawall.breaker import BreakerConfig
-from seawall.config.secrets import Secret
-from seawall.config.settings import load_settings
-from seawall.deadline import current_deadline
+from seawall.config import Secret, load_settings
 from seawall.errors import IntegrationError
-from seawall.http.client import Timeouts, observe
-from seawall.http.payload import parse_payload
-from seawall.provider import ProviderCall, ProviderPolicy
+from seawall.http import Timeouts, http_client, parse_payload, send
 from seawall.providers.stripe import SERVICE
-from seawall.providers.stripe.errors import stripe_error
+from seawall.providers.stripe._errors import stripe_error
+from seawall.providers.stripe._secrets import StripeSecret
+from seawall.providers.stripe._settings import StripeSettings
 from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent
-from seawall.providers.stripe.secrets import StripeSecret
-from seawall.providers.stripe.settings import StripeSettings
 from seawall.ratelimit import Limit
+from seawall.resilience import ProviderCall, ProviderPolicy
 from seawall.state import SharedState
 
 
-class _DeadlineBoundClient(stripe.HTTPXClient):
-    """stripe-python's httpx client, observed like ours, each request's timeouts cut to the deadline.
+class _Transport(stripe.HTTPClient):
+    """stripe-python's public HTTPClient, on the layer's httpx client.
 
-    The SDK takes one timeout at construction; the deadline changes per
-    invocation, so it is applied where the SDK builds each request.
+    Each request's timeouts are cut to the invocation's deadline, every
+    response is logged and measured like any provider's, and transport
+    failures arrive as the layer's typed errors (the SDK passes them through).
     """
 
-    def __init__(self, timeouts: Timeouts) -> None:
-        super().__init__(timeout=timeouts.as_httpx(), allow_sync_methods=True)
-        self._timeouts = timeouts
-        if self._client is not None:  # always, with allow_sync_methods
-            observe(self._client, SERVICE)
+    name = "seawall-httpx"
 
-    def _get_request_args_kwargs(self, method: str, url: str, headers: Any, post_data: Any) -> Any:
-        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
-        deadline = current_deadline()
-        if deadline is not None:
-            kwargs["timeout"] = self._timeouts.bounded_by(max(deadline.remaining(), 0.001))
-        return args, kwargs
+    def __init__(self, base_url: str, timeouts: Timeouts) -> None:
+        super().__init__()
+        self._timeouts = timeouts
+        self._client = http_client(SERVICE, base_url=base_url, timeouts=timeouts)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[str, int, Mapping[str, str]]:
+        """Send one request for the SDK: its body, status and headers, whatever the status."""
+        response = send(
+            self._client,
+            method.upper(),
+            url,
+            service=SERVICE,
+            timeouts=self._timeouts,
+            headers=dict(headers or {}),
+            content=post_data,
+        )
+        return response.text, response.status_code, response.headers
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._client.close()
 
 
 class StripeGateway:
@@ -59,7 +78,6 @@ class StripeGateway:
 
     def __init__(self, state: SharedState, settings: StripeSettings | None = None) -> None:
         self.settings = settings or load_settings(StripeSettings)
-        self.secret = Secret(self.settings.secret_arn, StripeSecret, label="stripe")
         self.timeouts = Timeouts(connect=3.0, read=self.settings.timeout_seconds, write=10.0, pool=2.0)
         self.call = ProviderCall(
             ProviderPolicy(
@@ -70,7 +88,9 @@ class StripeGateway:
                 attempt_timeout=1.0,
             ),
             state,
+            Secret(self.settings.secret_arn, StripeSecret, label="stripe"),
         )
+        self._transport = _Transport(self.settings.api_base, self.timeouts)
         self._clients: dict[str, stripe.StripeClient] = {}
         self._lock = threading.Lock()
 
@@ -84,23 +104,20 @@ class StripeGateway:
                     stripe_version=self.settings.api_version,
                     base_addresses={"api": self.settings.api_base},
                     max_network_retries=0,
-                    http_client=_DeadlineBoundClient(self.timeouts),
+                    http_client=self._transport,
                 )
             return self._clients[key]
 
     def _call(self, operation: Callable[[stripe.StripeClient], stripe.StripeObject]) -> dict[str, Any]:
         """Run one SDK operation with every protection; Stripe's answer as a plain dict."""
 
-        def attempt(secret: StripeSecret) -> stripe.StripeObject:
-            def once() -> stripe.StripeObject:
-                try:
-                    return operation(self._sdk(secret))
-                except stripe.StripeError as error:
-                    raise stripe_error(error) from error
+        def once(secret: StripeSecret) -> stripe.StripeObject:
+            try:
+                return operation(self._sdk(secret))
+            except stripe.StripeError as error:
+                raise stripe_error(error) from error
 
-            return self.call(once)
-
-        answer: dict[str, Any] = self.secret.use(attempt).to_dict()
+        answer: dict[str, Any] = self.call(once).to_dict()
         return answer
 
     def create_customer(

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from seawall.observability.logging import logger
-from seawall.observability.metrics import emit
+from seawall.observability._logging import logger
+from seawall.observability._metrics import emit
 from seawall.providers.stripe.webhooks import (
     ChargeObject,
     CustomerObject,

@@ -1,0 +1,191 @@
+"""The circuit breaker: closed → open on faults or slowness, half-open probes, closed again.
+
+The state lives in the shared store, so every container agrees. A container
+acts on the record it last saw (refreshed every ``state_staleness_seconds``),
+so a call in the closed state costs one store round trip: recording its
+outcome, which also returns the fresh record.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from seawall.breaker._config import BreakerConfig
+from seawall.breaker._record import BreakerState, Snapshot
+from seawall.breaker._store import BreakerStore, MemoryBreakerStore, Record
+from seawall.errors import (
+    CircuitOpenError,
+    DeadlineExceededError,
+    IntegrationError,
+    ProviderTimeoutError,
+    RateLimitedError,
+)
+from seawall.observability._logging import logger
+from seawall.observability._metrics import emit
+
+T = TypeVar("T")
+
+
+def is_provider_fault(error: BaseException | None) -> bool | None:
+    """Whether a call's outcome counts against the provider.
+
+    ``True`` for timeouts, connection errors and 5xx; ``False`` when the
+    provider answered (success, any 4xx, and 429, which is the limiter's
+    business); ``None`` when the outcome says nothing of the provider (a
+    refusal of ours — :class:`~seawall.errors.NotAttemptedError` — or a bug),
+    so it is not recorded.
+    """
+    if error is None or isinstance(error, RateLimitedError):
+        return False
+    if isinstance(error, ProviderTimeoutError):
+        return True
+    if isinstance(error, IntegrationError):
+        return error.status_code is None or error.status_code >= 500  # noqa: PLR2004 (5xx)
+    if isinstance(error, (TimeoutError, ConnectionError)):
+        return True
+    return None
+
+
+class CircuitBreaker:
+    """Protects calls to one provider; see :class:`BreakerConfig` for the rules."""
+
+    def __init__(
+        self, provider: str, config: BreakerConfig, store: BreakerStore, fallback: BreakerStore | None = None
+    ) -> None:
+        self.provider = provider
+        self.config = config
+        self.store = store
+        # This container's own record, used while the shared store is unreachable.
+        self.fallback = fallback or MemoryBreakerStore()
+        self._seen: Snapshot | None = None
+        self._seen_at = 0.0
+        self._lock = threading.Lock()
+
+    def call(self, function: Callable[[], T], *, admitted: Callable[[], object] | None = None) -> T:
+        """Run ``function`` under the breaker; raises :class:`CircuitOpenError` without calling it when open.
+
+        ``admitted`` runs once the breaker lets the call through and before it
+        is timed (the rate limiter's wait is not the provider's slowness); if it
+        raises, the call never happened: a half-open probe slot is given back.
+        """
+        token = self.before_call()
+        if admitted is not None:
+            try:
+                admitted()
+            except BaseException:
+                self.release(token)
+                raise
+        started = time.monotonic()
+        try:
+            result = function()
+        except BaseException as error:
+            self.after_call(token, error, time.monotonic() - started)
+            raise
+        self.after_call(token, None, time.monotonic() - started)
+        return result
+
+    def before_call(self) -> int | None:
+        """Admit a call: ``None`` in the closed state, a probe token in half-open; else raise."""
+        now = _now_ms()
+        seen = self._current(now)
+        if seen.state is BreakerState.CLOSED:
+            return None
+        if seen.state is BreakerState.OPEN and now < seen.open_until:
+            raise CircuitOpenError(self.provider, retry_after=(seen.open_until - now) / 1000)
+        config = self.config
+        token = self._use(
+            lambda store: store.acquire_probe(
+                self.provider, now=now, probes=config.half_open_probes, lease_ms=int(config.probe_lease_seconds * 1000)
+            )
+        )
+        seen = self._observe(self._use(lambda store: store.read(self.provider)), now)
+        if token is None:
+            until = seen.open_until if seen.state is BreakerState.OPEN else seen.lease_until
+            raise CircuitOpenError(self.provider, retry_after=max(until - now, 1000) / 1000)
+        return token
+
+    def release(self, token: int | None) -> None:
+        """Give back a probe slot whose call never reached the provider (nothing to record when closed)."""
+        if token is not None:
+            self._use(lambda store: store.release_probe(self.provider, token=token))
+
+    def after_call(self, token: int | None, error: BaseException | None, elapsed: float) -> None:
+        """Record a call's outcome (a probe's decides the half-open period)."""
+        fault = is_provider_fault(error)
+        if fault is None:
+            return
+        now = _now_ms()
+        config = self.config
+        if token is not None:
+            record = self._use(
+                lambda store: store.finish_probe(
+                    self.provider,
+                    token=token,
+                    success=not fault,
+                    now=now,
+                    probes=config.half_open_probes,
+                    open_ms=int(config.open_seconds * 1000),
+                    slots=config.slots,
+                )
+            )
+            self._observe(record, now)
+            return
+        bucket = now // config.bucket_ms
+        slot = bucket % config.slots
+        holds = self._seen is not None and self._seen.slot_holds(slot, bucket)
+        slow = elapsed >= config.slow_call_seconds
+        record = self._use(
+            lambda store: store.record(
+                self.provider, slot=slot, bucket=bucket, fault=fault, slow=slow, holds_bucket=holds
+            )
+        )
+        seen = self._observe(record, now)
+        if seen.should_trip(config):
+            open_until = now + int(config.open_seconds * 1000)
+            if self._use(lambda store: store.trip(self.provider, open_until)):
+                self._observe({**record, "state": BreakerState.OPEN.value, "open_until": open_until}, now)
+
+    @property
+    def state(self) -> BreakerState:
+        """The state this container last saw."""
+        return self._current(_now_ms()).state
+
+    def _current(self, now: int) -> Snapshot:
+        stale = time.monotonic() - self._seen_at > self.config.state_staleness_seconds
+        if self._seen is None or stale:
+            return self._observe(self._use(lambda store: store.read(self.provider)), now)
+        return self._seen
+
+    def _observe(self, record: Record, now: int) -> Snapshot:
+        seen = Snapshot.of(record, now, self.config)
+        with self._lock:
+            before = self._seen.state if self._seen is not None else BreakerState.CLOSED
+            self._seen, self._seen_at = seen, time.monotonic()
+        if seen.state is not before:
+            log = logger.warning if seen.state is BreakerState.OPEN else logger.info
+            log(
+                "circuit breaker changed state",
+                extra={"provider": self.provider, "from": before.value, "to": seen.state.value, "calls": seen.calls},
+            )
+            emit("CircuitTransition", provider=self.provider, to_state=seen.state.value)
+        return seen
+
+    def _use(self, operation: Callable[[BreakerStore], T]) -> T:
+        try:
+            return operation(self.store)
+        except DeadlineExceededError:
+            return operation(self.fallback)  # no time left to ask the store: not an outage worth a warning
+        except Exception as error:  # noqa: BLE001 (any store failure falls back to this container's record)
+            logger.warning(
+                "breaker store unreachable; using this container's breaker",
+                extra={"provider": self.provider, "error": type(error).__name__},
+            )
+            emit("BreakerStoreError", provider=self.provider)
+            return operation(self.fallback)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

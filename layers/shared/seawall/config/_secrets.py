@@ -1,0 +1,132 @@
+"""Per-provider secrets: JSON in Secrets Manager, validated by a pydantic model.
+
+Reads go through Powertools Parameters (cached for ``max_age`` seconds) on a
+Secrets Manager client of the secret's own, with the layer's timeouts.
+Every string in a loaded secret is registered for redaction, and failures
+raise :class:`ConfigError` naming the secret and the fields, never a value.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError
+
+from seawall.aws import aws_client
+from seawall.config._errors import config_error
+from seawall.config._settings import load_settings
+from seawall.errors import ConfigError, DeadlineExceededError, StoreUnavailableError
+from seawall.observability import register_secret
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class SecretSettings(BaseModel):
+    """How long a container keeps a secret before reading it again."""
+
+    max_age_seconds: int = Field(alias="SECRETS_MAX_AGE_SECONDS", default=300, gt=0)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+# Secrets Manager failing for a while, not the secret misconfigured: come back later (503), not a ConfigError.
+_TRANSIENT = frozenset(
+    {"ServiceUnavailable", "ThrottlingException", "InternalServiceError", "InternalFailure", "RequestTimeout"}
+)
+
+
+def _error_code(error: BaseException | None) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", "unknown error"))
+    return type(error).__name__
+
+
+def _is_transient(error: BaseException | None) -> bool:
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+    return _error_code(error) in _TRANSIENT or isinstance(error, (BotocoreConnectionError, TimeoutError))
+
+
+class Secret(Generic[M]):
+    """One provider's secret: fetched lazily, cached, validated, refreshable."""
+
+    def __init__(self, secret_id: str, model: type[M], *, label: str, max_age: int | None = None) -> None:
+        self.secret_id = secret_id
+        self.model = model
+        self.label = label
+        self.max_age = load_settings(SecretSettings).max_age_seconds if max_age is None else max_age
+        self._raw: object = None
+        self._value: M | None = None
+        self._provider: Any = None
+        self._forced_at = -float("inf")
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls, variable: str, model: type[M], *, label: str, max_age: int | None = None) -> Secret[M]:
+        """The secret whose id (name or ARN) is in environment variable ``variable``."""
+        secret_id = os.environ.get(variable, "").strip()
+        if not secret_id:
+            raise ConfigError("environment", [variable], "must name the secret in Secrets Manager")
+        return cls(secret_id, model, label=label, max_age=max_age)
+
+    def get(self, *, force: bool = False) -> M:
+        """The validated secret; ``force`` bypasses the cache (after a rotation).
+
+        A secret that is missing, unreadable or malformed is a :class:`ConfigError`;
+        Secrets Manager being unavailable for a while is a :class:`StoreUnavailableError` (503).
+        """
+        # Powertools' parameters import boto3: keep it off the cold path of functions that never read a secret.
+        from aws_lambda_powertools.utilities import parameters
+
+        if self._provider is None:
+            self._provider = parameters.SecretsProvider(boto3_client=aws_client("secretsmanager"))
+        source = f"secret {self.label} ({self.secret_id})"
+        try:
+            raw = self._provider.get(self.secret_id, transform="json", max_age=self.max_age, force_fetch=force)
+        except parameters.TransformParameterError:
+            raise ConfigError(source, reason="is not a JSON object") from None
+        except parameters.GetParameterError as error:
+            if isinstance(error.__context__, DeadlineExceededError):
+                raise error.__context__ from None
+            if _is_transient(error.__context__):
+                raise StoreUnavailableError(f"secret {self.label}", cause=error.__context__) from None
+            raise ConfigError(source, reason=f"could not be read ({_error_code(error.__context__)})") from None
+        with self._lock:
+            if raw is self._raw and self._value is not None:
+                return self._value
+            for text in _strings(raw):
+                register_secret(text)
+            try:
+                value = self.model.model_validate(raw)
+            except ValidationError as error:
+                raise config_error(source, error) from None
+            self._raw, self._value = raw, value
+            return value
+
+    def refetched(self, *, min_interval: float = 30.0) -> M | None:
+        """The secret read again now, or ``None`` if this container already did so within ``min_interval`` seconds.
+
+        For a caller that suspects a rotation (a signature that matches no
+        known secret): a flood of forged requests costs at most one read per
+        interval.
+        """
+        with self._lock:
+            now = time.monotonic()
+            if now - self._forced_at < min_interval:
+                return None
+            self._forced_at = now
+        return self.get(force=True)

@@ -1,0 +1,87 @@
+"""The rate limiter: one store round trip per decision, an explicit policy when the store is down."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+from seawall.deadline import Deadline, current_deadline
+from seawall.errors import DeadlineExceededError, StoreUnavailableError, ThrottledError
+from seawall.observability._logging import logger
+from seawall.observability._metrics import emit
+from seawall.ratelimit._limits import Decision, Limit, decide, validate_limits
+
+StorePolicy = Literal["open", "closed"]
+
+# When the store is down and the policy refuses, callers are told to come back after this long.
+_DEGRADED_RETRY_AFTER = 1.0
+
+
+class LimiterStore(Protocol):
+    """Counts a decision atomically: every limit takes a slot, or none does."""
+
+    def consume(self, key: str, limits: Sequence[Limit]) -> tuple[bool, list[int | None], int]:
+        """Returns (allowed, counters after or as found, the store's time in ms)."""
+        ...
+
+
+class RateLimiter:
+    """Limits calls to ``provider`` per scope (an account, an API key, ...), fleet-wide.
+
+    ``on_store_error`` is the policy when the store cannot be reached: ``"open"``
+    admits the call, ``"closed"`` refuses it. Either way it is logged and
+    counted (``RateLimiterStoreError``), never silent.
+    """
+
+    def __init__(
+        self, provider: str, limits: Sequence[Limit], store: LimiterStore, *, on_store_error: StorePolicy = "closed"
+    ) -> None:
+        validate_limits(limits, f"rate limiter {provider}")
+        self.provider = provider
+        self.limits = tuple(limits)
+        self.store = store
+        self.on_store_error = on_store_error
+
+    def try_acquire(self, scope: str = "default") -> Decision:
+        """Take a slot now if one is free; one store round trip."""
+        try:
+            allowed, counts, now_ms = self.store.consume(f"ratelimit:{self.provider}:{scope}", self.limits)
+        except DeadlineExceededError:
+            raise  # no time left to ask: the invocation's deadline, not a store outage
+        except Exception as error:  # noqa: BLE001 (any store failure falls to the configured policy)
+            return self._degraded(error)
+        decision = decide(self.limits, counts, allowed, now_ms)
+        if not decision.allowed:
+            emit("RateLimited", provider=self.provider)
+        return decision
+
+    def acquire(self, scope: str = "default", *, wait: bool = False, deadline: Deadline | None = None) -> Decision:
+        """Take a slot or raise :class:`ThrottledError` (:class:`StoreUnavailableError` when the store is down).
+
+        With ``wait`` it sleeps until a slot frees up, but never past the
+        deadline (the invocation's by default): if the wait would end after
+        it, it raises at once.
+        """
+        deadline = deadline or current_deadline()
+        while True:
+            decision = self.try_acquire(scope)
+            if decision.allowed:
+                return decision
+            if decision.degraded:  # our store is down, not the caller over a limit: 503, not 429
+                raise StoreUnavailableError(f"rate limiter of {self.provider}", retry_after=decision.retry_after)
+            if not wait or (deadline is not None and not deadline.allows(decision.retry_after)):
+                raise ThrottledError(self.provider, retry_after=decision.retry_after, reset=decision.reset)
+            time.sleep(decision.retry_after)
+
+    def _degraded(self, error: Exception) -> Decision:
+        allowed = self.on_store_error == "open"
+        logger.warning(
+            "rate limiter store unreachable; applying policy",
+            extra={"provider": self.provider, "policy": self.on_store_error, "error": type(error).__name__},
+        )
+        emit("RateLimiterStoreError", provider=self.provider, policy=self.on_store_error)
+        now = time.time()
+        if allowed:
+            return Decision(True, None, now, 0.0, degraded=True)
+        return Decision(False, 0, now + _DEGRADED_RETRY_AFTER, _DEGRADED_RETRY_AFTER, degraded=True)

@@ -1,0 +1,134 @@
+"""The one way every provider client calls out: :class:`ProviderCall`, the resilience utilities composed.
+
+The order, outermost first:
+
+1. **Deadline** — with no time left nothing starts, not even a store round trip.
+2. **Retry** (full jitter, budget, deadline-aware) — around everything below,
+   so every attempt is seen by the breaker and pays for a rate-limit slot: a
+   retry is a real request to the provider.
+3. **Circuit breaker** — an open circuit refuses before the limiter, so
+   refused calls do not burn the provider's quota; an attempt's outcome is
+   recorded, and a circuit that opens between attempts stops the retries
+   (CircuitOpenError is not retryable).
+4. **Rate limiter** — takes a slot per attempt (or waits for one, within the deadline),
+   after the breaker admits the attempt and before the breaker's timer starts; a
+   half-open probe the limiter refuses gives its slot back.
+5. **The call** — bounded by its own timeouts, cut to the deadline (``seawall.http``),
+   with the provider's credentials; after a 401 the secret is read again (a
+   rotation) and, if it changed, the call is made once more with the new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from seawall.breaker import BreakerConfig
+from seawall.deadline import current_deadline
+from seawall.errors import DeadlineExceededError, IntegrationError
+from seawall.observability import emit, logger
+from seawall.ratelimit import Limit, StorePolicy
+from seawall.retry import RetryBudget, RetryPolicy, retry_attempts
+
+if TYPE_CHECKING:
+    from seawall.breaker import CircuitBreaker
+    from seawall.config import Secret
+    from seawall.ratelimit import RateLimiter
+    from seawall.state import SharedState
+
+C = TypeVar("C", bound=BaseModel)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProviderPolicy:
+    """How one provider is called: its limits, breaker, retries and the time one attempt may take."""
+
+    service: str
+    limits: Sequence[Limit] = ()
+    breaker: BreakerConfig | None = field(default_factory=BreakerConfig)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    attempt_timeout: float = 10.0
+    wait_for_rate_limit: bool = False
+    on_limiter_store_error: StorePolicy = "closed"
+
+
+class ProviderCall(Generic[C]):
+    """Calls to one provider with its ``credentials``, through deadline → retry → breaker → limiter → call.
+
+    Build it at init, from the function's :class:`SharedState`: its limiter
+    and breaker validate their configuration there (a ConfigError at cold
+    start) and, with its retry budget, last for the container's life.
+    """
+
+    def __init__(self, policy: ProviderPolicy, state: SharedState, credentials: Secret[C]) -> None:
+        self.policy = policy
+        self.credentials = credentials
+        self.limiter: RateLimiter | None = (
+            state.rate_limiter(policy.service, policy.limits, on_store_error=policy.on_limiter_store_error)
+            if policy.limits
+            else None
+        )
+        self.breaker: CircuitBreaker | None = (
+            state.circuit_breaker(policy.service, policy.breaker) if policy.breaker else None
+        )
+        self.budget = RetryBudget()
+
+    def __call__(self, request: Callable[[C], T], *, scope: str = "default") -> T:
+        """Run ``request(credentials)`` (one request, bounded by its timeouts) with every protection.
+
+        ``scope`` selects the rate-limit counters (an account, an API key).
+        ``request`` must be safe to repeat: a POST carries the same idempotency key on every attempt.
+        """
+        deadline = current_deadline()
+        if deadline is not None and deadline.remaining() <= 0:
+            raise DeadlineExceededError(self.policy.service)
+        credentials = self.credentials.get()
+        for attempt in retry_attempts(
+            self.policy.service,
+            policy=self.policy.retry,
+            attempt_timeout=self.policy.attempt_timeout,
+            deadline=deadline,
+            budget=self.budget,
+        ):
+            with attempt:
+                try:
+                    answer = self._once(request, credentials, scope)
+                except IntegrationError as error:
+                    credentials = self._rotated(credentials, error)
+                    answer = self._once(request, credentials, scope)
+        return answer
+
+    def _once(self, request: Callable[[C], T], credentials: C, scope: str) -> T:
+        """One attempt: a rate-limit slot once the breaker admits it, then the request, timed by the breaker."""
+        if self.breaker is None:
+            self._take_slot(scope)
+            return request(credentials)
+        return self.breaker.call(lambda: request(credentials), admitted=lambda: self._take_slot(scope))
+
+    def _take_slot(self, scope: str) -> None:
+        if self.limiter is not None:
+            self.limiter.acquire(scope, wait=self.policy.wait_for_rate_limit)
+
+    def _rotated(self, credentials: C, error: IntegrationError) -> C:
+        """The credentials read again after a 401, when they changed; otherwise ``error`` stands.
+
+        A 401 after a rotation means this container still holds the old key.
+        The secret is read again at most once per interval per container, so
+        a provider refusing every key costs no flood of Secrets Manager reads.
+        """
+        if error.status_code != HTTPStatus.UNAUTHORIZED:
+            raise error
+        fresh = self.credentials.refetched()
+        if fresh is None or fresh == credentials:
+            raise error
+        logger.info(
+            "provider rejected the credentials; retrying with the refreshed secret",
+            extra={"secret": self.credentials.label},
+        )
+        emit("SecretRefreshed", secret=self.credentials.label)
+        return fresh

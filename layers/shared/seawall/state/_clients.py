@@ -1,0 +1,35 @@
+"""Clients for the state stores, with short timeouts.
+
+A slow store must not eat the invocation: every store call is bounded by
+STATE_TIMEOUT_MS, and failures surface to the caller's fail-open or
+fail-closed policy instead of being retried at length.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from seawall.aws import ClientTimeouts, aws_client
+from seawall.state._upstash import UpstashRest
+
+
+class UpstashSecret(BaseModel):
+    """``{"url": "https://...upstash.io", "token": "..."}``: the database's REST URL and token."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    url: str = Field(pattern=r"^https?://")
+    token: SecretStr = Field(min_length=1)
+
+
+def dynamodb_state_client(timeout_ms: int) -> Any:
+    """A DynamoDB client with the state timeouts and one quick retry for throttling."""
+    seconds = timeout_ms / 1000
+    return aws_client("dynamodb", ClientTimeouts(connect=seconds, read=seconds, attempts=2))
+
+
+def upstash_state_client(secret: UpstashSecret, timeout_ms: int) -> UpstashRest:
+    """The Upstash REST client, with a timeout on every request and no retries."""
+    return UpstashRest(secret.url, secret.token.get_secret_value(), timeout_ms / 1000)
