@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from seawall.breaker import BreakerConfig, CircuitBreaker
     from seawall.ratelimit import Limit, RateLimiter
     from seawall.ratelimit._limiter import StorePolicy
+    from seawall.sync import SyncJob
 
 
 class SharedState:
@@ -92,3 +93,22 @@ class SharedState:
             else DynamoDBBreakerStore(self.dynamodb, self.settings.state_table)
         )
         return CircuitBreaker(provider, config, store)
+
+    def sync_job(
+        self,
+        name: str,
+        *,
+        pacing: RateLimiter | None = None,
+        quota_per_second: float | None = None,
+        page_seconds: float = 5.0,
+    ) -> SyncJob[Any]:
+        """A sync job whose cursor and fleet-wide lease live on this backend (see :class:`~seawall.sync.SyncJob`)."""
+        from seawall.sync import SyncJob  # noqa: PLC0415
+        from seawall.sync._store import DynamoDBSyncStore, RedisSyncStore  # noqa: PLC0415
+
+        store = (
+            RedisSyncStore(self.upstash)
+            if self.backend == "upstash"
+            else DynamoDBSyncStore(self.dynamodb, self.settings.state_table)
+        )
+        return SyncJob(name, store, pacing=pacing, quota_per_second=quota_per_second, page_seconds=page_seconds)

@@ -1,0 +1,174 @@
+"""One run of a sync job: take the lease, fetch and apply pages until caught up or out of time.
+
+Each page is fetched (paced by the job's share of the provider's quota),
+applied, and then checkpointed, in that order: a crash between applying and
+checkpointing applies the page again on the next run (appliers are
+idempotent), and never skips it. No page starts unless ``page_seconds`` are
+left before the invocation's deadline, so a run stops cleanly and the next
+resumes from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from seawall.deadline import current_deadline
+from seawall.errors import ThrottledError
+from seawall.observability import emit, logger
+from seawall.sync._store import Position, SyncStore
+
+if TYPE_CHECKING:
+    from seawall.ratelimit import RateLimiter
+
+T = TypeVar("T")
+
+Outcome = Literal["caught-up", "out-of-time", "throttled", "lease-held", "lease-lost"]
+
+# The lease outlives the invocation's deadline by this much: a live run never loses it, a dead one frees it soon.
+LEASE_SLACK_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """What one fetch returned: its records, where the next fetch starts once they are applied, and if more wait."""
+
+    items: Sequence[T]
+    position: Position
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one run did: for logs, metrics and the caller."""
+
+    job: str
+    outcome: Outcome
+    records: int = 0
+    pages: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    lag_seconds: float | None = None
+    quota_per_second: float | None = None
+
+    @property
+    def goodput(self) -> float | None:
+        """Records applied per second, per request per second of the job's quota (``None`` without a quota)."""
+        if not self.quota_per_second or self.seconds <= 0:
+            return None
+        return self.records / self.seconds / self.quota_per_second
+
+
+class SyncJob(Generic[T]):
+    """A named job whose runs never overlap fleet-wide and resume where the last one checkpointed.
+
+    ``pacing`` is the job's own limiter (its share of the provider's quota,
+    waited for within the deadline); ``page_seconds`` is the time a page may
+    take to fetch, apply and checkpoint (the state store's timeouts included);
+    without a bound deadline a lease lasts ``lease_seconds``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        store: SyncStore,
+        *,
+        pacing: RateLimiter | None = None,
+        quota_per_second: float | None = None,
+        page_seconds: float = 5.0,
+        lease_seconds: float = 60.0,
+    ) -> None:
+        self.name = name
+        self.store = store
+        self.pacing = pacing
+        self.quota_per_second = quota_per_second
+        self.page_seconds = page_seconds
+        self.lease_seconds = lease_seconds
+
+    def _lease_until_ms(self) -> int:
+        deadline = current_deadline()
+        seconds = (deadline.remaining() if deadline is not None else self.lease_seconds) + LEASE_SLACK_SECONDS
+        return int((time.time() + seconds) * 1000)
+
+    def run(self, fetch: Callable[[Position], Page[T]], apply: Callable[[Sequence[T]], object]) -> RunReport:
+        """Fetch and apply pages from the stored position on; the report says how far it got and why it stopped."""
+        started = time.monotonic()
+        holder = uuid.uuid4().hex
+        position = self.store.acquire(self.name, holder, int(time.time() * 1000), self._lease_until_ms())
+        if position is None:
+            return self._finish(RunReport(self.name, "lease-held"))
+        records = pages = requests = 0
+        deadline = current_deadline()
+        try:
+            while True:
+                if deadline is not None and not deadline.allows(self.page_seconds):
+                    outcome: Outcome = "out-of-time"
+                    break
+                try:
+                    if self.pacing is not None:
+                        self.pacing.acquire(self.name, wait=True)
+                    page = fetch(position)
+                except ThrottledError:  # the quota's wait would not fit, or the actions hold the provider's quota
+                    outcome = "throttled"
+                    break
+                requests += 1
+                apply(page.items)
+                if not self.store.checkpoint(self.name, holder, page.position, self._lease_until_ms()):
+                    outcome = "lease-lost"  # another run took over: its checkpoints stand, this one stops
+                    break
+                position, records, pages = page.position, records + len(page.items), pages + 1
+                if not page.has_more:
+                    outcome = "caught-up"
+                    break
+        finally:
+            self._release(holder)
+        return self._finish(
+            RunReport(
+                self.name,
+                outcome,
+                records=records,
+                pages=pages,
+                requests=requests,
+                seconds=time.monotonic() - started,
+                lag_seconds=None if position.at is None else max(0.0, time.time() - position.at),
+                quota_per_second=self.quota_per_second,
+            )
+        )
+
+    def _release(self, holder: str) -> None:
+        try:
+            self.store.release(self.name, holder)
+        except Exception as error:  # noqa: BLE001 (the lease then expires on its own; the run's outcome stands)
+            logger.warning(
+                "sync lease not released; it expires", extra={"job": self.name, "error": type(error).__name__}
+            )
+
+    def _finish(self, report: RunReport) -> RunReport:
+        """Log the run in one line and emit its metrics."""
+        logger.info(
+            "sync run finished",
+            extra={
+                "job": report.job,
+                "outcome": report.outcome,
+                "records": report.records,
+                "pages": report.pages,
+                "requests": report.requests,
+                "seconds": round(report.seconds, 3),
+                "lag_seconds": None if report.lag_seconds is None else round(report.lag_seconds, 1),
+                "goodput": None if report.goodput is None else round(report.goodput, 3),
+            },
+        )
+        emit("SyncRun", job=report.job, outcome=report.outcome)
+        if report.outcome != "lease-held":
+            emit("SyncRecords", report.records, job=report.job)
+            emit("SyncRequests", report.requests, job=report.job)
+        if report.lag_seconds is not None:
+            emit("SyncLag", report.lag_seconds, MetricUnit.Seconds, job=report.job)
+        if report.goodput is not None:
+            emit("SyncGoodput", report.goodput, MetricUnit.NoUnit, job=report.job)
+        return report

@@ -1,0 +1,157 @@
+"""Where a sync job keeps its cursor and its lease: one record per job on the state backend.
+
+The record holds the cursor (an opaque string), the time of the position it
+marks, and the lease: who holds it and until when (ms since the epoch, on the
+caller's clock, which Lambda keeps synchronised). Taking the lease succeeds
+when nobody holds it or the holder's lease has run out; a checkpoint is
+written only by the holder and extends its lease, so a run that lost the lease
+(it outlived it and another took over) can never move the cursor back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Position:
+    """A job's stored cursor and the time (Unix seconds) of the newest record it covers."""
+
+    cursor: str | None = None
+    at: float | None = None
+
+
+class SyncStore(Protocol):
+    """The lease and checkpoint operations, each one atomic store call."""
+
+    def acquire(self, job: str, holder: str, now_ms: int, until_ms: int) -> Position | None:
+        """Take the lease for ``holder`` until ``until_ms``; the stored position, or ``None`` when another holds it."""
+        ...
+
+    def checkpoint(self, job: str, holder: str, position: Position, until_ms: int) -> bool:
+        """Store ``position`` and extend the lease, only while ``holder`` holds it; whether it did."""
+        ...
+
+    def release(self, job: str, holder: str) -> None:
+        """Give the lease up, if ``holder`` still holds it."""
+        ...
+
+
+def _key(job: str) -> str:
+    return f"sync:{job}"
+
+
+class DynamoDBSyncStore:
+    """One item per job in the state table, changed by conditional updates."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def acquire(self, job: str, holder: str, now_ms: int, until_ms: int) -> Position | None:
+        """See :class:`SyncStore`."""
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": _key(job)}},
+                UpdateExpression="SET #holder = :me, #until = :until",
+                ConditionExpression="attribute_not_exists(#holder) OR #until < :now OR #holder = :me",
+                ExpressionAttributeNames={"#holder": "holder", "#until": "lease_until"},
+                ExpressionAttributeValues={
+                    ":me": {"S": holder},
+                    ":until": {"N": str(until_ms)},
+                    ":now": {"N": str(now_ms)},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        item = answer["Attributes"]
+        return Position(
+            item["cursor"]["S"] if "cursor" in item else None,
+            float(item["position_at"]["N"]) if "position_at" in item else None,
+        )
+
+    def checkpoint(self, job: str, holder: str, position: Position, until_ms: int) -> bool:
+        """See :class:`SyncStore`."""
+        assignments = ["#until = :until"]
+        names = {"#holder": "holder", "#until": "lease_until"}
+        values: dict[str, Any] = {":me": {"S": holder}, ":until": {"N": str(until_ms)}}
+        if position.cursor is not None:
+            assignments.append("#cursor = :cursor")
+            names["#cursor"], values[":cursor"] = "cursor", {"S": position.cursor}
+        if position.at is not None:
+            assignments.append("#at = :at")
+            names["#at"], values[":at"] = "position_at", {"N": repr(position.at)}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": _key(job)}},
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression="#holder = :me",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release(self, job: str, holder: str) -> None:
+        """See :class:`SyncStore`."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": _key(job)}},
+                UpdateExpression="REMOVE #holder, #until",
+                ConditionExpression="#holder = :me",
+                ExpressionAttributeNames={"#holder": "holder", "#until": "lease_until"},
+                ExpressionAttributeValues={":me": {"S": holder}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return  # already taken over: nothing of ours to give up
+
+
+# A hash per job. Lua's nil ends a table, so absent fields come back as "".
+_ACQUIRE = """
+local h = redis.call('HMGET', KEYS[1], 'holder', 'lease_until', 'cursor', 'position_at')
+if h[1] and h[1] ~= ARGV[1] and tonumber(h[2]) >= tonumber(ARGV[2]) then return {0} end
+redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'lease_until', ARGV[3])
+return {1, h[3] or '', h[4] or ''}
+"""
+_CHECKPOINT = """
+if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'lease_until', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'cursor', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'position_at', ARGV[4]) end
+return 1
+"""
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then redis.call('HDEL', KEYS[1], 'holder', 'lease_until') end
+return 1
+"""
+
+
+class RedisSyncStore:
+    """One hash per job, changed by scripts that check the holder first."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def acquire(self, job: str, holder: str, now_ms: int, until_ms: int) -> Position | None:
+        """See :class:`SyncStore`."""
+        answer = self.client.eval(_ACQUIRE, keys=[_key(job)], args=[holder, now_ms, until_ms])
+        if not int(answer[0]):
+            return None
+        cursor, at = answer[1], answer[2]
+        return Position(cursor or None, float(at) if at else None)
+
+    def checkpoint(self, job: str, holder: str, position: Position, until_ms: int) -> bool:
+        """See :class:`SyncStore`."""
+        at = "" if position.at is None else repr(position.at)
+        arguments = [holder, until_ms, position.cursor or "", at]
+        return bool(int(self.client.eval(_CHECKPOINT, keys=[_key(job)], args=arguments)))
+
+    def release(self, job: str, holder: str) -> None:
+        """See :class:`SyncStore`."""
+        self.client.eval(_RELEASE, keys=[_key(job)], args=[holder])

@@ -1,0 +1,135 @@
+"""Sync jobs on both backends: one lease fleet-wide, resumable runs, nothing skipped, paced by a quota."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+
+import pytest
+
+from seawall.deadline import Deadline, bind_deadline
+from seawall.errors import StoreUnavailableError
+from seawall.ratelimit import Limit
+from seawall.state import SharedState
+from seawall.sync import Page, Position
+
+RECORDS = 95
+PAGE = 10
+
+
+def job_name() -> str:
+    return f"job-{uuid.uuid4().hex[:10]}"
+
+
+class Source:
+    """A provider's list of records, paged after a cursor (the last record's index)."""
+
+    def __init__(self, count: int = RECORDS, *, pause: float = 0.0) -> None:
+        self.records = list(range(count))
+        self.pause = pause
+        self.fetched_at: list[float] = []
+
+    def fetch(self, position: Position) -> Page[int]:
+        self.fetched_at.append(time.time())
+        time.sleep(self.pause)
+        start = 0 if position.cursor is None else int(position.cursor) + 1
+        items = self.records[start : start + PAGE]
+        last = items[-1] if items else start - 1
+        return Page(
+            items, Position(str(last) if last >= 0 else None, 1_700_000_000.0 + last), start + PAGE < len(self.records)
+        )
+
+
+class Applied:
+    def __init__(self) -> None:
+        self.counts: Counter[int] = Counter()
+
+    def __call__(self, items: Sequence[int]) -> None:
+        self.counts.update(items)
+
+
+def test_a_run_applies_every_page_and_leaves_the_cursor_at_the_end(state: SharedState) -> None:
+    job, source, applied = state.sync_job(job_name(), quota_per_second=25), Source(), Applied()
+    report = job.run(source.fetch, applied)
+    assert (report.outcome, report.records, report.pages, report.requests) == ("caught-up", RECORDS, 10, 10)
+    assert applied.counts == Counter(range(RECORDS))
+    assert report.goodput is not None
+    again = job.run(source.fetch, applied)  # nothing new: one page, empty, from where the last run stopped
+    assert (again.outcome, again.records) == ("caught-up", 0)
+    assert applied.counts == Counter(range(RECORDS))
+
+
+def test_a_run_out_of_time_stops_cleanly_and_the_next_resumes(state: SharedState) -> None:
+    name, source, applied = job_name(), Source(pause=0.25), Applied()
+    outcomes = []
+    while not outcomes or outcomes[-1] != "caught-up":
+        # A page needs its fetch and the store's timeouts (1.6 s a call): a 2.6 s run has room for about three.
+        job = state.sync_job(name, page_seconds=1.9)  # a new container each run
+        with bind_deadline(Deadline.after(2.6)):
+            outcomes.append(job.run(source.fetch, applied).outcome)
+    assert "out-of-time" in outcomes
+    assert applied.counts == Counter(range(RECORDS))  # every record once: nothing skipped, nothing repeated
+
+
+def test_a_failed_checkpoint_reapplies_the_page_and_skips_nothing(state: SharedState) -> None:
+    name, source, applied = job_name(), Source(), Applied()
+    job = state.sync_job(name)
+    real = job.store.checkpoint
+    calls = [0]
+
+    def checkpoint_failing_third(*args: object) -> bool:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise StoreUnavailableError("state")
+        return real(*args)  # type: ignore[arg-type]
+
+    job.store.checkpoint = checkpoint_failing_third  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailableError):
+        job.run(source.fetch, applied)  # the invocation fails; the third page was applied, not checkpointed
+    assert state.sync_job(name).run(source.fetch, applied).outcome == "caught-up"
+    assert set(applied.counts) == set(range(RECORDS))
+    assert {record for record, times in applied.counts.items() if times > 1} == set(range(20, 30))
+
+
+def test_two_runs_never_hold_the_lease_at_once(state: SharedState) -> None:
+    name, inside, release = job_name(), threading.Event(), threading.Event()
+    source = Source()
+
+    def slow_fetch(position: Position) -> Page[int]:
+        inside.set()
+        release.wait(5)
+        return source.fetch(position)
+
+    first = threading.Thread(target=lambda: state.sync_job(name).run(slow_fetch, Applied()))
+    first.start()
+    assert inside.wait(5)
+    second = state.sync_job(name).run(source.fetch, Applied())  # a schedule firing during a manual run
+    release.set()
+    first.join()
+    assert second.outcome == "lease-held"
+    assert source.fetched_at[:-10] == []  # only the first run fetched
+    assert state.sync_job(name).run(source.fetch, Applied()).outcome == "caught-up"  # released when it ended
+
+
+def test_the_lease_of_a_run_that_died_expires(state: SharedState) -> None:
+    name = job_name()
+    store = state.sync_job(name).store
+    now = int(time.time() * 1000)
+    assert store.acquire(name, "dead-run", now, now + 200) is not None  # took it, then its Lambda died
+    assert store.acquire(name, "next-run", now, now + 60_000) is None
+    time.sleep(0.3)
+    later = int(time.time() * 1000)
+    assert store.acquire(name, "next-run", later, later + 60_000) is not None
+    assert not store.checkpoint(name, "dead-run", Position("99", None), later + 60_000)  # it can no longer write
+
+
+def test_pages_are_paced_by_the_jobs_share_of_the_quota(state: SharedState) -> None:
+    pacing = state.rate_limiter(f"quota-{uuid.uuid4().hex[:8]}", [Limit("second", 4, 1)])
+    job, source = state.sync_job(job_name(), pacing=pacing, quota_per_second=4), Source(count=60)
+    assert job.run(source.fetch, Applied()).outcome == "caught-up"
+    per_second = Counter(int(at) for at in source.fetched_at)
+    assert len(source.fetched_at) == 6
+    assert max(per_second.values()) <= 4
