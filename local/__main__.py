@@ -22,7 +22,8 @@ from local.aws import MotoServer
 from local.eventsource import pollers
 from local.gateway import Gateway
 from local.runtime import DEFAULT_MAX_CONTAINERS
-from local.sandboxes.stripe import StripeSandbox
+from local.sandboxes.stripe import StripeSandbox, WebhookEndpoint
+from local.scheduler import Scheduler
 from local.secrets import ensure_secrets_file
 from local.stack import LocalStack
 from local.state import ROOT, SECRETS_FILE, STATE_FILE, clear_state, running_stack, write_state
@@ -49,6 +50,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("LOCAL_PARAMETERS", "").split(),
         metavar="NAME=VALUE",
         help="template parameters, as sam deploy takes them (e.g. StateBackend=upstash); or LOCAL_PARAMETERS",
+    )
+    parser.add_argument(
+        "--schedule-speedup",
+        type=float,
+        default=float(os.environ.get("LOCAL_SCHEDULE_SPEEDUP", "1")),
+        help="run the template's schedules this many times faster (60: a 15-minute rate every 15 s);"
+        " or LOCAL_SCHEDULE_SPEEDUP",
     )
     return parser.parse_args(argv)
 
@@ -114,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
             for poller in pollers(stack):
                 poller.start(stop_polling)
             started.callback(stop_polling.set)
+            scheduler = Scheduler(stack, args.schedule_speedup)
+            scheduler.start(stop_polling)
+            if "StripeWebhookSecret" in secret_values:
+                # Stripe's webhook sender: the sandbox delivers each new event to the gateway, signed.
+                sandbox.webhook = WebhookEndpoint(
+                    f"http://127.0.0.1:{gateway.port}/webhooks/stripe",
+                    secret_values["StripeWebhookSecret"]["webhook_secrets"][0],
+                )
             write_state(
                 {
                     "pid": os.getpid(),
@@ -126,7 +142,15 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             started.callback(clear_state)
-            summary = _summary(stack, gateway, aws=endpoint, upstash=upstash, stripe=sandbox.url, resources=resources)
+            summary = _summary(
+                stack,
+                gateway,
+                aws=endpoint,
+                upstash=upstash,
+                stripe=sandbox.url,
+                resources=resources,
+                schedules=scheduler.describe(),
+            )
             print(summary, flush=True)
             # Also when started where SIGINT is ignored (in the background of a script): Ctrl-C or kill -INT stops it.
             signal.signal(signal.SIGINT, _stop)
@@ -154,6 +178,7 @@ def _summary(
     upstash: UpstashEndpoint,
     stripe: str,
     resources: dict[str, dict[str, str]],
+    schedules: list[str],
 ) -> str:
     lines = [
         "Local stack running.",
@@ -180,9 +205,11 @@ def _summary(
     lines += [
         f"  Upstash (REST endpoint over Valkey on port {upstash.valkey.port}): {upstash.url}"
         f"  (token in the local secrets file; StateBackend={stack.template.parameters.get('StateBackend')})",
-        f"  Stripe sandbox: {stripe}  (inject faults: POST {stripe}/_sandbox/faults)",
+        f"  Stripe sandbox: {stripe}  (inject faults: POST {stripe}/_sandbox/faults; it delivers each new event"
+        f" to /webhooks/stripe, dropping a share on request: POST {stripe}/_sandbox/webhooks)",
         f"  Local secrets (test values, incl. webhook signing secrets): {_shown(SECRETS_FILE)}",
         f"  State: {_shown(STATE_FILE)}",
+        *schedules,
         "  Invoke one function: make invoke FUNCTION=<name> EVENT=events/<folder>/<file>.json",
         "Ctrl-C stops everything.",
     ]

@@ -107,6 +107,7 @@ class Gateway:
         self.routes = stack.routes()
         self.stage = stack.template.parameters.get("Stage", "local")
         self.server = LocalServer(("127.0.0.1", port), self._handler_class())
+        self._serving = False
         self.port = self.server.server_address[1]
 
     def handle(self, request: IncomingRequest) -> tuple[int, dict[str, str], bytes]:
@@ -151,11 +152,13 @@ class Gateway:
 
     def serve_forever(self) -> None:
         """Serve until :meth:`shutdown`."""
+        self._serving = True
         self.server.serve_forever()
 
     def shutdown(self) -> None:
-        """Stop serving and close the socket."""
-        self.server.shutdown()
+        """Stop serving (if it started: socketserver's shutdown would wait forever) and close the socket."""
+        if self._serving:
+            self.server.shutdown()
         self.server.server_close()
 
 

@@ -134,7 +134,8 @@ class LocalIAM:
             return list(_dynamodb(operation, body))
         if service == "sqs":
             queue = urlsplit(str(body.get("QueueUrl", ""))).path.rsplit("/", 1)[-1] or "*"
-            return [(f"sqs:{operation}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}")]
+            # Batch operations are authorised as their single forms (SendMessageBatch needs sqs:SendMessage).
+            return [(f"sqs:{operation.removesuffix('Batch')}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}")]
         if service == "secretsmanager":
             secret = str(body.get("SecretId", "*"))
             return [(f"secretsmanager:{operation}", self.secret_arns.get(secret, secret))]

@@ -92,6 +92,18 @@ class StreamSource:
     on_failure: str | None
 
 
+@dataclass(frozen=True)
+class ScheduleSource:
+    """A ScheduleV2 event: its name, expression (parameters resolved), input, retries, dead-letter queue."""
+
+    name: str
+    expression: str
+    input: str
+    enabled: bool
+    max_retries: int
+    dead_letter: str | None
+
+
 @dataclass
 class FunctionSpec:
     """What the local runtime needs of one AWS::Serverless::Function."""
@@ -108,6 +120,7 @@ class FunctionSpec:
     routes: list[Route] = field(default_factory=list)
     queues: list[QueueSource] = field(default_factory=list)
     streams: list[StreamSource] = field(default_factory=list)
+    schedules: list[ScheduleSource] = field(default_factory=list)
 
 
 class Template:
@@ -156,7 +169,7 @@ class Template:
                     int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
                 ),
             )
-            for event in props.get("Events", {}).values():
+            for event_name, event in props.get("Events", {}).items():
                 kind, event_props = event.get("Type"), event.get("Properties", {})
                 if kind == "Api":
                     spec.routes.append(self._route(name, event_props, api_defaults))
@@ -173,8 +186,21 @@ class Template:
                             on_failure=destination["Fn::GetAtt"][0] if destination else None,
                         )
                     )
+                elif kind == "ScheduleV2":
+                    spec.schedules.append(self._schedule(f"{name}-{event_name}", event_props))
             specs.append(spec)
         return specs
+
+    def _schedule(self, name: str, props: dict[str, Any]) -> ScheduleSource:
+        dead_letter = props.get("DeadLetterConfig", {}).get("Arn")
+        return ScheduleSource(
+            name=name,
+            expression=str(self.resolve(props["ScheduleExpression"])),
+            input=str(self.resolve(props.get("Input", "{}"))),
+            enabled=props.get("State", "ENABLED") == "ENABLED",
+            max_retries=int(props.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)),
+            dead_letter=dead_letter["Fn::GetAtt"][0] if dead_letter else None,
+        )
 
     def _route(self, function: str, props: dict[str, Any], api_defaults: dict[str, Any]) -> Route:
         api = self.resources.get(props.get("RestApiId", {}).get("Ref", ""), {}).get("Properties", {})

@@ -10,6 +10,15 @@ Faults, per test (``sandbox.faults``) or per run (``POST /_sandbox/faults``):
 added latency, a queue of one-off failures (429 with or without
 Stripe-Should-Retry and Retry-After, 500, 503, connection reset, malformed
 body), and a rate limit in requests per second.
+
+The Events API as Stripe serves it: newest first, ``created[gt|gte|lt|lte]``,
+``starting_after`` and ``ending_before`` paging, ``delivery_success=false``.
+With a webhook endpoint configured (``POST /_sandbox/webhooks`` with
+``{"url", "secret", "drop"}``) every new event is delivered to it, signed as
+Stripe signs, except a ``drop`` fraction chosen at random: those, and any
+delivery answered with an error, are listed by ``delivery_success=false``.
+``POST /_sandbox/events`` with ``{"customers": n}`` makes n customers (and
+their ``customer.created`` events) at once.
 """
 
 from __future__ import annotations
@@ -17,15 +26,22 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import operator
+import queue
+import random
 import secrets
 import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import stripe
 
 from local.httpserver import Handler, LocalServer, serve_in_thread
 
@@ -52,6 +68,15 @@ class Faults:
     latency: float = 0.0
     queue: deque[Fault] = field(default_factory=deque)
     requests_per_second: int | None = None
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """Where the sandbox delivers events, the secret it signs with, and the fraction it drops."""
+
+    url: str
+    secret: str
+    drop: float = 0.0
 
 
 class StripeError(Exception):
@@ -93,6 +118,10 @@ class StripeSandbox:
         self._idempotency: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {}
         self._window: deque[float] = deque()
         self._lock = threading.Lock()
+        self.webhook: WebhookEndpoint | None = None
+        self.undelivered: set[str] = set()
+        self._deliveries: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=self._deliver_forever, name="stripe-sandbox-webhooks", daemon=True).start()
         self._server = LocalServer(("127.0.0.1", port), self._handler_class())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
@@ -118,6 +147,44 @@ class StripeSandbox:
             api_version=API_VERSION,
         )
         self.events.append(event)
+        if self.webhook is not None:
+            self._deliveries.put(event)
+
+    def _deliver_forever(self) -> None:
+        """Deliver queued events one at a time, in order, as Stripe's webhook sender would."""
+        with httpx.Client(timeout=10) as client:
+            while True:
+                event = self._deliveries.get()
+                try:
+                    self._deliver(client, event)
+                finally:
+                    self._deliveries.task_done()
+
+    def _deliver(self, client: httpx.Client, event: dict[str, Any]) -> None:
+        endpoint = self.webhook
+        if endpoint is None or random.random() < endpoint.drop:  # noqa: S311 (a simulated loss, not crypto)
+            self.undelivered.add(event["id"])
+            return
+        payload = json.dumps(event)
+        header = stripe.WebhookSignature.generate_signature_header(payload, endpoint.secret, int(time.time()))
+        try:
+            answer = client.post(
+                endpoint.url, content=payload, headers={"Content-Type": "application/json", "Stripe-Signature": header}
+            )
+            delivered = answer.is_success
+        except httpx.HTTPError:
+            delivered = False
+        if not delivered:
+            self.undelivered.add(event["id"])
+
+    def deliveries(self) -> dict[str, int]:
+        """How many events wait to be delivered, and how many were not."""
+        return {"pending": self._deliveries.unfinished_tasks, "undelivered": len(self.undelivered)}
+
+    def make_customers(self, count: int) -> list[str]:
+        """``count`` new customers, each with its ``customer.created`` event (delivered if an endpoint is set)."""
+        with self._lock:
+            return [self._write_customer({"email": f"bulk{index}@example.com"}, None)["id"] for index in range(count)]
 
     def _customer(self, customer_id: str, *, referenced: bool = False) -> dict[str, Any]:
         """The customer; Stripe answers 404 for the object asked for, 400 for one a parameter names."""
@@ -209,13 +276,31 @@ class StripeSandbox:
     def _list(self, items: list[dict[str, Any]], query: dict[str, str], path: str) -> dict[str, Any]:
         limit = min(max(int(query.get("limit", "10")), 1), 100)
         ordered = sorted(items, key=lambda item: (item["created"], item["id"]), reverse=True)
+        bounds: dict[str, Callable[[int, int], bool]] = {
+            "gt": operator.gt,
+            "gte": operator.ge,
+            "lt": operator.lt,
+            "lte": operator.le,
+        }
+        for bound, keep in bounds.items():
+            if f"created[{bound}]" in query:
+                value = int(query[f"created[{bound}]"])
+                ordered = [item for item in ordered if keep(item["created"], value)]
+        if "type" in query:
+            ordered = [item for item in ordered if item.get("type") == query["type"]]
+        if query.get("delivery_success") == "false":
+            ordered = [item for item in ordered if item["id"] in self.undelivered]
+        ids = [item["id"] for item in ordered]
         if "starting_after" in query:
-            ids = [item["id"] for item in ordered]
             if query["starting_after"] not in ids:
                 raise StripeError(400, "invalid_request_error", "Invalid starting_after", param="starting_after")
             ordered = ordered[ids.index(query["starting_after"]) + 1 :]
-        if "type" in query:
-            ordered = [item for item in ordered if item.get("type") == query["type"]]
+        elif "ending_before" in query:
+            # The page just newer than the given object, still newest first.
+            if query["ending_before"] not in ids:
+                raise StripeError(400, "invalid_request_error", "Invalid ending_before", param="ending_before")
+            newer = ordered[: ids.index(query["ending_before"])]
+            return {"object": "list", "data": newer[-limit:], "has_more": len(newer) > limit, "url": path}
         return {"object": "list", "data": ordered[:limit], "has_more": len(ordered) > limit, "url": path}
 
     def route(  # noqa: PLR0911 (one answer per endpoint)
@@ -339,6 +424,18 @@ class StripeSandbox:
                 if self.path == "/_sandbox/faults" and self.command == "POST":
                     sandbox.configure_faults(json.loads(body or b"{}"))
                     self.respond(204, {}, b"")
+                    return
+                if self.path == "/_sandbox/webhooks" and self.command == "POST":
+                    spec = json.loads(body or b"{}")
+                    sandbox.webhook = WebhookEndpoint(**spec) if spec else None
+                    self.respond(204, {}, b"")
+                    return
+                if self.path == "/_sandbox/webhooks" and self.command == "GET":
+                    self.respond(200, {"Content-Type": "application/json"}, json.dumps(sandbox.deliveries()).encode())
+                    return
+                if self.path == "/_sandbox/events" and self.command == "POST":
+                    made = sandbox.make_customers(int(json.loads(body or b"{}").get("customers", 0)))
+                    self.respond(200, {"Content-Type": "application/json"}, json.dumps({"customers": made}).encode())
                     return
                 answer = sandbox.handle(self.command, self.path, dict(self.headers.items()), body)
                 if answer is None:

@@ -104,6 +104,10 @@ def test_every_function_is_granted_exactly_what_it_calls(
         processor.invoke(queue_batch(stack, "StripeEventsQueue", stripe_event(kind, obj)))
     attributes = {"provider": "acme", "webhook_id": f"msg_{uuid.uuid4().hex}"}
     stack.function("ProviderEventsFunction").invoke(queue_batch(stack, "ProviderEventsQueue", standard, attributes))
+    # The reconciliation job, in both modes (the sandbox has the events of the calls above, and more).
+    reconcile = stack.function("StripeReconcileFunction")
+    for mode in ("events", "undelivered"):
+        assert reconcile.invoke({"mode": mode})["outcome"] == "caught-up"
     stream = json.loads((ROOT / "events" / "outbox_publisher" / "stream_batch.json").read_text())
     assert stack.function("OutboxPublisherFunction").invoke(stream) == {"batchItemFailures": []}
 

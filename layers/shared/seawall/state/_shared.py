@@ -101,6 +101,7 @@ class SharedState:
         pacing: RateLimiter | None = None,
         quota_per_second: float | None = None,
         page_seconds: float = 5.0,
+        run_seconds: float | None = None,
     ) -> SyncJob[Any]:
         """A sync job whose cursor and fleet-wide lease live on this backend (see :class:`~seawall.sync.SyncJob`)."""
         from seawall.sync import SyncJob  # noqa: PLC0415
@@ -111,4 +112,11 @@ class SharedState:
             if self.backend == "upstash"
             else DynamoDBSyncStore(self.dynamodb, self.settings.state_table)
         )
-        return SyncJob(name, store, pacing=pacing, quota_per_second=quota_per_second, page_seconds=page_seconds)
+        return SyncJob(
+            name,
+            store,
+            pacing=pacing,
+            quota_per_second=quota_per_second,
+            page_seconds=page_seconds,
+            run_seconds=run_seconds,
+        )

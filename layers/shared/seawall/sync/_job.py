@@ -4,8 +4,9 @@ Each page is fetched (paced by the job's share of the provider's quota),
 applied, and then checkpointed, in that order: a crash between applying and
 checkpointing applies the page again on the next run (appliers are
 idempotent), and never skips it. No page starts unless ``page_seconds`` are
-left before the invocation's deadline, so a run stops cleanly and the next
-resumes from its checkpoint.
+left before the invocation's deadline, and a page the deadline cuts short is
+not checkpointed, so a run stops cleanly and the next resumes from its last
+checkpoint.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from seawall.deadline import current_deadline
-from seawall.errors import ThrottledError
+from seawall.deadline import Deadline, bind_deadline, current_deadline
+from seawall.errors import DeadlineExceededError, ThrottledError
 from seawall.observability import emit, logger
 from seawall.sync._store import Position, SyncStore
 
@@ -82,6 +83,7 @@ class SyncJob(Generic[T]):
         quota_per_second: float | None = None,
         page_seconds: float = 5.0,
         lease_seconds: float = 60.0,
+        run_seconds: float | None = None,
     ) -> None:
         self.name = name
         self.store = store
@@ -89,6 +91,7 @@ class SyncJob(Generic[T]):
         self.quota_per_second = quota_per_second
         self.page_seconds = page_seconds
         self.lease_seconds = lease_seconds
+        self.run_seconds = run_seconds
 
     def _lease_until_ms(self) -> int:
         deadline = current_deadline()
@@ -97,6 +100,15 @@ class SyncJob(Generic[T]):
 
     def run(self, fetch: Callable[[Position], Page[T]], apply: Callable[[Sequence[T]], object]) -> RunReport:
         """Fetch and apply pages from the stored position on; the report says how far it got and why it stopped."""
+        deadline = current_deadline()
+        if self.run_seconds is not None:
+            own = Deadline.after(self.run_seconds)
+            if deadline is None or own.expires_at < deadline.expires_at:
+                with bind_deadline(own):
+                    return self._run(fetch, apply)
+        return self._run(fetch, apply)
+
+    def _run(self, fetch: Callable[[Position], Page[T]], apply: Callable[[Sequence[T]], object]) -> RunReport:
         started = time.monotonic()
         holder = uuid.uuid4().hex
         position = self.store.acquire(self.name, holder, int(time.time() * 1000), self._lease_until_ms())
@@ -113,11 +125,14 @@ class SyncJob(Generic[T]):
                     if self.pacing is not None:
                         self.pacing.acquire(self.name, wait=True)
                     page = fetch(position)
+                    requests += 1
+                    apply(page.items)
                 except ThrottledError:  # the quota's wait would not fit, or the actions hold the provider's quota
                     outcome = "throttled"
                     break
-                requests += 1
-                apply(page.items)
+                except DeadlineExceededError:  # mid-page: not checkpointed, so the next run applies it again
+                    outcome = "out-of-time"
+                    break
                 if not self.store.checkpoint(self.name, holder, page.position, self._lease_until_ms()):
                     outcome = "lease-lost"  # another run took over: its checkpoints stand, this one stops
                     break

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from seawall.aws import aws_client
 from seawall.config import Secret
-from seawall.errors import ConfigError, IntegrationError, StoreUnavailableError, WebhookVerificationError
+from seawall.errors import (
+    ConfigError,
+    DeadlineExceededError,
+    IntegrationError,
+    StoreUnavailableError,
+    WebhookVerificationError,
+)
 from seawall.observability._logging import logger
 from seawall.observability._metrics import emit
 from seawall.observability.correlation import CORRELATION_ATTRIBUTE
 
 M = TypeVar("M", bound=BaseModel)
+_SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
 T = TypeVar("T")
 
 
@@ -84,6 +91,16 @@ class WebhookInbox:
             raise
         return self.put(payload, correlation_id, attributes)
 
+    def _attributes(self, correlation_id: str, extra: dict[str, str] | None) -> dict[str, Any]:
+        return {
+            name: {"DataType": "String", "StringValue": value}
+            for name, value in {
+                CORRELATION_ATTRIBUTE: correlation_id,
+                "provider": self.provider,
+                **(extra or {}),
+            }.items()
+        }
+
     def put(self, payload: bytes, correlation_id: str, attributes: dict[str, str] | None = None) -> str:
         """Queue the raw payload (with string ``attributes``); returns the SQS message id.
 
@@ -94,18 +111,40 @@ class WebhookInbox:
             answer = self.sqs.send_message(
                 QueueUrl=self.queue_url,
                 MessageBody=payload.decode("utf-8"),
-                MessageAttributes={
-                    name: {"DataType": "String", "StringValue": value}
-                    for name, value in {
-                        CORRELATION_ATTRIBUTE: correlation_id,
-                        "provider": self.provider,
-                        **(attributes or {}),
-                    }.items()
-                },
+                MessageAttributes=self._attributes(correlation_id, attributes),
             )
+        except DeadlineExceededError:
+            raise  # no time left to ask: a 504, not a queue failure
         except Exception as error:
             emit("WebhookQueueFailed", provider=self.provider)
             raise IntegrationError("sqs", "the delivery could not be queued", retryable=True, cause=error) from error
         emit("WebhookAccepted", provider=self.provider)
         message_id: str = answer["MessageId"]
         return message_id
+
+    def put_batch(self, payloads: Sequence[bytes], correlation_id: str) -> None:
+        """Queue many payloads, ten to an SQS call; raises (retryable) unless every one was queued.
+
+        For deliveries that came another way than a webhook (a reconciliation):
+        the consumer is idempotent, so a batch queued again after a failure
+        has one effect.
+        """
+        for start in range(0, len(payloads), _SQS_BATCH):
+            entries = [
+                {
+                    "Id": str(index),
+                    "MessageBody": payload.decode("utf-8"),
+                    "MessageAttributes": self._attributes(correlation_id, None),
+                }
+                for index, payload in enumerate(payloads[start : start + _SQS_BATCH])
+            ]
+            try:
+                answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            except DeadlineExceededError:
+                raise
+            except Exception as error:
+                emit("WebhookQueueFailed", provider=self.provider)
+                raise IntegrationError("sqs", "the events could not be queued", retryable=True, cause=error) from error
+            if answer.get("Failed"):
+                emit("WebhookQueueFailed", provider=self.provider)
+                raise IntegrationError("sqs", "some events could not be queued", retryable=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import stripe
-from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
+from stripe.params import CustomerCreateParams, EventListParams, PaymentIntentCreateParams
 
 from seawall.breaker import BreakerConfig
 from seawall.config import Secret, load_settings
@@ -76,7 +76,9 @@ class _Transport(stripe.HTTPClient):
 class StripeGateway:
     """Typed Stripe operations for the bundle's functions; build one per container, at import."""
 
-    def __init__(self, state: SharedState, settings: StripeSettings | None = None) -> None:
+    def __init__(
+        self, state: SharedState, settings: StripeSettings | None = None, *, wait_for_rate_limit: bool = False
+    ) -> None:
         self.settings = settings or load_settings(StripeSettings)
         self.timeouts = Timeouts(connect=3.0, read=self.settings.timeout_seconds, write=10.0, pool=2.0)
         self.call = ProviderCall(
@@ -86,6 +88,8 @@ class StripeGateway:
                 breaker=BreakerConfig(open_seconds=self.settings.breaker_open_seconds),
                 # Requests are cut to the deadline, so an attempt needs only a useful minimum to start.
                 attempt_timeout=1.0,
+                # Jobs wait for the account's quota (within the deadline); actions answer 429 at once.
+                wait_for_rate_limit=wait_for_rate_limit,
             ),
             state,
             Secret(self.settings.secret_arn, StripeSecret, label="stripe"),
@@ -164,3 +168,7 @@ class StripeGateway:
             lambda sdk: sdk.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
         )
         return parse_payload(PaymentIntent, answer, service=SERVICE)
+
+    def list_events(self, params: EventListParams) -> dict[str, Any]:
+        """One page of the Events API (Stripe's list object: ``data`` newest first, ``has_more``)."""
+        return self._call(lambda sdk: sdk.v1.events.list(params=params))
