@@ -199,8 +199,20 @@ def _bus(template: Template, name: str, props: dict[str, Any], endpoint: str) ->
     return {"Ref": bus_name, "Name": bus_name, "Arn": arn}
 
 
+def _archive(template: Template, name: str, props: dict[str, Any], endpoint: str) -> dict[str, str]:
+    props = template.resolve(props)
+    archive_name = props.get("ArchiveName") or _generated_name(template, name)[:48]
+    arn = aws_client("events", endpoint).create_archive(
+        ArchiveName=archive_name,
+        EventSourceArn=props["SourceArn"],
+        RetentionDays=int(props.get("RetentionDays", 0)),
+        Description=props.get("Description", ""),
+    )["ArchiveArn"]
+    return {"Ref": archive_name, "ArchiveName": archive_name, "Arn": arn}
+
+
 def provision(template: Template, endpoint: str, secret_values: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Create the template's secrets, tables, queues and buses in moto; returns their physical ids.
+    """Create the template's secrets, tables, queues, buses and archives in moto; returns their physical ids.
 
     Resources are created in passes so that one referring to another (a queue's
     dead-letter queue) comes after it.
@@ -210,6 +222,7 @@ def provision(template: Template, endpoint: str, secret_values: dict[str, Any]) 
         "AWS::DynamoDB::Table": lambda n, p: _table(template, n, p, endpoint),
         "AWS::SQS::Queue": lambda n, p: _queue(template, n, p, endpoint),
         "AWS::Events::EventBus": lambda n, p: _bus(template, n, p, endpoint),
+        "AWS::Events::Archive": lambda n, p: _archive(template, n, p, endpoint),
     }
     pending = {name: spec for name, spec in template.resources.items() if spec["Type"] in creators}
     while pending:

@@ -1,4 +1,4 @@
-"""SQS consumer of Stripe deliveries: each Stripe event applied exactly once.
+"""SQS consumer of Stripe events (webhooks, reconciliation, EventBridge): each Stripe event applied exactly once.
 
 Failed records return to the queue, and after five receives go to the
 dead-letter queue; idempotency is keyed on Stripe's event id, not the SQS
@@ -22,7 +22,7 @@ from seawall.config import load_settings
 from seawall.handler import instrumented
 from seawall.observability import correlation
 from seawall.providers.stripe.events import StripeEventApplier, Tables
-from seawall.providers.stripe.webhooks import StripeEvent
+from seawall.providers.stripe.webhooks import StripeEvent, queued_event
 from seawall.state import SharedState
 from seawall.webhooks.processor import QueueProcessor
 from seawall.webhooks.projections import Projector
@@ -56,8 +56,8 @@ apply_once: Callable[..., dict[str, Any]] = idempotent_function(
 
 
 def apply_record(record: SQSRecord) -> None:
-    """One message: a verified Stripe delivery, exactly as Stripe sent it."""
-    apply_once(event=StripeEvent.model_validate_json(record.body))
+    """One message: a Stripe event (a verified delivery, a reconciled one, or Stripe's EventBridge envelope)."""
+    apply_once(event=queued_event(record.body))
 
 
 processor = QueueProcessor("stripe-events", apply_record)

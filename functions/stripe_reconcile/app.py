@@ -32,7 +32,7 @@ class ReconcileSettings(BaseModel):
     lookback_days: int = Field(alias="STRIPE_RECONCILE_LOOKBACK_DAYS", default=3, ge=1, le=30)
     quota_share: float = Field(alias="SYNC_QUOTA_SHARE", default=0.5, gt=0, le=1)
     page_seconds: float = Field(alias="SYNC_PAGE_SECONDS", default=5.0, gt=0)
-    run_seconds: float | None = Field(alias="SYNC_RUN_SECONDS", default=None, gt=0)
+    run_seconds: float = Field(alias="SYNC_RUN_SECONDS", default=0, ge=0)  # 0: until the function's deadline
 
 
 class ScheduledRun(BaseModel):
@@ -61,7 +61,7 @@ jobs = {
         pacing=pacing,
         quota_per_second=quota,
         page_seconds=settings.page_seconds,
-        run_seconds=settings.run_seconds,
+        run_seconds=settings.run_seconds or None,
     )
     for mode in fetchers
 }

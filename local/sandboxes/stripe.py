@@ -119,6 +119,7 @@ class StripeSandbox:
         self._window: deque[float] = deque()
         self._lock = threading.Lock()
         self.webhook: WebhookEndpoint | None = None
+        self.throttled = 0  # requests refused with 429 by the rate limit (faults not counted)
         self.undelivered: set[str] = set()
         self._deliveries: queue.Queue[dict[str, Any]] = queue.Queue()
         threading.Thread(target=self._deliver_forever, name="stripe-sandbox-webhooks", daemon=True).start()
@@ -367,6 +368,7 @@ class StripeSandbox:
             self.requests.append((method, url.path, headers))
             fault = self.faults.queue.popleft() if self.faults.queue else None
             limited = self._rate_limited()
+            self.throttled += limited
         if self.faults.latency:
             time.sleep(self.faults.latency)
         if fault is not None and fault.kind == "reset":

@@ -254,3 +254,25 @@ def test_with_eventbridge_down_no_domain_event_is_lost_nor_sent_twice(
     published = pipeline.published()
     assert sorted(event["detail-type"] for event in published) == ["PaymentFailed", "PaymentSucceeded"]
     assert len({event["detail"]["event_id"] for event in published}) == 2
+
+
+def test_an_event_from_stripes_eventbridge_destination_and_by_webhook_has_one_effect(
+    project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
+) -> None:
+    customer_id = f"cus_{uuid.uuid4().hex[:12]}"
+    event = stripe_event("customer.created", customer(customer_id, email="eb@example.com"), 100)
+    envelope = {  # as Stripe's Amazon EventBridge destination puts it on the partner bus
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": event["type"],
+        "source": "aws.partner/stripe.com/ed_test_61Qx",
+        "account": "123456789012",
+        "time": "2026-11-27T08:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": event,
+    }
+    pipeline.send(pipeline.stripe_events, json.dumps(envelope), json.dumps(event))
+    pipeline.settle()
+    assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)["email"] == "eb@example.com"
+    assert [published["detail"]["customer_id"] for published in pipeline.published()] == [customer_id]

@@ -102,6 +102,7 @@ class SharedState:
         quota_per_second: float | None = None,
         page_seconds: float = 5.0,
         run_seconds: float | None = None,
+        quota_scope: str | None = None,
     ) -> SyncJob[Any]:
         """A sync job whose cursor and fleet-wide lease live on this backend (see :class:`~seawall.sync.SyncJob`)."""
         from seawall.sync import SyncJob  # noqa: PLC0415
@@ -119,4 +120,5 @@ class SharedState:
             quota_per_second=quota_per_second,
             page_seconds=page_seconds,
             run_seconds=run_seconds,
+            quota_scope=quota_scope,
         )

@@ -59,10 +59,13 @@ class RunReport:
 
     @property
     def goodput(self) -> float | None:
-        """Records applied per second, per request per second of the job's quota (``None`` without a quota)."""
+        """The share of the job's quota the run put to use: requests per second over the quota (``None`` without one).
+
+        Near 1 means the quota, not the run's own work, set its pace.
+        """
         if not self.quota_per_second or self.seconds <= 0:
             return None
-        return self.records / self.seconds / self.quota_per_second
+        return self.requests / self.seconds / self.quota_per_second
 
 
 class SyncJob(Generic[T]):
@@ -84,6 +87,7 @@ class SyncJob(Generic[T]):
         page_seconds: float = 5.0,
         lease_seconds: float = 60.0,
         run_seconds: float | None = None,
+        quota_scope: str | None = None,
     ) -> None:
         self.name = name
         self.store = store
@@ -92,6 +96,7 @@ class SyncJob(Generic[T]):
         self.page_seconds = page_seconds
         self.lease_seconds = lease_seconds
         self.run_seconds = run_seconds
+        self.quota_scope = quota_scope or name
 
     def _lease_until_ms(self) -> int:
         deadline = current_deadline()
@@ -123,7 +128,7 @@ class SyncJob(Generic[T]):
                     break
                 try:
                     if self.pacing is not None:
-                        self.pacing.acquire(self.name, wait=True)
+                        self.pacing.acquire(self.quota_scope, wait=True)
                     page = fetch(position)
                     requests += 1
                     apply(page.items)

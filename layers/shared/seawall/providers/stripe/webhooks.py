@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import time
 from collections.abc import Sequence
@@ -130,6 +131,18 @@ def parse_event(payload: bytes) -> StripeEvent:
     except ValidationError:
         raise WebhookPayloadError(SERVICE) from None
     return event
+
+
+def queued_event(body: str) -> StripeEvent:
+    """A Stripe event as StripeEventsQueue holds it, in either envelope.
+
+    The event itself (a webhook delivery, a reconciliation) or, from Stripe's
+    Amazon EventBridge destination, the EventBridge event whose ``detail`` is it.
+    """
+    envelope = json.loads(body)
+    if isinstance(envelope, dict) and "detail-type" in envelope and isinstance(envelope.get("detail"), dict):
+        envelope = envelope["detail"]
+    return StripeEvent.model_validate(envelope)
 
 
 def _parse(header: str) -> tuple[int, list[str]]:
