@@ -40,7 +40,7 @@ run: $(VENV)/.installed
 	$(PY) -m local
 
 invoke: $(VENV)/.installed
-	$(PY) -m local.invoke $(FUNCTION) -e $(EVENT)
+	$(PY) -m local.invoke $(FUNCTION) -e $(EVENT) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 # For sam local invoke (Docker) against the running stack: the --env-vars file, and re-signed webhook events.
 env-json: $(VENV)/.installed
@@ -62,8 +62,11 @@ typecheck: $(VENV)/.installed
 	# Each function is its own `app` module: checked one at a time, strict like the layer.
 	for handler in functions/*/app.py; do $(VENV)/bin/mypy --strict $$handler || exit 1; done
 
+# Everything on python3.13, Lambda's runtime; on python3.11, the local tools' Python, what does not run
+# in a Lambda container (the layer's units, its clients and the Stripe client against real servers,
+# the local stack) — the functions, state contention and end-to-end suites are the slow ones.
 unit: $(VENV)/.installed
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest tests/unit tests/integration tests/providers tests/local
 
 unit-py313: $(VENV313)/.installed
 	$(VENV313)/bin/pytest -q -p no:cacheprovider

@@ -1,20 +1,22 @@
 """Stripe reconciliation: how fast 1,000 missed events are recovered, and how well jobs use a shared quota.
 
-The real template's resources in moto, a Stripe sandbox enforcing test mode's
-25 requests a second (answering 429 beyond it), and the layer's reconciler as
-StripeReconcileFunction builds it, run in this process (the pacing, leases and
-checkpoints are what is measured; the processor's own pace is bench/webhooks.py's).
+The real template's resources in moto and a Stripe sandbox enforcing test
+mode's 25 requests a second (429 beyond it, over any sliding second). Each job
+runs in a process of its own, as each Lambda container does, with the
+function's own settings: its quota is ``SyncQuotaShare`` (0.5) of Stripe's 25
+requests a second, the rest left to the API actions.
 
-- recovery: 1,000 events no webhook delivered; one job runs until caught up,
+- recovery: 1,000 events no webhook delivered; StripeReconcileFunction itself
+  (a container, invoked as the schedule invokes it) runs until caught up,
   queuing every event on StripeEventsQueue (moto's SQS, slower than AWS's).
-- goodput: three jobs walking the same events at once, sharing one quota (the
-  sandbox's 25 a second), each page counted instead of queued so that the
-  pacing, not moto's SQS, is what is measured: requests per second over the
-  quota, and 429s.
-- baseline, in the same run: the same three walks with no shared limiter and
-  no lease, as a naive loop would make them.
+- goodput: three jobs walking the same events at once, in three processes,
+  sharing the one quota, each page counted instead of queued so that the
+  pacing is what is measured, not moto's SQS: requests per second over the
+  quota, from the first lease taken to the last released, and 429s.
+- baseline, in the same run: the same three walks with no shared limiter, as
+  a naive loop makes them (429s retried after a pause).
 
-Usage: python bench/sync.py [--events 1000] [--json]
+Usage: python bench/sync.py [--events 1000] [--share 0.5] [--json]
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ import contextlib
 import io
 import json
 import logging
+import math
+import multiprocessing
 import os
 import sys
-import threading
 import time
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
@@ -35,142 +39,138 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
 from local.aws import MotoServer  # noqa: E402
+from local.runtime import Invocation  # noqa: E402
 from local.sandboxes.stripe import StripeSandbox  # noqa: E402
 from local.secrets import ensure_secrets_file  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 from local.template import Template  # noqa: E402
 
-QUOTA = 25  # Stripe's test mode, requests a second
+STRIPE_RATE = 25  # Stripe's test mode, requests a second
+JOBS = 3
 
 
-def _environment(stack: LocalStack, sandbox: StripeSandbox) -> None:
-    environment = stack.environment_of(stack.spec("StripeReconcileFunction"))
-    environment.update(STRIPE_API_BASE=sandbox.url, STRIPE_REQUESTS_PER_SECOND=str(QUOTA), POWERTOOLS_LOG_LEVEL="ERROR")
+def _job(environment: dict[str, str], name: str, quota: int, *, paced: bool, start: Event, results: Any) -> None:
+    """One process, as one Lambda container: walk every event once ``start`` is set; put what each run did."""
     os.environ.update(environment)
+    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
+    with contextlib.redirect_stdout(io.StringIO()):  # the layer's logs and metrics
+        from seawall.config import load_settings
+        from seawall.errors import IntegrationError, ThrottledError
+        from seawall.providers.stripe._settings import StripeSettings
+        from seawall.providers.stripe.client import StripeGateway
+        from seawall.providers.stripe.reconcile import EventReconciler
+        from seawall.ratelimit import Limit
+        from seawall.state import SharedState
+        from seawall.sync import Position
+        from seawall.webhooks import WebhookInbox
 
-
-def _walk(jobs: list[Any], fetch: Any, apply: Any) -> tuple[float, list[Any]]:
-    """Run each job until it is caught up, all at once; the wall time and every run's report (or error)."""
-    reports: list[Any] = []
-    lock = threading.Lock()
-
-    def until_caught_up(job: Any) -> None:
+        state = SharedState.from_env()
+        inbox = WebhookInbox.from_env("stripe", "STRIPE_EVENTS_QUEUE_URL")
+        if paced:
+            stripe = StripeGateway(state, wait_for_rate_limit=True)
+        else:  # the naive loop: no limiter at all
+            unlimited = load_settings(StripeSettings, {**os.environ, "STRIPE_REQUESTS_PER_SECOND": "100000"})
+            stripe = StripeGateway(state, unlimited)
+        reconciler = EventReconciler(stripe, inbox, lookback_seconds=86_400)
+        job = state.sync_job(
+            name,
+            pacing=state.rate_limiter("bench-sync", [Limit("second", quota, 1)]),
+            quota_per_second=quota,
+            quota_scope="shared",
+        )
+        start.wait()
+        if not paced:
+            began, requests, position = time.time(), 0, Position()
+            while True:
+                requests += 1
+                try:
+                    page = reconciler.new_events(position)
+                except (IntegrationError, ThrottledError):
+                    time.sleep(0.05)
+                    continue
+                position = page.position
+                if not page.has_more:
+                    break
+            results.put([{"outcome": "caught-up", "requests": requests, "held_from": began, "held_until": time.time()}])
+            return
+        reports = []
         while True:
-            try:
-                report = job.run(fetch, apply)
-            except Exception as error:  # noqa: BLE001 (reported, not hidden in a dead thread)
-                with lock:
-                    reports.append(error)
-                return
-            with lock:
-                reports.append(report)
+            report = job.run(reconciler.new_events, lambda items: None)
+            reports.append(
+                {
+                    "outcome": report.outcome,
+                    "requests": report.requests,
+                    "records": report.records,
+                    "held_from": report.held_from,
+                    "held_until": report.held_until,
+                }
+            )
             if report.outcome == "caught-up":
-                return
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=until_caught_up, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started, reports
+                break
+        results.put(reports)
 
 
-def _naive(fetch: Any, walks: int) -> tuple[float, int]:
-    """The same walks with no shared limiter and no lease: pages as fast as they come (429s retried)."""
-    from seawall.errors import IntegrationError, ThrottledError
-    from seawall.sync import Position
-
-    requests = 0
-    lock = threading.Lock()
-
-    def walk() -> None:
-        nonlocal requests
-        position = Position()
-        while True:
-            try:
-                page = fetch(position)
-            except (IntegrationError, ThrottledError):
-                time.sleep(0.05)
-                continue
-            finally:
-                with lock:
-                    requests += 1
-            position = page.position
-            if not page.has_more:
-                return
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=walk) for _ in range(walks)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started, requests
+def _walks(environment: dict[str, str], prefix: str, quota: int, *, paced: bool) -> list[dict[str, Any]]:
+    """Three jobs at once, each in its own process, started together once all three are ready."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    processes = [
+        context.Process(
+            target=_job,
+            args=(environment, f"{prefix}-{index}", quota),
+            kwargs={"paced": paced, "start": start, "results": results},
+        )
+        for index in range(JOBS)
+    ]
+    for process in processes:
+        process.start()
+    time.sleep(5)  # the three imports and clients
+    start.set()
+    runs = [run for _ in processes for run in results.get(timeout=300)]
+    for process in processes:
+        process.join()
+    return runs
 
 
-def _measure(sandbox: StripeSandbox) -> dict[str, Any]:
-    """The three measurements, in this order, each in a fresh second of the sandbox's window."""
-    from seawall.config import load_settings
-    from seawall.providers.stripe._settings import StripeSettings
-    from seawall.providers.stripe.client import StripeGateway
-    from seawall.providers.stripe.reconcile import EventReconciler
-    from seawall.ratelimit import Limit
-    from seawall.state import SharedState
-    from seawall.webhooks import WebhookInbox
-
-    state = SharedState.from_env()
-    inbox = WebhookInbox.from_env("stripe", "STRIPE_EVENTS_QUEUE_URL")
-    reconciler = EventReconciler(StripeGateway(state, wait_for_rate_limit=True), inbox, lookback_seconds=86_400)
-    pacing = state.rate_limiter("bench-sync", [Limit("second", QUOTA, 1)])
-
-    def jobs(prefix: str, count: int) -> list[Any]:
-        return [
-            state.sync_job(f"{prefix}-{index}", pacing=pacing, quota_per_second=QUOTA, quota_scope="shared")
-            for index in range(count)
-        ]
-
-    def counted(items: Any) -> None:
-        """Apply by counting: the pacing is measured, not moto's SQS."""
-
-    results: dict[str, Any] = {}
-    for name, prefix, count, apply in (
-        ("recovery", "recovery", 1, reconciler.queue),
-        ("three_jobs_one_quota", "shared", 3, counted),
-    ):
-        time.sleep(1.1)
-        throttled = sandbox.throttled
-        seconds, outcomes = _walk(jobs(prefix, count), reconciler.new_events, apply)
-        reports = [report for report in outcomes if not isinstance(report, Exception)]
-        requests = sum(report.requests for report in reports)
-        results[name] = {
-            "seconds": round(seconds, 2),
-            "runs": len(reports),
-            "errors": [type(error).__name__ for error in outcomes if isinstance(error, Exception)],
-            "requests": requests,
-            "events": sum(report.records for report in reports),
-            "goodput": round(requests / seconds / QUOTA, 3),
-            "sandbox_429": sandbox.throttled - throttled,
-        }
-    time.sleep(1.1)
-    throttled = sandbox.throttled
-    unlimited = load_settings(StripeSettings, {**os.environ, "STRIPE_REQUESTS_PER_SECOND": "100000"})
-    naive_seconds, naive_requests = _naive(
-        EventReconciler(StripeGateway(state, unlimited), inbox, lookback_seconds=86_400).new_events, 3
-    )
-    naive_429 = sandbox.throttled - throttled
-    results["baseline_naive_three_walks"] = {
-        "seconds": round(naive_seconds, 2),
-        "requests": naive_requests,
-        "goodput": round((naive_requests - naive_429) / naive_seconds / QUOTA, 3),
-        "sandbox_429": naive_429,
+def _summary(runs: list[dict[str, Any]], quota: int, throttled: int) -> dict[str, Any]:
+    held = [run for run in runs if run["held_from"] is not None]
+    seconds = max(run["held_until"] for run in held) - min(run["held_from"] for run in held)
+    requests = sum(run["requests"] for run in runs)
+    return {
+        "seconds": round(seconds, 2),
+        "runs": len(runs),
+        "outcomes": sorted({run["outcome"] for run in runs}),
+        "requests": requests,
+        "requests_per_second": round(requests / seconds, 2),
+        "goodput": round((requests - throttled) / seconds / quota, 3),
+        "sandbox_429": throttled,
     }
-    return results
+
+
+def _recover(stack: LocalStack) -> dict[str, Any]:
+    """StripeReconcileFunction, invoked until caught up, as its schedule would invoke it."""
+    function = stack.function("StripeReconcileFunction", max_containers=1)
+    invocations: list[Invocation] = []
+    while not invocations or invocations[-1].payload["outcome"] != "caught-up":
+        invocation = function.run({"mode": "events"})
+        if invocation.error is not None:
+            raise RuntimeError(invocation.error)
+        invocations.append(invocation)
+    function.stop()
+    payloads = [invocation.payload for invocation in invocations]
+    return {
+        "seconds": round(sum(invocation.duration_ms for invocation in invocations) / 1000, 2),
+        "init_seconds": round((invocations[0].init_ms or 0) / 1000, 2),
+        "runs": len(payloads),
+        "requests": sum(payload["requests"] for payload in payloads),
+        "events": sum(payload["records"] for payload in payloads),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--share", type=float, default=0.5, help="SyncQuotaShare: the jobs' share of Stripe's rate")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -181,29 +181,58 @@ def main() -> None:
     secrets = ensure_secrets_file(ROOT / ".local" / "bench-secrets.json", names)
     sandbox = StripeSandbox({secrets["StripeSecret"]["api_key"]})
     sandbox.start()
-    stack = LocalStack(ROOT / "template.yaml", endpoint, {"AWS::StackName": "bench-sync"})
+    quota = max(1, math.floor(STRIPE_RATE * args.share))
+    stack = LocalStack(
+        ROOT / "template.yaml",
+        endpoint,
+        {"AWS::StackName": "bench-sync"},
+        {
+            "STRIPE_API_BASE": sandbox.url,
+            "STRIPE_REQUESTS_PER_SECOND": str(STRIPE_RATE),
+            "SYNC_QUOTA_SHARE": str(args.share),
+            "STRIPE_RECONCILE_LOOKBACK_DAYS": "1",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        },
+    )
     stack.provision(secrets, moto.iam)
-    _environment(stack, sandbox)
+    environment = stack.environment_of(stack.spec("StripeReconcileFunction"))
     sandbox.make_customers(args.events)
-    sandbox.configure_faults({"requests_per_second": QUOTA})
-    with contextlib.redirect_stdout(io.StringIO()):  # the layer's logs and metrics
-        results = {"events": args.events, "quota_per_second": QUOTA, **_measure(sandbox)}
+    sandbox.configure_faults({"requests_per_second": STRIPE_RATE})
+
+    results: dict[str, Any] = {"events": args.events, "stripe_rate": STRIPE_RATE, "job_quota_per_second": quota}
+    with contextlib.redirect_stdout(io.StringIO()):  # the runtime's notes
+        results["recovery"] = _recover(stack)
+    for name, prefix, paced in (
+        ("three_jobs_one_quota", "shared", True),
+        ("baseline_naive_three_walks", "naive", False),
+    ):
+        time.sleep(1.1)  # the sandbox's window clears
+        throttled = sandbox.throttled
+        runs = _walks(environment, prefix, quota, paced=paced)
+        results[name] = _summary(runs, quota, sandbox.throttled - throttled)
     sandbox.stop()
     stack.stop()
     moto.stop()
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"{args.events} events, a quota of {QUOTA} requests/s (the sandbox answers 429 beyond it):")
+    print(
+        f"{args.events} events; Stripe's {STRIPE_RATE} requests/s (the sandbox answers 429 beyond it),"
+        f" the jobs' quota {quota}/s (SyncQuotaShare {args.share}):"
+    )
+    recovery = results["recovery"]
+    print(
+        f"  Recovering them all, StripeReconcileFunction: {recovery['seconds']} s in {recovery['runs']} run(s)"
+        f" (init {recovery['init_seconds']} s), {recovery['requests']} requests, {recovery['events']} events queued"
+    )
     for name, label in (
-        ("recovery", "Recovering them all, one job"),
         ("three_jobs_one_quota", "Three jobs at once, one quota"),
         ("baseline_naive_three_walks", "Baseline: the same three walks, no limiter"),
     ):
         result = results[name]
         print(
-            f"  {label}: {result['seconds']} s, {result['requests']} requests, goodput {result['goodput']},"
-            f" {result['sandbox_429']} 429s"
+            f"  {label}: {result['seconds']} s, {result['requests']} requests ({result['requests_per_second']}/s),"
+            f" goodput {result['goodput']}, {result['sandbox_429']} 429s"
         )
 
 

@@ -2,10 +2,10 @@
 
 SQS, as Lambda's poller does with ReportBatchItemFailures: several pollers
 per queue (up to the function's container cap), so batches run concurrently;
-messages reported as failed stay on the queue and come back after
-``retry_delay`` (the queue's visibility timeout, shortened locally), so the
-redrive policy moves them to the dead-letter queue after maxReceiveCount
-receives; the rest are deleted; a handler that fails fails the whole batch.
+messages reported as failed stay on the queue and come back later (see
+``QueuePoller.retry_delay``), so the redrive policy moves them to the
+dead-letter queue after maxReceiveCount receives; the rest are deleted; a
+handler that fails fails the whole batch.
 
 DynamoDB streams, as Lambda reads a shard: one batch at a time, in order; a
 batch whose handler fails, or that reports a failed record, is retried from
@@ -26,9 +26,13 @@ from local.runtime import FunctionError, LocalFunction
 from local.stack import LocalStack
 from local.template import StreamSource
 
-# Locally a failed message comes back after this long instead of the queue's visibility timeout (minutes).
-RETRY_DELAY_SECONDS = 1
+# Locally a failed message comes back after this long the first time, instead of the queue's visibility
+# timeout (minutes), and twice as long each time after (2, 4, 8, 16 s): by its fifth receive more than a
+# function's timeout has passed, as it has in AWS, so an attempt that died holding an idempotency record
+# in progress no longer blocks the message when its last retry comes.
+RETRY_DELAY_SECONDS = 2
 _IDLE_SLEEP = 0.2
+_MAX_VISIBILITY_SECONDS = 43_200  # SQS's own cap
 # How often an idle event source asks again (moto cannot long-poll; each ask costs the machine a little).
 IDLE_POLL_SECONDS = 0.5
 
@@ -93,8 +97,11 @@ class QueuePoller:
         failed = _failed(self.function, {"Records": [sqs_record(message, self.queue_arn) for message in messages]})
         for message in messages:
             if failed is None or message["MessageId"] in failed:
+                receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=min(self.retry_delay * 2 ** (receives - 1), _MAX_VISIBILITY_SECONDS),
                 )
             else:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -1,6 +1,6 @@
 """Invoke one function with one event file against the running local stack, as `sam local invoke -e`.
 
-Usage: python -m local.invoke FUNCTION -e events/FILE.json
+Usage: python -m local.invoke FUNCTION -e events/FILE.json [--timeout SECONDS]
 The handler runs in a fresh container (a process of its own: a cold start),
 as `sam local invoke` runs it. Its logs go to stderr; its response is printed
 on stdout (an error as Lambda reports it, with exit status 1).
@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__)
     parser.add_argument("function", help="logical id in template.yaml, e.g. HealthFunction")
     parser.add_argument("-e", "--event", type=Path, required=True, help="event file, e.g. events/health/get.json")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help="the function's timeout for this invocation, in seconds, instead of the template's"
+        " (a short deadline, to see how a run ends when time runs out)",
+    )
     args = parser.parse_args(argv)
 
     state = running_stack()
@@ -35,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     stack.adopt(state["resources"])
     try:
-        function = stack.function(args.function, max_containers=1)
+        function = stack.function(args.function, max_containers=1, timeout=args.timeout)
     except KeyError as error:
         print(error.args[0], file=sys.stderr)
         return 2

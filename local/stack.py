@@ -67,8 +67,8 @@ class LocalStack:
         environment.update(self.environment)
         return environment
 
-    def function(self, name: str, *, max_containers: int | None = None) -> LocalFunction:
-        """The named function (its containers start on demand)."""
+    def function(self, name: str, *, max_containers: int | None = None, timeout: float | None = None) -> LocalFunction:
+        """The named function (its containers start on demand); ``timeout`` replaces the template's."""
         with self._lock:
             if name not in self._functions:
                 spec = self.spec(name)
@@ -76,7 +76,7 @@ class LocalStack:
                     name=spec.name,
                     code_dir=spec.code_dir,
                     handler=spec.handler,
-                    timeout=spec.timeout,
+                    timeout=timeout or spec.timeout,
                     memory=spec.memory,
                     environment=self.environment_of(spec),
                     layer_dirs=[str(path.resolve()) for path in self.template.layer_dirs(spec)],

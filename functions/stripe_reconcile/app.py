@@ -9,6 +9,7 @@ and resume from their checkpoint, and take only their share of Stripe's quota.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any, Literal
@@ -72,10 +73,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """EventBridge Scheduler entry point; the report is the answer (and a log line, and metrics)."""
     mode = ScheduledRun.model_validate(event).mode
     report = jobs[mode].run(fetchers[mode], reconciler.queue)
-    return {
-        "job": report.job,
-        "outcome": report.outcome,
-        "records": report.records,
-        "pages": report.pages,
-        "lag_seconds": report.lag_seconds,
-    }
+    return {**dataclasses.asdict(report), "goodput": report.goodput}

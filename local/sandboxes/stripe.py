@@ -9,12 +9,14 @@ first response again; with other parameters, Stripe's idempotency error.
 Faults, per test (``sandbox.faults``) or per run (``POST /_sandbox/faults``):
 added latency, a queue of one-off failures (429 with or without
 Stripe-Should-Retry and Retry-After, 500, 503, connection reset, malformed
-body), and a rate limit in requests per second.
+body), and a rate limit in requests per second over any sliding second
+(``GET /_sandbox/faults`` says how many requests it refused).
 
 The Events API as Stripe serves it: newest first, ``created[gt|gte|lt|lte]``,
 ``starting_after`` and ``ending_before`` paging, ``delivery_success=false``.
 With a webhook endpoint configured (``POST /_sandbox/webhooks`` with
-``{"url", "secret", "drop"}``) every new event is delivered to it, signed as
+``{"url", "secret", "drop"}``, or ``{"drop"}`` alone to change the share
+dropped) every new event is delivered to it, signed as
 Stripe signs, except a ``drop`` fraction chosen at random: those, and any
 delivery answered with an error, are listed by ``delivery_success=false``.
 ``POST /_sandbox/events`` with ``{"customers": n}`` makes n customers (and
@@ -35,7 +37,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -427,9 +429,11 @@ class StripeSandbox:
                     sandbox.configure_faults(json.loads(body or b"{}"))
                     self.respond(204, {}, b"")
                     return
+                if self.path == "/_sandbox/faults" and self.command == "GET":
+                    self.respond(200, {"Content-Type": "application/json"}, json.dumps(sandbox.fault_report()).encode())
+                    return
                 if self.path == "/_sandbox/webhooks" and self.command == "POST":
-                    spec = json.loads(body or b"{}")
-                    sandbox.webhook = WebhookEndpoint(**spec) if spec else None
+                    sandbox.configure_webhook(json.loads(body or b"{}"))
                     self.respond(204, {}, b"")
                     return
                 if self.path == "/_sandbox/webhooks" and self.command == "GET":
@@ -450,6 +454,23 @@ class StripeSandbox:
             do_GET = do_POST = do_DELETE = _serve
 
         return SandboxHandler
+
+    def configure_webhook(self, spec: dict[str, Any]) -> None:
+        """Set the endpoint from JSON: ``{"url", "secret", "drop"}``, or ``{"drop"}`` alone; ``{}`` removes it."""
+        current = self.webhook
+        if current is not None and spec and "url" not in spec:
+            self.webhook = replace(current, **spec)
+        else:
+            self.webhook = WebhookEndpoint(**spec) if spec else None
+
+    def fault_report(self) -> dict[str, Any]:
+        """The faults set, and how many requests the rate limit refused with 429 so far."""
+        return {
+            "latency": self.faults.latency,
+            "requests_per_second": self.faults.requests_per_second,
+            "queued": len(self.faults.queue),
+            "throttled": self.throttled,
+        }
 
     def configure_faults(self, spec: dict[str, Any]) -> None:
         """Set faults from JSON: ``{"latency": 0.2, "requests_per_second": 5, "queue": [{"kind": ...}]}``."""

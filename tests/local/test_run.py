@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,71 +15,15 @@ import pytest
 from local.template import Template
 from seawall.providers.stripe.webhooks import verify_signature
 from tests.local.conftest import FIXTURE
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def start(state_dir: Path) -> subprocess.Popen[str]:
-    environment = {**os.environ, "LOCAL_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local",
-            "--template",
-            str(FIXTURE),
-            "--port",
-            "0",
-            "--aws-port",
-            "0",
-            "--upstash-port",
-            "0",
-            "--stripe-port",
-            "0",
-        ],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def run_module(arguments: list[str], state_dir: Path, **environment: str) -> subprocess.CompletedProcess[str]:
-    """``python -m <arguments>`` to completion, with the stack's state in ``state_dir``."""
-    return subprocess.run(
-        [sys.executable, "-m", *arguments],
-        cwd=ROOT,
-        env={**os.environ, "LOCAL_STATE_DIR": str(state_dir), **environment},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def read_until(process: subprocess.Popen[str], marker: str) -> str:
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if marker in line:
-            return "".join(lines)
-    pytest.fail(f"process ended before {marker!r}:\n{''.join(lines)}")
+from tests.support.make_run import BANNER_END, FREE_PORTS, ROOT, read_until, run_module, start, stop
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
-    process = start(tmp_path)
-    banner = read_until(process, "Ctrl-C stops everything.")
+    process = start(tmp_path, FIXTURE)
+    banner = read_until(process, BANNER_END)
     yield process, banner, tmp_path
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)  # let it stop what it started (Valkey is a child process)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop(process)
 
 
 def test_it_serves_prints_what_it_serves_and_stops_on_ctrl_c(stack: tuple[subprocess.Popen[str], str, Path]) -> None:
@@ -115,7 +57,7 @@ def test_it_serves_prints_what_it_serves_and_stops_on_ctrl_c(stack: tuple[subpro
 
 def test_a_second_run_says_one_is_running(stack: tuple[subprocess.Popen[str], str, Path]) -> None:
     first, _, state_dir = stack
-    second = start(state_dir)
+    second = start(state_dir, FIXTURE)
     output, _ = second.communicate(timeout=60)
     assert second.returncode == 1
     assert f"already running (pid {first.pid})" in output
@@ -130,7 +72,7 @@ def test_a_taken_port_is_reported_plainly(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = run_module(
-            ["local", "--template", str(FIXTURE), "--aws-port", "0", "--upstash-port", "0", "--stripe-port", "0"],
+            ["local", "--template", str(FIXTURE), *FREE_PORTS[2:]],
             tmp_path,
             LOCAL_GATEWAY_PORT=str(port),
         )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pytest
 
 from seawall.deadline import Deadline, bind_deadline
-from seawall.errors import StoreUnavailableError
+from seawall.errors import DeadlineExceededError, StoreUnavailableError
 from seawall.ratelimit import Limit
 from seawall.state import SharedState
 from seawall.sync import Page, Position
@@ -92,6 +92,40 @@ def test_a_failed_checkpoint_reapplies_the_page_and_skips_nothing(state: SharedS
     assert state.sync_job(name).run(source.fetch, applied).outcome == "caught-up"
     assert set(applied.counts) == set(range(RECORDS))
     assert {record for record, times in applied.counts.items() if times > 1} == set(range(20, 30))
+
+
+def test_a_store_that_cannot_be_reached_fails_the_run_with_a_typed_error(state: SharedState) -> None:
+    job, source, applied = state.sync_job(job_name()), Source(), Applied()
+
+    def unreachable(*args: object) -> None:
+        raise ConnectionResetError("reset by peer")
+
+    job.store.acquire = unreachable  # type: ignore[method-assign,assignment]
+    with pytest.raises(StoreUnavailableError) as raised:
+        job.run(source.fetch, applied)
+    assert job.name in raised.value.store
+    assert isinstance(raised.value.cause, ConnectionResetError)
+    assert source.fetched_at == []
+
+
+def test_a_checkpoint_cut_by_the_deadline_ends_out_of_time_and_the_page_is_applied_again(
+    state: SharedState,
+) -> None:
+    name, source, applied = job_name(), Source(), Applied()
+    job = state.sync_job(name)
+    real = job.store.checkpoint
+
+    def out_of_time_on_the_second(*args: object) -> bool:
+        if len(source.fetched_at) == 2:
+            raise DeadlineExceededError("dynamodb")
+        return real(*args)  # type: ignore[arg-type]
+
+    job.store.checkpoint = out_of_time_on_the_second  # type: ignore[method-assign]
+    report = job.run(source.fetch, applied)
+    assert (report.outcome, report.pages, report.requests) == ("out-of-time", 1, 2)
+    assert state.sync_job(name).run(source.fetch, applied).outcome == "caught-up"
+    assert {record for record, times in applied.counts.items() if times > 1} == set(range(10, 20))
+    assert set(applied.counts) == set(range(RECORDS))
 
 
 def test_two_runs_never_hold_the_lease_at_once(state: SharedState) -> None:

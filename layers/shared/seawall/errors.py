@@ -133,6 +133,7 @@ class StoreUnavailableError(NotAttemptedError):
     def __init__(self, store: str, *, retry_after: float = 1.0, cause: BaseException | None = None) -> None:
         super().__init__(store, "unavailable", retry_after=retry_after)
         self.store = store
+        self.cause = cause  # kept for the logs, whatever the raise statement says of the chain
         if cause is not None:
             self.__cause__ = cause
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from seawall.deadline import Deadline, bind_deadline, current_deadline
-from seawall.errors import DeadlineExceededError, ThrottledError
+from seawall.errors import DeadlineExceededError, StoreUnavailableError, ThrottledError
 from seawall.observability import emit, logger
 from seawall.sync._store import Position, SyncStore
 
@@ -46,7 +47,12 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class RunReport:
-    """What one run did: for logs, metrics and the caller."""
+    """What one run did: for logs, metrics and the caller.
+
+    ``cursor`` is the position the run left stored; ``held_from`` and
+    ``held_until`` (Unix seconds) bound the time it held the lease: no two
+    runs' spans overlap.
+    """
 
     job: str
     outcome: Outcome
@@ -56,6 +62,9 @@ class RunReport:
     seconds: float = 0.0
     lag_seconds: float | None = None
     quota_per_second: float | None = None
+    cursor: str | None = None
+    held_from: float | None = None
+    held_until: float | None = None
 
     @property
     def goodput(self) -> float | None:
@@ -116,9 +125,11 @@ class SyncJob(Generic[T]):
     def _run(self, fetch: Callable[[Position], Page[T]], apply: Callable[[Sequence[T]], object]) -> RunReport:
         started = time.monotonic()
         holder = uuid.uuid4().hex
-        position = self.store.acquire(self.name, holder, int(time.time() * 1000), self._lease_until_ms())
+        with self._reaching_store():
+            position = self.store.acquire(self.name, holder, int(time.time() * 1000), self._lease_until_ms())
         if position is None:
             return self._finish(RunReport(self.name, "lease-held"))
+        held_from = time.time()
         records = pages = requests = 0
         deadline = current_deadline()
         try:
@@ -138,7 +149,13 @@ class SyncJob(Generic[T]):
                 except DeadlineExceededError:  # mid-page: not checkpointed, so the next run applies it again
                     outcome = "out-of-time"
                     break
-                if not self.store.checkpoint(self.name, holder, page.position, self._lease_until_ms()):
+                try:
+                    with self._reaching_store():
+                        held = self.store.checkpoint(self.name, holder, page.position, self._lease_until_ms())
+                except DeadlineExceededError:  # applied, not checkpointed: the next run applies the page again
+                    outcome = "out-of-time"
+                    break
+                if not held:
                     outcome = "lease-lost"  # another run took over: its checkpoints stand, this one stops
                     break
                 position, records, pages = page.position, records + len(page.items), pages + 1
@@ -147,6 +164,7 @@ class SyncJob(Generic[T]):
                     break
         finally:
             self._release(holder)
+        held_until = time.time()
         return self._finish(
             RunReport(
                 self.name,
@@ -157,8 +175,25 @@ class SyncJob(Generic[T]):
                 seconds=time.monotonic() - started,
                 lag_seconds=None if position.at is None else max(0.0, time.time() - position.at),
                 quota_per_second=self.quota_per_second,
+                cursor=position.cursor,
+                held_from=held_from,
+                held_until=held_until,
             )
         )
+
+    @contextmanager
+    def _reaching_store(self) -> Iterator[None]:
+        """A lease or checkpoint call; a store that fails it is a :class:`StoreUnavailableError` naming the job.
+
+        The run then fails (the schedule retries it). A lease taken by a call
+        whose answer was lost is held by nobody alive and expires.
+        """
+        try:
+            yield
+        except (DeadlineExceededError, StoreUnavailableError):
+            raise
+        except Exception as error:  # each store fails its own way: botocore's errors, the REST client's
+            raise StoreUnavailableError(f"sync store of {self.name}", cause=error) from error
 
     def _release(self, holder: str) -> None:
         try:
