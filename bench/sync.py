@@ -95,7 +95,11 @@ def _job(environment: dict[str, str], name: str, quota: int, *, paced: bool, sta
             return
         reports = []
         while True:
-            report = job.run(reconciler.new_events, lambda items: None)
+            try:
+                report = job.run(reconciler.new_events, lambda items: None)
+            except Exception as error:  # noqa: BLE001 (reported with the figures, not lost with the process)
+                reports.append({"outcome": type(error).__name__, "requests": 0, "held_from": None, "held_until": None})
+                break
             reports.append(
                 {
                     "outcome": report.outcome,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pytest
 
 from seawall.deadline import Deadline, bind_deadline
-from seawall.errors import DeadlineExceededError, StoreUnavailableError
+from seawall.errors import DeadlineExceededError, RateLimitedError, StoreUnavailableError
 from seawall.ratelimit import Limit
 from seawall.state import SharedState
 from seawall.sync import Page, Position
@@ -126,6 +126,21 @@ def test_a_checkpoint_cut_by_the_deadline_ends_out_of_time_and_the_page_is_appli
     assert state.sync_job(name).run(source.fetch, applied).outcome == "caught-up"
     assert {record for record, times in applied.counts.items() if times > 1} == set(range(10, 20))
     assert set(applied.counts) == set(range(RECORDS))
+
+
+def test_a_provider_429_ends_the_run_throttled_and_the_next_resumes(state: SharedState) -> None:
+    name, source, applied = job_name(), Source(), Applied()
+
+    def refused_third(position: Position) -> Page[int]:
+        if len(source.fetched_at) == 2:
+            source.fetched_at.append(time.time())
+            raise RateLimitedError("provider", retry_after=1.0)
+        return source.fetch(position)
+
+    report = state.sync_job(name).run(refused_third, applied)
+    assert (report.outcome, report.pages) == ("throttled", 2)
+    assert state.sync_job(name).run(source.fetch, applied).outcome == "caught-up"
+    assert applied.counts == Counter(range(RECORDS))
 
 
 def test_two_runs_never_hold_the_lease_at_once(state: SharedState) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 from aws_lambda_powertools.metrics import MetricUnit
 
 from seawall.deadline import Deadline, bind_deadline, current_deadline
-from seawall.errors import DeadlineExceededError, StoreUnavailableError, ThrottledError
+from seawall.errors import DeadlineExceededError, RateLimitedError, StoreUnavailableError, ThrottledError
 from seawall.observability import emit, logger
 from seawall.sync._store import Position, SyncStore
 
@@ -143,7 +143,7 @@ class SyncJob(Generic[T]):
                     page = fetch(position)
                     requests += 1
                     apply(page.items)
-                except ThrottledError:  # the quota's wait would not fit, or the actions hold the provider's quota
+                except (ThrottledError, RateLimitedError):  # our limiter's wait would not fit, or the provider's 429
                     outcome = "throttled"
                     break
                 except DeadlineExceededError:  # mid-page: not checkpointed, so the next run applies it again
