@@ -3,7 +3,7 @@
 SQS, as Lambda's poller does with ReportBatchItemFailures: several pollers
 per queue (up to the function's container cap), so batches run concurrently;
 messages reported as failed stay on the queue and come back later (see
-``QueuePoller.retry_delay``), so the redrive policy moves them to the
+``RETRY_DELAY_SECONDS``, doubled at each receive), so the redrive policy moves them to the
 dead-letter queue after maxReceiveCount receives; the rest are deleted; a
 handler that fails fails the whole batch.
 
