@@ -1,7 +1,7 @@
-"""`make run`: the bundle locally, on moto server, Valkey, a Stripe sandbox and a gateway on port 3000.
+"""`make run`: the bundle locally, on moto server, Valkey, Stripe and Hotelbeds sandboxes and a gateway on port 3000.
 
 moto server stands in for AWS with the template's resources, Valkey behind an
-Upstash REST endpoint for Upstash, the sandbox for Stripe, and the gateway for
+Upstash REST endpoint for Upstash, sandboxes for Stripe and Hotelbeds, and the gateway for
 API Gateway. Ctrl-C (or SIGTERM) stops everything it started.
 """
 
@@ -17,11 +17,13 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from local.aws import MotoServer
 from local.eventsource import pollers
 from local.gateway import Gateway
 from local.runtime import DEFAULT_MAX_CONTAINERS
+from local.sandboxes.hotelbeds import HotelbedsSandbox
 from local.sandboxes.stripe import StripeSandbox, WebhookEndpoint
 from local.scheduler import Scheduler
 from local.secrets import ensure_secrets_file
@@ -35,7 +37,10 @@ PORTS = {  # option: (environment variable, default)
     "aws_port": ("LOCAL_AWS_PORT", 5050),
     "upstash_port": ("LOCAL_UPSTASH_PORT", 8079),
     "stripe_port": ("LOCAL_STRIPE_PORT", 12111),
+    "hotelbeds_port": ("LOCAL_HOTELBEDS_PORT", 12112),
 }
+# Locally the Hotelbeds key is a production-sized one: the template's default is an evaluation key's 50 a day.
+LOCAL_PARAMETERS = {"HotelbedsDailyQuota": "10000"}
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -86,6 +91,25 @@ def _why_not(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _sandboxes(
+    args: argparse.Namespace, template: Template, secret_values: dict[str, Any], started: contextlib.ExitStack
+) -> tuple[StripeSandbox, HotelbedsSandbox]:
+    """The providers' sandboxes, accepting the local secrets, started (and stopped with the stack)."""
+    stripe = StripeSandbox({secret_values["StripeSecret"]["api_key"]}, args.stripe_port)
+    stripe.start()
+    started.callback(stripe.stop)
+    # The sandbox's quota is the one the template gives the functions: they stop before it answers 403.
+    credentials = secret_values["HotelbedsSecret"]
+    hotelbeds = HotelbedsSandbox(
+        {credentials["api_key"]: credentials["secret"]},
+        args.hotelbeds_port,
+        daily_quota=int(template.parameters["HotelbedsDailyQuota"]),
+    )
+    hotelbeds.start()
+    started.callback(hotelbeds.stop)
+    return stripe, hotelbeds
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -93,7 +117,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Start the local stack and serve until interrupted."""
     args = _arguments(argv)
-    overrides = dict(item.split("=", 1) for item in args.parameter_overrides)
+    overrides = LOCAL_PARAMETERS | dict(item.split("=", 1) for item in args.parameter_overrides)
     refusal = _why_not(args)
     if refusal:
         print(refusal, file=sys.stderr)
@@ -105,11 +129,15 @@ def main(argv: list[str] | None = None) -> int:
             endpoint = moto.start()
             started.callback(moto.stop)
             template = Template(args.template, overrides)
-            secret_names = [*template.of_type("AWS::SecretsManager::Secret"), "StripeSecret", "UpstashSecret"]
+            secret_names = [
+                *template.of_type("AWS::SecretsManager::Secret"),
+                "StripeSecret",
+                "HotelbedsSecret",
+                "UpstashSecret",
+            ]
             secret_values = ensure_secrets_file(SECRETS_FILE, secret_names)
-            sandbox = StripeSandbox({secret_values["StripeSecret"]["api_key"]}, args.stripe_port)
-            environment = {"STRIPE_API_BASE": sandbox.start()}
-            started.callback(sandbox.stop)
+            sandbox, hotelbeds = _sandboxes(args, template, secret_values, started)
+            environment = {"STRIPE_API_BASE": sandbox.url, "HOTELBEDS_API_BASE": hotelbeds.url}
             upstash = UpstashEndpoint(args.upstash_port, token=secret_values["UpstashSecret"]["token"])
             secret_values["UpstashSecret"]["url"] = upstash.start()
             started.callback(upstash.stop)
@@ -148,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                 aws=endpoint,
                 upstash=upstash,
                 stripe=sandbox.url,
+                hotelbeds=hotelbeds.url,
                 resources=resources,
                 schedules=scheduler.describe(),
             )
@@ -177,6 +206,7 @@ def _summary(
     aws: str,
     upstash: UpstashEndpoint,
     stripe: str,
+    hotelbeds: str,
     resources: dict[str, dict[str, str]],
     schedules: list[str],
 ) -> str:
@@ -207,6 +237,9 @@ def _summary(
         f"  (token in the local secrets file; StateBackend={stack.template.parameters.get('StateBackend')})",
         f"  Stripe sandbox: {stripe}  (inject faults: POST {stripe}/_sandbox/faults; it delivers each new event"
         f" to /webhooks/stripe, dropping a share on request: POST {stripe}/_sandbox/webhooks)",
+        f"  Hotelbeds sandbox: {hotelbeds}  (APItude's wire format, signatures checked; daily quota"
+        f" {stack.template.parameters.get('HotelbedsDailyQuota')}; faults: POST {hotelbeds}/_sandbox/faults;"
+        f" bookings made: GET {hotelbeds}/_sandbox/bookings)",
         f"  Local secrets (test values, incl. webhook signing secrets): {_shown(SECRETS_FILE)}",
         f"  State: {_shown(STATE_FILE)}",
         *schedules,

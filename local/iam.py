@@ -87,7 +87,6 @@ def _table(name: str) -> str:
 
 
 _TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
-_BATCH_WRITE = {"PutRequest": "PutItem", "DeleteRequest": "DeleteItem"}
 
 
 def _dynamodb(operation: str, body: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
@@ -98,15 +97,13 @@ def _dynamodb(operation: str, body: Mapping[str, Any]) -> Iterable[tuple[str, st
     elif operation == "TransactGetItems":
         for item in body.get("TransactItems", []):
             yield "dynamodb:GetItem", _table(item["Get"]["TableName"])
-    elif operation == "BatchWriteItem":
-        for table, requests in body.get("RequestItems", {}).items():
-            for request in requests:
-                yield from ((f"dynamodb:{_BATCH_WRITE[kind]}", _table(table)) for kind in request)
-    elif operation == "BatchGetItem":
+    elif operation in ("BatchWriteItem", "BatchGetItem"):
         yield from ((f"dynamodb:{operation}", _table(table)) for table in body.get("RequestItems", {}))
     elif "StreamArn" in body or "ShardIterator" in body:
         stream = body.get("StreamArn") or str(body.get("ShardIterator", "")).split("|", 1)[0]
         yield f"dynamodb:{operation}", stream
+    elif "IndexName" in body:  # a Query or Scan of an index needs the index's own ARN
+        yield f"dynamodb:{operation}", f"{_table(str(body.get('TableName', '*')))}/index/{body['IndexName']}"
     else:
         yield f"dynamodb:{operation}", _table(str(body.get("TableName", "*")))
 

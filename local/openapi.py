@@ -41,16 +41,21 @@ GATEWAY = {
 }
 
 
+# A POST that changes nothing (a search) says so with this extension; it takes no Idempotency-Key.
+SAFE = "x-safe"
+
+
 def _document_gateway(operation: dict[str, Any], method: str, secured: bool) -> None:
     """What API Gateway adds to each operation: 429 from stage throttling, 403 on IAM routes; IAM POSTs take a key.
 
     The functions declare the rest (``seawall.api.problem_responses``; every operation may answer 500).
     """
+    safe = operation.pop(SAFE, False)
     problem = operation["responses"]["500"]["content"]
     added = {status: {"description": text, "content": problem} for status, text in GATEWAY.items()}
     responses = {**added, **operation["responses"]} if secured else {"429": added["429"], **operation["responses"]}
     operation["responses"] = dict(sorted(responses.items()))
-    if secured and method == "post":
+    if secured and method == "post" and not safe:
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
 
 

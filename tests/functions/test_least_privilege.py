@@ -61,6 +61,39 @@ def stripe_event(kind: str, obj: dict[str, Any]) -> str:
     return json.dumps({**event, "data": {"object": obj}})
 
 
+def exercise_hotelbeds(stack: LocalStack, api: str, moto_server: MotoServer) -> None:
+    """Hotelbeds: a search (a miss, then the cache), a booking (accepted, booked by the worker, its message
+    delivered twice), its status, its cancellation; one refused because its queue is down; one left to
+    the in-doubt job; the content job."""
+    search = {"check_in": "2035-06-01", "check_out": "2035-06-03", "rooms": [{"adults": 2}], "hotels": [1, 2]}
+    for _ in range(2):
+        found = signed_call(api, "POST", "/hotels/availability", search)
+        assert found.status_code == 200
+    rate = found.json()["hotels"][0]["rooms"][0]["rates"][0]
+    booking = {
+        "holder": {"name": "Least", "surname": "Privilege"},
+        "rooms": [
+            {"rate_key": rate["rate_key"], "rate_type": rate["rate_type"], "guests": [{"name": "A", "surname": "B"}]}
+        ],
+    }
+    accepted = signed_call(api, "POST", "/hotel-bookings", booking)
+    assert accepted.status_code == 202
+    worker = stack.function("HotelBookingWorkerFunction")
+    for _ in range(2):
+        message = json.dumps({"booking_id": accepted.json()["id"]})
+        assert worker.invoke(queue_batch(stack, "HotelBookingsQueue", message)) == {"batchItemFailures": []}
+    assert signed_call(api, "GET", f"/{accepted.headers['Location']}").json()["status"] == "confirmed"
+    assert signed_call(api, "DELETE", f"/{accepted.headers['Location']}").json()["status"] == "cancelled"
+    moto_server.down.add("sqs")
+    try:
+        assert signed_call(api, "POST", "/hotel-bookings", booking).status_code == 502
+    finally:
+        moto_server.down.discard("sqs")
+    assert signed_call(api, "POST", "/hotel-bookings", booking).status_code == 202
+    assert stack.function("HotelBookingsResolveFunction").invoke({})["confirmed"] >= 1
+    assert stack.function("HotelContentSyncFunction").invoke({})["outcome"] == "caught-up"
+
+
 def test_every_function_is_granted_exactly_what_it_calls(
     isolated: IsolatedStack, moto_server: MotoServer, stripe_sandbox: StripeSandbox, seeded_secrets: dict[str, Any]
 ) -> None:
@@ -108,6 +141,7 @@ def test_every_function_is_granted_exactly_what_it_calls(
     reconcile = stack.function("StripeReconcileFunction")
     for mode in ("events", "undelivered"):
         assert reconcile.invoke({"mode": mode})["outcome"] == "caught-up"
+    exercise_hotelbeds(stack, api, moto_server)
     stream = json.loads((ROOT / "events" / "outbox_publisher" / "stream_batch.json").read_text())
     assert stack.function("OutboxPublisherFunction").invoke(stream) == {"batchItemFailures": []}
 

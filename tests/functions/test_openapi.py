@@ -18,6 +18,16 @@ STATUSES = {
     ("post", "/payment-intents"): {
         *("201", "400", "402", "403", "409", "413", "415", "422", "429", "500", "502", "503", "504"),
     },
+    ("post", "/hotels/availability"): {
+        *("200", "400", "403", "413", "415", "422", "429", "500", "502", "503", "504"),
+    },
+    ("post", "/hotel-bookings"): {
+        *("202", "400", "403", "409", "413", "415", "422", "429", "500", "502", "503", "504"),
+    },
+    ("get", "/hotel-bookings/{booking_id}"): {"200", "403", "404", "422", "429", "500", "503", "504"},
+    ("delete", "/hotel-bookings/{booking_id}"): {
+        *("200", "403", "404", "409", "422", "429", "500", "502", "503", "504"),
+    },
     ("post", "/webhooks/stripe"): {"200", "400", "413", "429", "500", "502", "503", "504"},
     ("post", "/webhooks/{provider}"): {"200", "400", "404", "413", "429", "500", "502", "503", "504"},
 }
@@ -47,11 +57,15 @@ def test_every_iam_route_requires_sigv4_and_every_action_post_an_idempotency_key
     project_stack: LocalStack, document: dict[str, Any]
 ) -> None:
     iam = {route.path for route in project_stack.routes() if route.authorized}
-    assert iam >= {"/customers", "/customers/{customer_id}", "/payment-intents"}
+    assert iam >= {
+        *("/customers", "/customers/{customer_id}", "/payment-intents"),
+        *("/hotels/availability", "/hotel-bookings", "/hotel-bookings/{booking_id}"),
+    }
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             errors = [answer for status, answer in operation["responses"].items() if status[0] in "45"]
             assert all(answer["content"].keys() == {"application/problem+json"} for answer in errors)
             assert ("security" in operation) is (path in iam)
             takes_key = any(parameter["name"] == "Idempotency-Key" for parameter in operation.get("parameters", []))
-            assert takes_key is (path in iam and method == "post")
+            creates = method == "post" and path != "/hotels/availability"  # a search changes nothing
+            assert takes_key is (path in iam and creates)

@@ -9,7 +9,7 @@ import pytest
 from seawall.config import Secret
 from seawall.errors import ConfigError
 from seawall.observability._redaction import redact
-from seawall.providers.hotelbeds import HotelbedsSecret
+from seawall.providers.hotelbeds.secrets import HotelbedsSecret
 from seawall.providers.stripe._secrets import StripeSecret, StripeWebhookSecret
 
 STRIPE = {"api_key": "sk_test_firstKEY0000000001"}

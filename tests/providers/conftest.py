@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from local.sandboxes.hotelbeds import HotelbedsSandbox
 from local.sandboxes.stripe import StripeSandbox
 from seawall.breaker import BreakerConfig
+from seawall.providers.hotelbeds.client import HotelbedsGateway
+from seawall.providers.hotelbeds.settings import HotelbedsSettings
 from seawall.providers.stripe._settings import StripeSettings
 from seawall.providers.stripe.client import StripeGateway
 from seawall.state import SharedState
@@ -50,3 +53,38 @@ def reset_breaker(state: SharedState, provider: str) -> None:
         store.client.delete_item(TableName=store.table, Key={"pk": {"S": f"breaker:{provider}"}})
     else:
         store.client.delete(f"breaker:{provider}")
+
+
+@pytest.fixture
+def hotelbeds() -> Iterator[HotelbedsSandbox]:
+    """A sandbox with a key of its own for each test (the key's quota counters are the test's own)."""
+    key, secret = f"key-{uuid.uuid4().hex}", uuid.uuid4().hex
+    sandbox = HotelbedsSandbox({key: secret}, hotels=60)
+    sandbox.key, sandbox.secret = key, secret  # type: ignore[attr-defined]
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def hotelbeds_gateway(
+    state: SharedState, hotelbeds: HotelbedsSandbox, put_secret: Any
+) -> Callable[..., HotelbedsGateway]:
+    """A new container's Hotelbeds client, with settings as the environment would give them."""
+    arn = put_secret(
+        f"hotelbeds-{uuid.uuid4().hex}",
+        {"api_key": hotelbeds.key, "secret": hotelbeds.secret},  # type: ignore[attr-defined]
+    )
+    reset_breaker(state, "hotelbeds")
+
+    def build(**settings: Any) -> HotelbedsGateway:
+        values = {
+            "HOTELBEDS_SECRET_ARN": arn,
+            "HOTELBEDS_API_BASE": hotelbeds.url,
+            "HOTELBEDS_REQUESTS_PER_SECOND": 1000,
+            "HOTELBEDS_DAILY_QUOTA": 1000,
+            **settings,
+        }
+        return HotelbedsGateway(state, HotelbedsSettings.model_validate(values))
+
+    return build

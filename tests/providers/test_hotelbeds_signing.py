@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from seawall.providers.hotelbeds import HotelbedsSecret, signature, signed_headers
+from seawall.providers.hotelbeds.secrets import HotelbedsSecret
+from seawall.providers.hotelbeds.signing import signature, signed_headers
 
 API_KEY, SECRET, AT = "abcdefghijklmnopqrstuvwx", "1234567890AB", 1_700_000_000
 # printf '%s' "abcdefghijklmnopqrstuvwx1234567890AB1700000000" | sha256sum

@@ -195,3 +195,84 @@ def test_a_redis_counter_is_gone_when_its_window_ends(state: SharedState, upstas
     decision = state.rate_limiter("acme", [Limit("minute", 5, 60)]).try_acquire(where)
     expires_at = valkey.Valkey(port=upstash_endpoint.valkey.port).pexpiretime(f"ratelimit:acme:{where}:minute")
     assert expires_at == round(decision.reset * 1000) - 1
+
+
+def metrics_named(capsys: pytest.CaptureFixture[str], name: str) -> list[dict[str, Any]]:
+    return [m for m in json_lines(capsys.readouterr().out) if name in m]
+
+
+def test_an_exhausted_window_refuses_until_it_ends(state: SharedState, capsys: pytest.CaptureFixture[str]) -> None:
+    limiter = state.rate_limiter("hotelbeds", [Limit("day", 50, 86_400)])
+    where = scope()
+    assert limiter.try_acquire(where).allowed
+    marked = limiter.exhaust(where, "day")  # the provider says its quota is spent: another system shares the key
+    assert (marked.allowed, marked.remaining, marked.degraded) == (False, 0, False)
+    window_left = 86_400 - time.time() % 86_400
+    assert marked.retry_after == pytest.approx(window_left, abs=2)
+    assert marked.reset == pytest.approx(time.time() + marked.retry_after, abs=2)
+    refused = [limiter.try_acquire(where) for _ in range(3)]
+    assert not any(decision.allowed for decision in refused)
+    assert all(decision.retry_after == pytest.approx(window_left, abs=2) for decision in refused)
+    assert all(decision.reset == marked.reset for decision in refused)
+    assert limiter.try_acquire(scope()).allowed  # another scope keeps its quota
+    assert state.rate_limiter("hotelbeds", [Limit("day", 50, 86_400)]).try_acquire(scope()).allowed
+    assert metrics_named(capsys, "RateLimiterStoreError") == []
+
+
+def test_exhausting_one_limit_leaves_the_others_alone(state: SharedState) -> None:
+    second, day = Limit("second", 5, 1), Limit("day", 1000, 86_400)
+    limiter = state.rate_limiter("hotelbeds", [second, day])
+    where = scope()
+    assert limiter.try_acquire(where).allowed
+    limiter.exhaust(where, "day")
+    refused = limiter.try_acquire(where)
+    assert not refused.allowed
+    assert refused.retry_after > 1  # the daily window binds, not the per-second one
+    # The per-second counter was not filled: a limiter of that limit alone still has its slots.
+    per_second = state.rate_limiter("hotelbeds", [second]).try_acquire(where)
+    assert per_second.allowed
+    assert per_second.remaining is not None
+    assert per_second.remaining >= 3  # 3 if still in the second of the first call, 4 in the next
+
+
+def test_exhausting_a_short_window_lasts_only_that_window(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("second", 100, 1), Limit("day", 1000, 86_400)])
+    where = scope()
+    marked = limiter.exhaust(where, "second")
+    assert 0 < marked.retry_after <= 1
+    assert not limiter.try_acquire(where).allowed or time.time() >= marked.reset  # unless the second just ended
+    time.sleep(max(0.0, marked.reset - time.time()) + 0.05)
+    assert limiter.try_acquire(where).allowed
+
+
+def test_exhausting_an_unknown_limit_is_a_config_error(state: SharedState) -> None:
+    with pytest.raises(ConfigError):
+        state.rate_limiter("acme", [Limit("day", 10, 86_400)]).exhaust(scope(), "hour")
+
+
+def test_exhausting_on_an_unreachable_store_still_refuses_loudly(
+    store_at: Callable[[str], SharedState], capsys: pytest.CaptureFixture[str]
+) -> None:
+    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400)])
+    decision = limiter.exhaust(scope(), "day")  # no raise: the caller is handling the provider's refusal
+    assert (decision.allowed, decision.remaining, decision.degraded) == (False, 0, True)
+    assert 0 < decision.retry_after <= 86_400
+    (metric,) = metrics_named(capsys, "RateLimiterStoreError")
+    assert metric["provider"] == "acme"
+
+
+def test_exhausting_with_no_time_left_is_the_deadline(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("day", 10, 86_400)])
+    with bind_deadline(Deadline.after(0)), pytest.raises(DeadlineExceededError):
+        limiter.exhaust(scope(), "day")
+
+
+@pytest.mark.parametrize("state", ["upstash"], indirect=True)
+def test_an_exhausted_redis_counter_expires_with_its_window(
+    state: SharedState, upstash_endpoint: UpstashEndpoint
+) -> None:
+    where = scope()
+    decision = state.rate_limiter("acme", [Limit("minute", 5, 60)]).exhaust(where, "minute")
+    server = valkey.Valkey(port=upstash_endpoint.valkey.port)
+    assert server.get(f"ratelimit:acme:{where}:minute") == b"5"
+    assert server.pexpiretime(f"ratelimit:acme:{where}:minute") == round(decision.reset * 1000) - 1

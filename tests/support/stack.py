@@ -21,6 +21,7 @@ import pytest
 from local.aws import MotoServer, aws_client
 from local.eventsource import QueuePoller, StreamPoller
 from local.gateway import Gateway
+from local.sandboxes.hotelbeds import HotelbedsSandbox
 from local.sandboxes.stripe import StripeSandbox
 from local.secrets import ensure_secrets_file
 from local.stack import LocalStack
@@ -46,12 +47,42 @@ def stripe_sandbox(seeded_secrets: dict[str, Any]) -> Iterator[StripeSandbox]:
 
 
 @pytest.fixture(scope="session")
+def hotelbeds_sandbox(seeded_secrets: dict[str, Any]) -> Iterator[HotelbedsSandbox]:
+    """The Hotelbeds sandbox, accepting the seeded key and secret, as `make run` starts it."""
+    secret = seeded_secrets["HotelbedsSecret"]
+    sandbox = HotelbedsSandbox({secret["api_key"]: secret["secret"]}, daily_quota=SANDBOX_DAILY_QUOTA)
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+# Test-mode rates would make the suite's pace matter: Stripe's 25 requests a second, Hotelbeds' evaluation
+# quota; the limiter and the quota have their own tests.
+SANDBOX_DAILY_QUOTA = 1_000_000
+
+
+def sandbox_environment(stripe: StripeSandbox, hotelbeds: HotelbedsSandbox) -> dict[str, str]:
+    """Every function's settings for the sandboxes, with limits the suite's pace never meets."""
+    return {
+        "STRIPE_API_BASE": stripe.url,
+        "STRIPE_REQUESTS_PER_SECOND": "1000",
+        "HOTELBEDS_API_BASE": hotelbeds.url,
+        "HOTELBEDS_REQUESTS_PER_SECOND": "1000",
+        "HOTELBEDS_DAILY_QUOTA": str(SANDBOX_DAILY_QUOTA),
+        # The sandbox has made a booking before it answers (tests of slow answers set a settle time of their own).
+        "HOTELBEDS_BOOKING_SETTLE_SECONDS": "0",
+    }
+
+
+@pytest.fixture(scope="session")
 def project_stack(
-    moto_server: MotoServer, seeded_secrets: dict[str, Any], stripe_sandbox: StripeSandbox
+    moto_server: MotoServer,
+    seeded_secrets: dict[str, Any],
+    stripe_sandbox: StripeSandbox,
+    hotelbeds_sandbox: HotelbedsSandbox,
 ) -> Iterator[LocalStack]:
     """The real template's resources in moto and its functions, each in containers of its own."""
-    # Stripe's test-mode 25 requests a second would make the suite's pace matter; the limiter has its own tests.
-    environment = {"STRIPE_API_BASE": stripe_sandbox.url, "STRIPE_REQUESTS_PER_SECOND": "1000"}
+    environment = sandbox_environment(stripe_sandbox, hotelbeds_sandbox)
     stack = LocalStack(ROOT / "template.yaml", moto_server.endpoint, environment=environment)
     stack.provision(seeded_secrets, moto_server.iam)
     yield stack
@@ -151,10 +182,13 @@ class IsolatedStack:
 
 @pytest.fixture
 def isolated(
-    moto_server: MotoServer, seeded_secrets: dict[str, Any], stripe_sandbox: StripeSandbox
+    moto_server: MotoServer,
+    seeded_secrets: dict[str, Any],
+    stripe_sandbox: StripeSandbox,
+    hotelbeds_sandbox: HotelbedsSandbox,
 ) -> Iterator[IsolatedStack]:
     """For a test that changes what every container shares (opens Stripe's breaker, fills a limit)."""
-    environment = {"STRIPE_API_BASE": stripe_sandbox.url, "STRIPE_REQUESTS_PER_SECOND": "1000"}
+    environment = sandbox_environment(stripe_sandbox, hotelbeds_sandbox)
     overrides = {"AWS::StackName": f"isolated-{uuid.uuid4().hex[:8]}"}
     stack = LocalStack(ROOT / "template.yaml", moto_server.endpoint, overrides, environment)
     stack.provision(seeded_secrets, moto_server.iam)

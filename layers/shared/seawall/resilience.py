@@ -78,11 +78,12 @@ class ProviderCall(Generic[C]):
         )
         self.budget = RetryBudget()
 
-    def __call__(self, request: Callable[[C], T], *, scope: str = "default") -> T:
+    def __call__(self, request: Callable[[C], T], *, scope: str = "default", retry: RetryPolicy | None = None) -> T:
         """Run ``request(credentials)`` (one request, bounded by its timeouts) with every protection.
 
         ``scope`` selects the rate-limit counters (an account, an API key).
-        ``request`` must be safe to repeat: a POST carries the same idempotency key on every attempt.
+        ``request`` must be safe to repeat: a POST carries the same idempotency key on every attempt;
+        one that is not (a provider without idempotency keys) passes ``retry=RetryPolicy(attempts=1)``.
         """
         deadline = current_deadline()
         if deadline is not None and deadline.remaining() <= 0:
@@ -90,7 +91,7 @@ class ProviderCall(Generic[C]):
         credentials = self.credentials.get()
         for attempt in retry_attempts(
             self.policy.service,
-            policy=self.policy.retry,
+            policy=retry or self.policy.retry,
             attempt_timeout=self.policy.attempt_timeout,
             deadline=deadline,
             budget=self.budget,

@@ -7,6 +7,6 @@ Event consumers use Powertools' ``idempotent_function`` with
 persistence layer; ``_upstash`` adds one for Upstash's REST API.
 """
 
-from seawall.idempotency._action import IdempotentAction
+from seawall.idempotency._action import IdempotentAction, caller_identity
 
-__all__ = ["IdempotentAction"]
+__all__ = ["IdempotentAction", "caller_identity"]

@@ -124,18 +124,28 @@ class IdempotentAction:
         return result
 
     def created(
-        self, app: ApiGatewayResolver, request: BaseModel, create: Callable[[str], BaseModel]
+        self,
+        app: ApiGatewayResolver,
+        request: BaseModel,
+        create: Callable[[str], BaseModel | dict[str, Any]],
+        *,
+        status_code: int = 201,
+        location: Callable[[dict[str, Any]], str] | None = None,
     ) -> Response[dict[str, Any]]:
-        """201 with what ``create(provider_key)`` made, made once per caller, Idempotency-Key and ``request`` body."""
+        """``status_code`` with what ``create(provider_key)`` made, once per caller, Idempotency-Key and body.
+
+        ``location(result)`` gives the ``Location`` header (a 202's status resource).
+        """
         key = idempotency_key(app)
         caller = caller_identity(app)
-        result = self.run(
-            caller,
-            key,
-            request.model_dump(mode="json"),
-            lambda: create(self.provider_key(caller, key)).model_dump(mode="json"),
-        )
-        return Response(status_code=201, content_type="application/json", body=result)
+
+        def make() -> dict[str, Any]:
+            made = create(self.provider_key(caller, key))
+            return made if isinstance(made, dict) else made.model_dump(mode="json")
+
+        result = self.run(caller, key, request.model_dump(mode="json"), make)
+        headers = {"Location": location(result)} if location is not None else None
+        return Response(status_code=status_code, content_type="application/json", body=result, headers=headers)
 
     def provider_key(self, caller: str, key: str) -> str:
         """The key sent to the provider: the client's, scoped to the caller and this action (never the clock).

@@ -27,12 +27,17 @@ class DynamoDBLimiterStore:
         self.client = client
         self.table = table
 
-    def _update(self, key: str, limit: Limit, now_ms: int) -> dict[str, Any]:
+    @staticmethod
+    def _window(key: str, limit: Limit, now_ms: int) -> tuple[dict[str, Any], int]:
+        """The item key of ``limit``'s window holding ``now_ms``, and when TTL may delete it (Unix seconds)."""
         start = limit.window_start_ms(now_ms)
-        expires = (start + limit.window_ms) // 1000 + _TTL_SLACK_SECONDS
+        return {"pk": {"S": f"{key}:{limit.name}:{start}"}}, (start + limit.window_ms) // 1000 + _TTL_SLACK_SECONDS
+
+    def _update(self, key: str, limit: Limit, now_ms: int) -> dict[str, Any]:
+        item_key, expires = self._window(key, limit, now_ms)
         return {
             "TableName": self.table,
-            "Key": {"pk": {"S": f"{key}:{limit.name}:{start}"}},
+            "Key": item_key,
             "UpdateExpression": "ADD #count :one SET #expires = :expires",
             "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
             "ExpressionAttributeNames": {"#count": "count", "#expires": "expires_at"},
@@ -62,6 +67,19 @@ class DynamoDBLimiterStore:
                 raise
             return False, counts, now_ms
         return True, [None] * len(limits), now_ms
+
+    def exhaust(self, key: str, limit: Limit) -> int:
+        """Fill ``limit``'s counter for the current window; returns this clock in ms."""
+        now_ms = int(time.time() * 1000)
+        item_key, expires = self._window(key, limit, now_ms)
+        self.client.update_item(
+            TableName=self.table,
+            Key=item_key,
+            UpdateExpression="SET #count = :limit, #expires = :expires",
+            ExpressionAttributeNames={"#count": "count", "#expires": "expires_at"},
+            ExpressionAttributeValues={":limit": {"N": str(limit.limit)}, ":expires": {"N": str(expires)}},
+        )
+        return now_ms
 
     def _single(self, update: dict[str, Any], now_ms: int) -> tuple[bool, list[int | None], int]:
         try:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from seawall.deadline import Deadline, current_deadline
-from seawall.errors import DeadlineExceededError, StoreUnavailableError, ThrottledError
+from seawall.errors import ConfigError, DeadlineExceededError, StoreUnavailableError, ThrottledError
 from seawall.observability._logging import logger
 from seawall.observability._metrics import emit
 from seawall.ratelimit._limits import Decision, Limit, decide, validate_limits
@@ -23,6 +23,10 @@ class LimiterStore(Protocol):
 
     def consume(self, key: str, limits: Sequence[Limit]) -> tuple[bool, list[int | None], int]:
         """Returns (allowed, counters after or as found, the store's time in ms)."""
+        ...
+
+    def exhaust(self, key: str, limit: Limit) -> int:
+        """Set ``limit``'s counter for the current window to the limit; returns the store's time in ms."""
         ...
 
 
@@ -73,6 +77,36 @@ class RateLimiter:
             if not wait or (deadline is not None and not deadline.allows(decision.retry_after)):
                 raise ThrottledError(self.provider, retry_after=decision.retry_after, reset=decision.reset)
             time.sleep(decision.retry_after)
+
+    def exhaust(self, scope: str, limit_name: str) -> Decision:
+        """Mark the current window of ``limit_name`` used up for ``scope``: the fleet is refused until it ends.
+
+        For a provider refusing because its quota is spent (another system
+        may share the key), whatever our counter says. Returns the refusal
+        every later :meth:`try_acquire` in this window gets. A store failure
+        is logged and counted (``RateLimiterStoreError``), not raised: the
+        caller is already handling the provider's refusal; the decision is
+        then ``degraded`` and the window not marked.
+        """
+        limit = next((limit for limit in self.limits if limit.name == limit_name), None)
+        if limit is None:
+            raise ConfigError(f"rate limiter {self.provider}", ["limit_name"], "not a limit of this limiter")
+        degraded = False
+        try:
+            now_ms = self.store.exhaust(f"ratelimit:{self.provider}:{scope}", limit)
+        except DeadlineExceededError:
+            raise  # no time left to ask: the invocation's deadline, not a store outage
+        except Exception as error:  # noqa: BLE001 (marking the window is best effort)
+            logger.warning(
+                "rate limiter store unreachable; window not marked exhausted",
+                extra={"provider": self.provider, "limit": limit.name, "error": type(error).__name__},
+            )
+            emit("RateLimiterStoreError", provider=self.provider, policy=self.on_store_error)
+            now_ms, degraded = int(time.time() * 1000), True
+        else:
+            logger.warning("rate limit window marked exhausted", extra={"provider": self.provider, "limit": limit.name})
+        end_ms = limit.window_start_ms(now_ms) + limit.window_ms
+        return Decision(False, 0, end_ms / 1000, (end_ms - now_ms) / 1000, degraded=degraded)
 
     def _degraded(self, error: Exception) -> Decision:
         allowed = self.on_store_error == "open"

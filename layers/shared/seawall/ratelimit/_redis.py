@@ -37,6 +37,17 @@ end
 return {allowed, now, unpack(counts)}
 """
 
+# KEYS: the limit's counter. ARGV: limit, window (ms). The counter is set full,
+# expiring as _CONSUME would expire it, so the window refuses until it ends.
+_EXHAUST = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], now - now % window + window - 1)
+return now
+"""
+
 
 class RedisLimiterStore:
     """Fixed-window counters in Redis, all limits of a decision in one atomic script."""
@@ -50,3 +61,7 @@ class RedisLimiterStore:
         arguments = [value for limit in limits for value in (limit.limit, limit.window_ms)]
         allowed, now_ms, *counts = self.client.eval(_CONSUME, keys=keys, args=arguments)
         return bool(allowed), [int(count) for count in counts], int(now_ms)
+
+    def exhaust(self, key: str, limit: Limit) -> int:
+        """Fill ``limit``'s counter for the current window; returns the server time in ms."""
+        return int(self.client.eval(_EXHAUST, keys=[f"{key}:{limit.name}"], args=[limit.limit, limit.window_ms]))

@@ -20,13 +20,14 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
     from seawall.breaker import BreakerConfig, CircuitBreaker
+    from seawall.cache import SharedCache
     from seawall.ratelimit import Limit, RateLimiter
     from seawall.ratelimit._limiter import StorePolicy
     from seawall.sync import SyncJob
 
 
 class SharedState:
-    """Idempotency records, rate-limit counters and breaker state on the configured backend.
+    """Idempotency records, rate-limit counters, breaker state and caches on the configured backend.
 
     Clients are created on first use and kept for the container's life;
     the settings are validated when the object is built (a ConfigError at cold start).
@@ -93,6 +94,19 @@ class SharedState:
             else DynamoDBBreakerStore(self.dynamodb, self.settings.state_table)
         )
         return CircuitBreaker(provider, config, store)
+
+    def cache(self, name: str, ttl_seconds: float) -> SharedCache:
+        """A fleet-wide cache on this backend, entries live ``ttl_seconds`` (:class:`~seawall.cache.SharedCache`)."""
+        from seawall.cache import SharedCache  # noqa: PLC0415
+        from seawall.cache._dynamodb import DynamoDBCacheStore  # noqa: PLC0415
+        from seawall.cache._redis import RedisCacheStore  # noqa: PLC0415
+
+        store = (
+            RedisCacheStore(self.upstash)
+            if self.backend == "upstash"
+            else DynamoDBCacheStore(self.dynamodb, self.settings.state_table)
+        )
+        return SharedCache(name, ttl_seconds, store)
 
     def sync_job(
         self,

@@ -1,6 +1,6 @@
-"""Hotelbeds (APItude): the secret's shape and the request signature (the client arrives with its actions)."""
+"""Hotelbeds (APItude): the typed client (``client``), its models, request signature, errors and bookings.
 
-from seawall.providers.hotelbeds.secrets import HotelbedsSecret
-from seawall.providers.hotelbeds.signing import signature, signed_headers
+Import from the submodules: this package stays light.
+"""
 
-__all__ = ["HotelbedsSecret", "signature", "signed_headers"]
+SERVICE = "hotelbeds"

@@ -1,0 +1,65 @@
+"""POST /hotel-bookings: take a booking at once (202 and where to watch it); a worker books it at Hotelbeds.
+
+Hotelbeds may take 60 s to confirm and API Gateway waits 29 s at most, so the
+booking is stored (with its clientReference) and queued, and its status is
+at GET /hotel-bookings/{id}. The same Idempotency-Key names the same booking.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from seawall.api import create_resolver, problem_responses
+from seawall.aws import aws_client
+from seawall.config import load_settings
+from seawall.handler import instrumented
+from seawall.idempotency import IdempotentAction, caller_identity
+from seawall.observability import correlation
+from seawall.providers.hotelbeds.bookings import BookingDesk, BookingRequest, BookingStore
+from seawall.state import SharedState
+
+
+class Settings(BaseModel):
+    """Where bookings are kept and queued."""
+
+    table: str = Field(alias="HOTEL_BOOKINGS_TABLE", min_length=1)
+    queue_url: str = Field(alias="HOTEL_BOOKINGS_QUEUE_URL", min_length=1)
+
+
+settings = load_settings(Settings)
+app = create_resolver(enable_validation=True)
+desk = BookingDesk(BookingStore(aws_client("dynamodb"), settings.table), aws_client("sqs"), settings.queue_url)
+action = IdempotentAction("hotel-bookings-create", SharedState.from_env())
+
+
+@app.post(
+    "/hotel-bookings",
+    summary="Book a hotel",
+    responses={
+        202: {"description": "Accepted: the booking's status is at Location (GET /hotel-bookings/{id})"},
+        **problem_responses(400, 409, 413, 415, 422, 429, 502, 503, 504),
+    },
+)
+def create_booking(booking: Annotated[BookingRequest, Body()]) -> Response[dict[str, Any]]:
+    """Store and queue the booking; a retry with the same key answers the same booking."""
+    caller = caller_identity(app)
+    return action.created(
+        app,
+        booking,
+        lambda key: desk.accept(caller, key, booking).public(),
+        status_code=202,
+        # Relative to the request's URL (RFC 9110): right behind a stage prefix or a custom domain's base path.
+        location=lambda result: f"hotel-bookings/{result['id']}",
+    )
+
+
+@instrumented(correlation.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """API Gateway entry point."""
+    action.register(context)
+    return app.resolve(event, context)

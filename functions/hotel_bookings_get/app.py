@@ -1,0 +1,49 @@
+"""GET /hotel-bookings/{booking_id}: a booking's status (pending, confirmed, failed or cancelled), for its caller."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from seawall.api import create_resolver, problem_responses
+from seawall.aws import aws_client
+from seawall.config import load_settings
+from seawall.handler import instrumented
+from seawall.idempotency import caller_identity
+from seawall.observability import correlation
+from seawall.providers.hotelbeds.bookings import BookingId, BookingStore
+
+
+class Settings(BaseModel):
+    """Where bookings are kept."""
+
+    table: str = Field(alias="HOTEL_BOOKINGS_TABLE", min_length=1)
+
+
+settings = load_settings(Settings)
+app = create_resolver(enable_validation=True)
+bookings = BookingStore(aws_client("dynamodb"), settings.table)
+
+
+@app.get(
+    "/hotel-bookings/<booking_id>",
+    summary="Get a hotel booking",
+    responses={200: {"description": "The booking"}, **problem_responses(404, 422, 503, 504)},
+)
+def get_booking(booking_id: Annotated[BookingId, Path()]) -> Response[dict[str, Any]]:
+    """The booking; another caller's and unknown ids answer 404."""
+    record = bookings.find(caller_identity(app), booking_id)
+    if record is None:
+        raise ServiceError(404, "no such booking")  # NotFoundError would mean "no route" (405)
+    return Response(status_code=200, content_type="application/json", body=record.public())
+
+
+@instrumented(correlation.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """API Gateway entry point."""
+    return app.resolve(event, context)

@@ -1,0 +1,59 @@
+"""Scheduled: settles hotel bookings left open (in doubt, or pending with their messages spent).
+
+Each booking nobody has touched for ``settle_seconds`` is advanced by the same
+workflow as the worker: looked up by its clientReference, confirmed if
+Hotelbeds has it, booked again only if no booking carries it. Two runs at
+once are harmless (a booking is locked by whoever advances it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from seawall.aws import aws_client
+from seawall.config import load_settings
+from seawall.deadline import current_deadline
+from seawall.handler import instrumented
+from seawall.observability import emit, logger
+from seawall.providers.hotelbeds.bookings import BookingStore, BookingWorkflow
+from seawall.providers.hotelbeds.client import HotelbedsGateway
+from seawall.state import SharedState
+
+# No booking is started with less time left than a look-up and a send may take.
+BOOKING_SECONDS = 20.0
+
+
+class Settings(BaseModel):
+    """Where bookings are kept, and how long Hotelbeds may still be confirming a booking whose answer was lost."""
+
+    table: str = Field(alias="HOTEL_BOOKINGS_TABLE", min_length=1)
+    settle_seconds: float = Field(alias="HOTELBEDS_BOOKING_SETTLE_SECONDS", default=60.0, ge=0)
+
+
+settings = load_settings(Settings)
+store = BookingStore(aws_client("dynamodb"), settings.table)
+workflow = BookingWorkflow(
+    HotelbedsGateway(SharedState.from_env(), wait_for_rate_limit=True), store, settle_seconds=settings.settle_seconds
+)
+
+
+@instrumented()
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """EventBridge Scheduler entry point: how many open bookings it found, and where each ended."""
+    outcomes: Counter[str] = Counter()
+    deadline = current_deadline()
+    for booking_id in store.open_bookings(idle_since=time.time() - settings.settle_seconds):
+        if deadline is not None and not deadline.allows(BOOKING_SECONDS):
+            outcomes["not-reached"] += 1
+            continue
+        record = workflow.advance(booking_id)
+        outcomes["taken-elsewhere" if record is None else "in-doubt" if record.open else record.status] += 1
+    report = {"examined": sum(outcomes.values()), **outcomes}
+    logger.info("open bookings resolved", extra=report)
+    emit("BookingsLeftOpen", outcomes["in-doubt"] + outcomes["not-reached"], provider="hotelbeds")
+    return report

@@ -1,0 +1,42 @@
+"""POST /hotels/availability: hotels and rates for a stay, validated before any of Hotelbeds' quota is spent."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from seawall.api import create_resolver, problem_responses
+from seawall.handler import instrumented
+from seawall.observability import correlation
+from seawall.providers.hotelbeds.client import HotelbedsGateway
+from seawall.providers.hotelbeds.models import Availability
+from seawall.providers.hotelbeds.search import AvailabilitySearch
+from seawall.state import SharedState
+
+app = create_resolver(enable_validation=True)
+hotelbeds = HotelbedsGateway(SharedState.from_env())
+
+
+@app.post(
+    "/hotels/availability",
+    summary="Search hotel availability",
+    responses={
+        200: {"description": "Hotels with rooms and rates", "content": {"application/json": {"model": Availability}}},
+        **problem_responses(400, 413, 415, 422, 429, 502, 503, 504),
+    },
+    # A search changes nothing: no Idempotency-Key (local/openapi.py).
+    openapi_extensions={"x-safe": True},
+)
+def search(request: Annotated[AvailabilitySearch, Body()]) -> Response[dict[str, Any]]:
+    """Hotels and rates; equal searches within the cache's lifetime are answered without calling Hotelbeds."""
+    availability = hotelbeds.availability(request)
+    return Response(status_code=200, content_type="application/json", body=availability.model_dump(mode="json"))
+
+
+@instrumented(correlation.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """API Gateway entry point."""
+    return app.resolve(event, context)

@@ -1,0 +1,24 @@
+"""Hotel bookings, exactly once: the caller's request, the bookings table, and the workflow that books.
+
+- :class:`BookingRequest`: the body of POST /hotel-bookings; :func:`booking_ids` derives the booking id
+  and the clientReference from the caller-scoped Idempotency-Key.
+- :class:`BookingDesk`: what the actions share: accept a booking (stored, then queued).
+- :class:`BookingStore`: one item per booking, conditional writes, a lock per worker.
+- :class:`BookingWorkflow`: sends a booking, and settles one in doubt by its clientReference.
+"""
+
+from seawall.providers.hotelbeds.bookings._desk import BookingDesk
+from seawall.providers.hotelbeds.bookings._request import BookingId, BookingRequest, booking_ids
+from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore, LockLostError
+from seawall.providers.hotelbeds.bookings._workflow import BookingWorkflow
+
+__all__ = [
+    "BookingDesk",
+    "BookingId",
+    "BookingRecord",
+    "BookingRequest",
+    "BookingStore",
+    "BookingWorkflow",
+    "LockLostError",
+    "booking_ids",
+]

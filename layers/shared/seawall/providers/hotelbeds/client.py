@@ -1,0 +1,246 @@
+"""The Hotelbeds client every Hotelbeds function uses: APItude over the layer's httpx client, behind ProviderCall.
+
+Every request is signed afresh (``X-Signature`` holds the second it was
+made), asks for gzip, and runs through the shared provider wrapper: deadline,
+retry, breaker, and the limiter holding both of the key's quotas (per second
+and per day), so the fleet stops before Hotelbeds answers 403. When it answers
+403 over its daily quota anyway (another system sharing the key), the day's
+window is marked used up fleet-wide: nobody calls again until it resets.
+
+Bookings are never retried here: APItude has no idempotency key, so a booking
+whose answer was lost may exist. The booking workflow (``bookings``) settles
+that by looking its clientReference up first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from seawall.breaker import BreakerConfig
+from seawall.config import Secret, load_settings
+from seawall.errors import IntegrationError
+from seawall.http import Timeouts, http_client, parse_payload, send
+from seawall.observability import emit
+from seawall.providers.hotelbeds import SERVICE
+from seawall.providers.hotelbeds.errors import QuotaExhaustedError, hotelbeds_error
+from seawall.providers.hotelbeds.models import (
+    Availability,
+    Booking,
+    BookingList,
+    BookingSummary,
+    CheckedRate,
+    ContentPage,
+)
+from seawall.providers.hotelbeds.search import AvailabilitySearch
+from seawall.providers.hotelbeds.secrets import HotelbedsSecret
+from seawall.providers.hotelbeds.settings import HotelbedsSettings
+from seawall.providers.hotelbeds.signing import signed_headers
+from seawall.ratelimit import Limit
+from seawall.resilience import ProviderCall, ProviderPolicy
+from seawall.retry import RetryPolicy
+from seawall.state import SharedState
+
+M = TypeVar("M", bound=BaseModel)
+
+BOOKING_API = "/hotel-api/1.0"
+CONTENT_API = "/hotel-content-api/1.0"
+STATUS = Timeouts(connect=3.0, read=10.0, write=10.0, pool=2.0)
+# The booking list answers at most 100 bookings a page.
+LIST_PAGE = 100
+_ONCE = RetryPolicy(attempts=1)
+
+
+class HotelbedsGateway:
+    """Typed APItude operations for the bundle's functions; build one per container, at import.
+
+    ``wait_for_rate_limit``: jobs and the booking worker wait for a slot of the
+    per-second quota (within the deadline); actions answer 429 at once.
+    """
+
+    def __init__(
+        self,
+        state: SharedState,
+        settings: HotelbedsSettings | None = None,
+        *,
+        wait_for_rate_limit: bool = False,
+    ) -> None:
+        self.settings = settings or load_settings(HotelbedsSettings)
+        self.call = ProviderCall(
+            ProviderPolicy(
+                service=SERVICE,
+                limits=[
+                    Limit("second", self.settings.requests_per_second, 1),
+                    Limit("day", self.settings.daily_quota, 86_400),
+                ],
+                breaker=BreakerConfig(open_seconds=self.settings.breaker_open_seconds),
+                attempt_timeout=1.0,
+                wait_for_rate_limit=wait_for_rate_limit,
+            ),
+            state,
+            Secret(self.settings.secret_arn, HotelbedsSecret, label="hotelbeds"),
+        )
+        self._client = http_client(
+            SERVICE,
+            base_url=self.settings.api_base,
+            headers={"Accept": "application/json", "Accept-Encoding": "gzip"},
+        )
+        # Per endpoint, as Hotelbeds documents them; every request is also cut to the invocation's deadline.
+        self.quick = Timeouts(connect=3.0, read=self.settings.timeout_seconds, write=10.0, pool=2.0)
+        self.slow = Timeouts(connect=3.0, read=self.settings.list_timeout_seconds, write=10.0, pool=2.0)
+        ttl = self.settings.availability_cache_seconds
+        self.cache = state.cache("hotelbeds-availability", ttl) if ttl > 0 else None
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeouts: Timeouts,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str | int] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> dict[str, Any]:
+        """One APItude request with every protection; its JSON answer, numbers as Decimal."""
+
+        def once(credentials: HotelbedsSecret) -> dict[str, Any]:
+            headers = signed_headers(credentials)
+            content = None
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+                content = json.dumps(body).encode()
+            response = send(
+                self._client,
+                method,
+                path,
+                service=SERVICE,
+                timeouts=timeouts,
+                headers=headers,
+                content=content,
+                params=params,
+            )
+            if not response.is_success:
+                raise hotelbeds_error(response)
+            try:
+                answer = json.loads(response.content, parse_float=Decimal)
+            except ValueError as error:
+                raise IntegrationError(SERVICE, "unexpected response from provider", cause=error) from error
+            if not isinstance(answer, dict):
+                raise IntegrationError(SERVICE, "unexpected response from provider")
+            return answer
+
+        scope = self.quota_scope()
+        try:
+            return self.call(once, scope=scope, retry=retry)
+        except QuotaExhaustedError:
+            if self.call.limiter is not None:
+                self.call.limiter.exhaust(scope, "day")
+            emit("ProviderQuotaExhausted", provider=SERVICE)
+            raise
+
+    def quota_scope(self) -> str:
+        """The limiter's counters for the current API key: Hotelbeds counts each key's quota (a new key, a new one)."""
+        api_key = self.call.credentials.get().api_key.get_secret_value()
+        return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+    def status(self) -> str:
+        """APItude's own status ("OK" when it is up)."""
+        answer = self._request("GET", f"{BOOKING_API}/status", timeouts=STATUS)
+        return str(answer.get("status", ""))
+
+    def availability(self, search: AvailabilitySearch) -> Availability:
+        """Hotels and rates for ``search``; equal searches within the cache's TTL spend one request fleet-wide."""
+        body = search.body()
+        if self.cache is not None:
+            cached = self.cache.get_json(json.dumps(body, sort_keys=True))
+            if cached is not None:
+                emit("ProviderQuotaSaved", provider=SERVICE)
+                return Availability.model_validate(cached)
+        answer = self._request("POST", f"{BOOKING_API}/hotels", timeouts=self.quick, body=body)
+        availability = parse_payload(Availability, answer.get("hotels") or {}, service=SERVICE)
+        if self.cache is not None:
+            self.cache.put_json(json.dumps(body, sort_keys=True), availability.model_dump(mode="json"))
+        return availability
+
+    def check_rate(self, rate_key: str) -> CheckedRate:
+        """The rate checked (RECHECK rates must be, before booking): its current price and a BOOKABLE key."""
+        answer = self._request(
+            "POST", f"{BOOKING_API}/checkrates", timeouts=self.quick, body={"rooms": [{"rateKey": rate_key}]}
+        )
+        return parse_payload(CheckedRate, answer.get("hotel") or {}, service=SERVICE)
+
+    def book(self, body: dict[str, Any]) -> Booking:
+        """Confirm a booking, sent once: a lost answer means the booking may exist (look it up, never resend blind)."""
+        answer = self._request("POST", f"{BOOKING_API}/bookings", timeouts=self.quick, body=body, retry=_ONCE)
+        return parse_payload(Booking, answer.get("booking") or {}, service=SERVICE)
+
+    def booking(self, reference: str) -> Booking:
+        """A booking's detail."""
+        answer = self._request("GET", f"{BOOKING_API}/bookings/{reference}", timeouts=self.slow)
+        return parse_payload(Booking, answer.get("booking") or {}, service=SERVICE)
+
+    def cancel(self, reference: str, *, simulate: bool = False) -> Booking:
+        """Cancel a booking (``simulate``: only say what cancelling would cost, in ``hotel.cancellation_amount``)."""
+        answer = self._request(
+            "DELETE",
+            f"{BOOKING_API}/bookings/{reference}",
+            timeouts=self.slow,
+            params={"cancellationFlag": "SIMULATION" if simulate else "CANCELLATION"},
+        )
+        return parse_payload(Booking, answer.get("booking") or {}, service=SERVICE)
+
+    def bookings(
+        self, *, start: dt.date, end: dt.date, first: int = 1, client_reference: str | None = None
+    ) -> BookingList:
+        """One page of the bookings created between ``start`` and ``end``, from position ``first`` (1-based)."""
+        params: dict[str, str | int] = {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "filterType": "CREATION",
+            "status": "ALL",
+            "from": first,
+            "to": first + LIST_PAGE - 1,
+        }
+        if client_reference is not None:
+            params["clientReference"] = client_reference
+        answer = self._request("GET", f"{BOOKING_API}/bookings", timeouts=self.slow, params=params)
+        return parse_payload(BookingList, answer.get("bookings") or {}, service=SERVICE)
+
+    def find_booking(self, client_reference: str, *, created_on: dt.date) -> BookingSummary | None:
+        """The booking carrying ``client_reference``, made on or around ``created_on``; ``None`` when none does.
+
+        Matched here, not only by the list's filter: a booking is only ever
+        found by its exact clientReference.
+        """
+        start = created_on - dt.timedelta(days=1)
+        end = max(created_on, dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=1)
+        first = 1
+        while True:
+            page = self.bookings(start=start, end=end, first=first, client_reference=client_reference)
+            for summary in page.bookings:
+                if summary.client_reference == client_reference:
+                    return summary
+            if not page.bookings or page.to >= page.total:
+                return None
+            first = page.to + 1
+
+    def content_hotels(self, first: int, count: int) -> ContentPage:
+        """Hotels ``first`` to ``first + count - 1`` (1-based) of the Content API, with their static content."""
+        answer = self._request(
+            "GET",
+            f"{CONTENT_API}/hotels",
+            timeouts=self.quick,
+            params={
+                "fields": "all",
+                "language": self.settings.language,
+                "from": first,
+                "to": first + count - 1,
+                "useSecondaryLanguage": "false",
+            },
+        )
+        return parse_payload(ContentPage, answer, service=SERVICE)

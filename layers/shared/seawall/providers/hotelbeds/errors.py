@@ -1,0 +1,72 @@
+"""APItude's error answers as the layer's typed errors.
+
+Hotelbeds' gateway answers 403 for two different things: a key over its
+quota (``ERR_403_DEVELOPER_OVER_RATE``: per day; ``..._OVER_QPS``: per
+second) and a key or signature it refuses. Quota refusals become rate-limit
+errors (never counted by the breaker); the daily one is not retried, since
+nothing changes before the quota resets. A refused signature is most often a
+clock off by minutes: the log says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from http import HTTPStatus
+
+import httpx
+
+from seawall.errors import IntegrationError, RateLimitedError
+from seawall.http._responses import error_from_response
+from seawall.observability import logger
+from seawall.providers.hotelbeds import SERVICE
+
+_ERROR_CODE_HEADER = "X-Mashery-Error-Code"
+_OVER_RATE = "ERR_403_DEVELOPER_OVER_RATE"
+_OVER_QPS = "ERR_403_DEVELOPER_OVER_QPS"
+_CODE_LENGTH = 64
+
+
+class QuotaExhaustedError(RateLimitedError):
+    """The key's daily quota is spent; ``retry_after`` runs to the quota's reset (UTC midnight)."""
+
+    def __init__(self, message: str = "Hotelbeds' daily quota is exhausted", *, retry_after: float) -> None:
+        super().__init__(SERVICE, message, retry_after=retry_after, retryable=False)
+
+
+def seconds_to_quota_reset(now: float | None = None) -> float:
+    """Seconds until the next UTC midnight, when a daily quota starts again."""
+    current = dt.datetime.fromtimestamp(time.time() if now is None else now, dt.UTC)
+    midnight = (current + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - current).total_seconds()
+
+
+def hotelbeds_error(response: httpx.Response) -> IntegrationError:
+    """The error for a non-2xx APItude answer (its body is never copied into the message)."""
+    status = response.status_code
+    code = response.headers.get(_ERROR_CODE_HEADER, "")
+    text = response.text[:200] if status == HTTPStatus.FORBIDDEN else ""
+    if code == _OVER_RATE or "Over Rate" in text:
+        return QuotaExhaustedError(retry_after=seconds_to_quota_reset())
+    if code == _OVER_QPS or "Over Qps" in text:
+        return RateLimitedError(SERVICE, "Hotelbeds' per-second limit was reached", retry_after=1.0, retryable=True)
+    if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+        logger.warning(
+            "Hotelbeds refused the key or signature; a clock more than a few minutes off is a likely cause",
+            extra={"provider": SERVICE, "status_code": status, "error_code": code, "local_time": int(time.time())},
+        )
+        return IntegrationError(SERVICE, "Hotelbeds refused the credentials", status_code=status, retryable=False)
+    error = error_from_response(SERVICE, response)
+    error.details = {"hotelbeds_error_code": code} if (code := _error_code(response)) else {}
+    return error
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    """APItude's own error code (``{"error": {"code": ...}}``): a word safe to show, unlike its message."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) and code.replace("_", "").isalnum() and len(code) <= _CODE_LENGTH else None

@@ -1,0 +1,71 @@
+"""What a caller may search for: validated here, before any of the quota is spent.
+
+The body Hotelbeds receives is built from the validated search and is
+normalised (rooms grouped, codes sorted), so equal searches share one cache
+entry however the caller ordered them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+MAX_NIGHTS = 30
+Age = Annotated[int, Field(ge=0, le=17)]
+DestinationCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+HotelCode = Annotated[int, Field(ge=1)]
+
+
+class RoomOccupancy(BaseModel):
+    """One room: its adults, and each child's age (Hotelbeds prices children by age)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    adults: int = Field(ge=1, le=8)
+    children_ages: list[Age] = Field(default_factory=list, max_length=4)
+
+
+class AvailabilitySearch(BaseModel):
+    """Hotels and rates for a stay: dates, 1-9 rooms, and either hotel codes or a destination."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check_in: dt.date
+    check_out: dt.date
+    rooms: list[RoomOccupancy] = Field(min_length=1, max_length=9)
+    hotels: list[HotelCode] | None = Field(default=None, min_length=1, max_length=2000)
+    destination: DestinationCode | None = None
+
+    @model_validator(mode="after")
+    def _stay(self) -> Self:
+        if self.check_in < dt.datetime.now(dt.UTC).date():
+            raise ValueError("check_in must not be in the past")
+        if self.check_out <= self.check_in:
+            raise ValueError("check_out must be after check_in")
+        if (self.check_out - self.check_in).days > MAX_NIGHTS:
+            raise ValueError(f"a stay is at most {MAX_NIGHTS} nights")
+        if (self.hotels is None) == (self.destination is None):
+            raise ValueError("give either hotels or destination")
+        return self
+
+    def body(self) -> dict[str, Any]:
+        """APItude's availability body, normalised: equal searches give equal bodies."""
+        groups = Counter((room.adults, tuple(sorted(room.children_ages))) for room in self.rooms)
+        occupancies = []
+        for (adults, ages), count in sorted(groups.items()):
+            occupancy: dict[str, Any] = {"rooms": count, "adults": adults * count, "children": len(ages) * count}
+            if ages:
+                occupancy["paxes"] = [{"type": "CH", "age": age} for age in ages for _ in range(count)]
+            occupancies.append(occupancy)
+        body: dict[str, Any] = {
+            "stay": {"checkIn": self.check_in.isoformat(), "checkOut": self.check_out.isoformat()},
+            "occupancies": occupancies,
+        }
+        if self.hotels is not None:
+            body["hotels"] = {"hotel": sorted(set(self.hotels))}
+        else:
+            body["destination"] = {"code": self.destination}
+        return body

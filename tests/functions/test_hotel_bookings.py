@@ -1,0 +1,269 @@
+"""Hotel searches and bookings through the gateway, the worker's queue and the in-doubt job, as callers see them.
+
+Each test runs the real template as a stack of its own with a Hotelbeds
+sandbox of its own, so what the sandbox counts (bookings per clientReference,
+requests past its quota) is that test's alone.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from local.aws import MotoServer
+from local.eventsource import QueuePoller
+from local.gateway import Gateway
+from local.sandboxes.hotelbeds import HotelbedsSandbox
+from local.sandboxes.stripe import StripeSandbox
+from local.stack import LocalStack
+from seawall.providers.hotelbeds.errors import seconds_to_quota_reset
+from tests.support.sigv4 import SECOND_PRINCIPAL, signed_headers
+from tests.support.stack import ROOT, sandbox_environment
+
+SEARCH = {"check_in": "2035-06-01", "check_out": "2035-06-04", "rooms": [{"adults": 2}], "hotels": [1, 2, 3]}
+
+
+@dataclass
+class HotelStack:
+    """The template with a Hotelbeds sandbox of its own, its gateway at ``api`` and the booking worker's queue."""
+
+    stack: LocalStack
+    api: str
+    hotelbeds: HotelbedsSandbox
+    worker: QueuePoller
+
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, key: str | None = None
+    ) -> httpx.Response:
+        """One signed request, as a caller with IAM credentials sends it."""
+        url = f"{self.api}{path}"
+        content = json.dumps(body).encode() if body is not None else b""
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return httpx.request(
+            method, url, content=content, headers=signed_headers(method, url, content, headers), timeout=30
+        )
+
+    def resolve(self) -> dict[str, Any]:
+        """One run of the in-doubt job."""
+        report: dict[str, Any] = self.stack.function("HotelBookingsResolveFunction").invoke({})
+        return report
+
+
+@pytest.fixture
+def hotel_stack(
+    moto_server: MotoServer, seeded_secrets: dict[str, Any], stripe_sandbox: StripeSandbox
+) -> Iterator[Callable[..., HotelStack]]:
+    """Builds a stack with ``settings`` (environment variables) and a sandbox allowing ``sandbox_quota`` a day."""
+    built: list[tuple[HotelStack, Gateway]] = []
+
+    def build(sandbox_quota: int = 1_000_000, **settings: str) -> HotelStack:
+        credentials = seeded_secrets["HotelbedsSecret"]
+        hotelbeds = HotelbedsSandbox({credentials["api_key"]: credentials["secret"]}, daily_quota=sandbox_quota)
+        hotelbeds.start()
+        environment = {**sandbox_environment(stripe_sandbox, hotelbeds), **settings}
+        overrides = {"AWS::StackName": f"hotels-{uuid.uuid4().hex[:8]}"}
+        stack = LocalStack(ROOT / "template.yaml", moto_server.endpoint, overrides, environment)
+        stack.provision(seeded_secrets, moto_server.iam)
+        gateway = Gateway(stack, port=0)
+        threading.Thread(target=gateway.serve_forever, daemon=True).start()
+        worker = QueuePoller(stack, "HotelBookingWorkerFunction", "HotelBookingsQueue", 1)
+        hotel = HotelStack(stack, f"http://127.0.0.1:{gateway.port}", hotelbeds, worker)
+        built.append((hotel, gateway))
+        return hotel
+
+    yield build
+    for hotel, gateway in built:
+        gateway.shutdown()
+        hotel.stack.stop()
+        hotel.hotelbeds.stop()
+
+
+def bookable_rate(hotel: HotelStack) -> dict[str, Any]:
+    found = hotel.call("POST", "/hotels/availability", SEARCH)
+    assert found.status_code == 200, found.text
+    rates = [rate for h in found.json()["hotels"] for room in h["rooms"] for rate in room["rates"]]
+    return next(rate for rate in rates if rate["rate_type"] == "BOOKABLE")
+
+
+def booking_request(rate: dict[str, Any], name: str = "Ada") -> dict[str, Any]:
+    return {
+        "holder": {"name": name, "surname": "Lovelace"},
+        "rooms": [
+            {
+                "rate_key": rate["rate_key"],
+                "rate_type": rate["rate_type"],
+                "guests": [
+                    {"name": name, "surname": "Lovelace"},
+                    {"type": "CH", "name": "Bo", "surname": "L", "age": 7},
+                ],
+            }
+        ],
+    }
+
+
+def test_a_search_is_validated_before_any_quota_is_spent(hotel_stack: Callable[..., HotelStack]) -> None:
+    hotel = hotel_stack()
+    bad = [
+        {**SEARCH, "check_in": "2020-01-01"},
+        {**SEARCH, "check_out": SEARCH["check_in"]},
+        {**SEARCH, "check_out": "2035-07-15"},  # 44 nights
+        {**SEARCH, "rooms": []},
+        {**SEARCH, "rooms": [{"adults": 1}] * 10},
+        {**SEARCH, "rooms": [{"adults": 1, "children_ages": [18]}]},
+        {**SEARCH, "destination": "PMI"},  # and hotels: one or the other
+        {key: value for key, value in SEARCH.items() if key != "hotels"},
+    ]
+    for body in bad:
+        answer = hotel.call("POST", "/hotels/availability", body)
+        assert answer.status_code == 422, body
+        assert answer.headers["Content-Type"] == "application/problem+json"
+    assert hotel.hotelbeds.fault_report()["requests"] == 0
+    found = hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": None, "destination": "PMI"})
+    assert found.status_code == 200
+    assert all(h["destination_code"] == "PMI" for h in found.json()["hotels"])
+    assert hotel.call("POST", "/hotels/availability", SEARCH, key="k").status_code == 200  # a key is ignored
+
+
+def test_a_booking_is_accepted_then_confirmed_and_cancelled_and_each_caller_sees_only_their_own(
+    hotel_stack: Callable[..., HotelStack],
+) -> None:
+    hotel = hotel_stack()
+    request = booking_request(bookable_rate(hotel))
+    key = str(uuid.uuid4())
+    accepted = hotel.call("POST", "/hotel-bookings", request, key=key)
+    assert accepted.status_code == 202
+    location = str(httpx.URL(f"{hotel.api}/hotel-bookings").join(accepted.headers["Location"]))
+    assert accepted.json()["status"] == "pending"
+    again = hotel.call("POST", "/hotel-bookings", request, key=key)
+    assert (again.status_code, again.json()) == (202, accepted.json())
+    assert hotel.call("POST", "/hotel-bookings", {**request, "remark": "other"}, key=key).status_code == 422
+    path = httpx.URL(location).path
+    assert hotel.call("DELETE", path).status_code == 409  # not confirmed yet: nothing to cancel
+    hotel.worker.drain()
+    confirmed = hotel.call("GET", path).json()
+    assert confirmed["status"] == "confirmed"
+    assert confirmed["reference"].startswith("102-")
+    assert confirmed["currency"] == "EUR"
+    assert confirmed["total_net"] == request["rooms"][0]["rate_key"].rsplit("@", 1)[1]
+    assert confirmed["cancellation_policies"]
+    other = httpx.get(
+        f"{hotel.api}{path}",
+        headers=signed_headers("GET", f"{hotel.api}{path}", credentials=SECOND_PRINCIPAL),
+    )
+    assert other.status_code == 404
+    cancelled = hotel.call("DELETE", path)
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert hotel.call("DELETE", path).json() == cancelled.json()
+    assert hotel.hotelbeds.booking_report()["by_client_reference"] == {confirmed["client_reference"]: 1}
+    assert hotel.call("GET", "/hotel-bookings/" + "0" * 32).status_code == 404
+
+
+def test_two_hundred_bookings_with_lost_answers_and_timeouts_each_end_once(
+    hotel_stack: Callable[..., HotelStack],
+) -> None:
+    # Answers lost after the booking was made, answers slower than the client waits, 5xx before and after
+    # booking, resets. The worker waits 1 s for an answer; the sandbox never takes more than 2 s, so after
+    # 3 s (the settle time) a booking it made is in its list.
+    hotel = hotel_stack(HOTELBEDS_TIMEOUT_SECONDS="1", HOTELBEDS_BOOKING_SETTLE_SECONDS="3")
+    rate = bookable_rate(hotel)
+    hotel.hotelbeds.configure_faults(
+        {
+            "rules": [
+                {
+                    "method": "POST",
+                    "path": "/hotel-api/1.0/bookings",
+                    "lost": 0.15,
+                    "slow": 0.1,
+                    "slow_seconds": 2,
+                    "error_after": 0.1,
+                    "status": 0.1,
+                    "reset": 0.05,
+                }
+            ]
+        }
+    )
+    keys = [str(uuid.uuid4()) for _ in range(160)]
+    requests = keys + random.sample(keys, 40)  # 200 requests; 40 keys sent twice
+    random.shuffle(requests)
+    stop = threading.Event()
+    hotel.worker.start(stop)  # the worker runs while callers book, as in Lambda
+
+    def book(key: str) -> dict[str, Any]:
+        for _ in range(20):
+            answer = hotel.call("POST", "/hotel-bookings", booking_request(rate, key[:8]), key=key)
+            if answer.status_code == 202:
+                return dict(answer.json())
+            assert answer.status_code in (409, 429), answer.text  # in progress or throttled: come back
+            time.sleep(min(1.0, float(answer.headers.get("Retry-After", "1"))))
+        raise AssertionError(f"{key} never accepted")
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            accepted = list(pool.map(book, requests))
+        hotel.worker.drain(120, concurrently=True)
+    finally:
+        stop.set()
+    ids = {answer["id"]: answer["client_reference"] for answer in accepted}
+    assert len(ids) == len(keys)
+    report = hotel.resolve()  # whatever the worker left open (messages spent, or still waiting)
+    assert report.get("in-doubt", 0) == report.get("not-reached", 0) == 0, report
+    statuses: Counter[str] = Counter()
+    made = hotel.hotelbeds.booking_report()["by_client_reference"]
+    for booking_id, client_reference in ids.items():
+        status = hotel.call("GET", f"/hotel-bookings/{booking_id}").json()
+        statuses[status["status"]] += 1
+        # Exactly once: a confirmed booking exists once at Hotelbeds, a failed one not at all.
+        assert made.get(client_reference, 0) == (1 if status["status"] == "confirmed" else 0), status
+    assert set(statuses) <= {"confirmed", "failed"}
+    assert statuses["confirmed"] >= 150, statuses
+    faults = hotel.hotelbeds.fault_report()
+    assert faults["requests"] > len(keys)  # the faults did happen: look-ups and second sends
+    assert max(made.values()) == 1
+
+
+def test_quota_spent_callers_get_429_and_hotelbeds_sees_nothing_past_its_quota(
+    hotel_stack: Callable[..., HotelStack],
+) -> None:
+    hotel = hotel_stack(sandbox_quota=4, HOTELBEDS_DAILY_QUOTA="4", HOTELBEDS_AVAILABILITY_CACHE_SECONDS="0")
+    answers = [hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": [n]}) for n in range(1, 8)]
+    assert [answer.status_code for answer in answers] == [200] * 4 + [429] * 3
+    for refused in answers[4:]:
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert int(refused.headers["Retry-After"]) == pytest.approx(seconds_to_quota_reset(), abs=10)
+    faults = hotel.hotelbeds.fault_report()
+    assert (faults["used_today"], faults["over_quota"]) == (4, 0)
+
+
+def test_a_key_spent_elsewhere_stops_callers_after_one_403_and_bookings_wait_for_the_reset(
+    hotel_stack: Callable[..., HotelStack],
+) -> None:
+    # Another system shares the key: the sandbox allows 3 today, our limiter would allow 50.
+    hotel = hotel_stack(sandbox_quota=3, HOTELBEDS_DAILY_QUOTA="50", HOTELBEDS_AVAILABILITY_CACHE_SECONDS="0")
+    rate = bookable_rate(hotel)
+    assert hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": [5]}).status_code == 200
+    assert hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": [6]}).status_code == 200
+    spent = hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": [7]})
+    assert spent.status_code == 429
+    assert int(spent.headers["Retry-After"]) == pytest.approx(seconds_to_quota_reset(), abs=10)
+    assert hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": [8]}).status_code == 429
+    accepted = hotel.call("POST", "/hotel-bookings", booking_request(rate), key=str(uuid.uuid4()))
+    assert accepted.status_code == 202
+    hotel.worker.poll_once()  # the worker cannot book now: the booking waits, never sent
+    assert hotel.call("GET", f"/hotel-bookings/{accepted.json()['id']}").json()["status"] == "pending"
+    faults = hotel.hotelbeds.fault_report()
+    assert faults["over_quota"] == 1  # one 403, then nothing reached the sandbox
+    assert hotel.hotelbeds.booking_report()["bookings"] == []

@@ -1,0 +1,188 @@
+"""The booking workflow against the Hotelbeds sandbox: exactly one booking per request, whatever the answers do.
+
+The bookings table is the template's (in moto); the sandbox never
+deduplicates by clientReference, so every double booking would show there.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from local.sandboxes.hotelbeds import HotelbedsSandbox
+from local.stack import LocalStack
+from seawall.aws import aws_client
+from seawall.errors import ThrottledError
+from seawall.providers.hotelbeds.bookings import BookingRecord, BookingRequest, BookingStore, BookingWorkflow
+from seawall.providers.hotelbeds.bookings._request import booking_ids
+from seawall.providers.hotelbeds.client import HotelbedsGateway
+from seawall.providers.hotelbeds.errors import QuotaExhaustedError
+from seawall.providers.hotelbeds.search import AvailabilitySearch
+
+RATE_KEY = "20350601|20350604|W|1|1|DBL.ST|NOR-BOOKABLE|RO||1~2~0||N@656.04"
+RECHECK_KEY = "20350601|20350604|W|1|1|DBL.ST|NRF-RECHECK|BB||1~2~0||N@458.52"
+BOOKINGS = "/hotel-api/1.0/bookings"
+
+
+@pytest.fixture
+def store(project_stack: LocalStack) -> BookingStore:
+    return BookingStore(aws_client("dynamodb"), project_stack.template.physical["HotelBookingsTable"]["Ref"])
+
+
+@pytest.fixture
+def workflow(hotelbeds_gateway: Callable[..., HotelbedsGateway], store: BookingStore) -> Callable[..., BookingWorkflow]:
+    def build(settle_seconds: float = 0.0, **settings: Any) -> BookingWorkflow:
+        return BookingWorkflow(hotelbeds_gateway(**settings), store, settle_seconds=settle_seconds)
+
+    return build
+
+
+def accepted(store: BookingStore, rate_key: str = RATE_KEY, rate_type: str = "BOOKABLE") -> BookingRecord:
+    booking_id, client_reference = booking_ids(uuid.uuid4().hex)
+    request = BookingRequest.model_validate(
+        {
+            "holder": {"name": "Ada", "surname": "Lovelace"},
+            "rooms": [{"rate_key": rate_key, "rate_type": rate_type, "guests": [{"name": "Ada", "surname": "L"}]}],
+        }
+    )
+    now = time.time()
+    record, created = store.create(
+        BookingRecord(booking_id, "caller", client_reference, "pending", request, created_at=now, updated_at=now)
+    )
+    assert created
+    return record
+
+
+def made(hotelbeds: HotelbedsSandbox, record: BookingRecord) -> int:
+    return int(hotelbeds.booking_report()["by_client_reference"].get(record.client_reference, 0))
+
+
+def test_a_booking_is_sent_once_and_confirmed(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    record = accepted(store)
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert (done.status, done.sends) == ("confirmed", 1)
+    assert done.booking is not None
+    assert str(done.booking.total_net) == "656.04"
+    assert made(hotelbeds, record) == 1
+    assert workflow().advance(record.id) is None  # final: nothing more to do
+    assert made(hotelbeds, record) == 1
+
+
+@pytest.mark.parametrize("kind", ["lost", "error_after"])
+def test_an_answer_lost_after_the_booking_was_made_is_found_not_sent_again(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox, kind: str
+) -> None:
+    record = accepted(store)
+    hotelbeds.configure_faults({"queue": [{"kind": kind, "method": "POST", "path": BOOKINGS}]})
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert (done.status, done.sends) == ("confirmed", 1)
+    assert made(hotelbeds, record) == 1
+
+
+def test_a_booking_refused_before_it_was_made_is_sent_again_after_the_look_up(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    record = accepted(store)
+    hotelbeds.configure_faults({"queue": [{"kind": kind, "method": "POST", "path": BOOKINGS} for kind in ("reset",)]})
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert (done.status, done.sends) == ("confirmed", 2)
+    assert made(hotelbeds, record) == 1
+    looked_up = [path for method, path, _ in hotelbeds.requests if method == "GET" and path == BOOKINGS]
+    assert len(looked_up) == 1
+
+
+def test_a_slow_answer_is_waited_out_before_the_look_up(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    record = accepted(store)
+    hotelbeds.configure_faults({"queue": [{"kind": "slow", "seconds": 1.5, "method": "POST", "path": BOOKINGS}]})
+    started = time.monotonic()
+    done = workflow(settle_seconds=2.5, HOTELBEDS_TIMEOUT_SECONDS=0.5).advance(record.id)
+    assert done is not None
+    assert (done.status, done.sends) == ("confirmed", 1)
+    assert time.monotonic() - started >= 2.5  # nothing was looked up before Hotelbeds could have finished
+    assert made(hotelbeds, record) == 1
+
+
+def test_a_booking_hotelbeds_refuses_fails_with_why(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    record = accepted(store, rate_key=RATE_KEY.replace("656.04", "1.00"))  # a key that was never offered
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert done.status == "failed"
+    assert done.failure is not None
+    assert "HTTP 400" in done.failure
+    assert done.public()["status"] == "failed"
+    assert made(hotelbeds, record) == 0
+
+
+def test_a_recheck_rate_is_checked_before_it_is_booked(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    record = accepted(store, rate_key=RECHECK_KEY, rate_type="RECHECK")
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert done.status == "confirmed"
+    assert [path for method, path, _ in hotelbeds.requests if method == "POST"] == [
+        "/hotel-api/1.0/checkrates",
+        BOOKINGS,
+    ]
+
+
+def test_after_the_last_send_with_no_booking_found_it_fails(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    record = accepted(store)
+    hotelbeds.configure_faults({"rules": [{"method": "POST", "path": BOOKINGS, "status": 1.0}]})
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert (done.status, done.sends, done.failure) == ("failed", 3, "Hotelbeds did not confirm the booking")
+    assert made(hotelbeds, record) == 0
+
+
+def test_a_spent_quota_leaves_the_booking_as_it_was(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    record = accepted(store)
+    flow = workflow()
+    flow.gateway.availability(
+        AvailabilitySearch.model_validate(
+            {"check_in": "2035-06-01", "check_out": "2035-06-02", "rooms": [{"adults": 1}], "hotels": [9]}
+        )
+    )
+    hotelbeds.configure_faults({"daily_quota": 1})
+    with pytest.raises(QuotaExhaustedError):
+        flow.advance(record.id)
+    kept = store.get(record.id)
+    assert kept is not None
+    assert (kept.status, kept.sends, kept.sent_at) == ("pending", 0, None)
+    with pytest.raises(ThrottledError):  # now our limiter refuses first: nothing reaches Hotelbeds
+        flow.advance(record.id)
+    assert hotelbeds.fault_report()["over_quota"] == 1
+
+
+def test_two_workers_on_one_booking_make_one_booking(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    record = accepted(store)
+    hotelbeds.configure_faults({"latency": 0.3})
+    results: list[BookingRecord | None] = []
+    workers = [threading.Thread(target=lambda: results.append(workflow().advance(record.id))) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(result.status for result in results if result is not None) == ["confirmed"]
+    assert results.count(None) == 3
+    assert made(hotelbeds, record) == 1

@@ -1,0 +1,189 @@
+"""The Hotelbeds client against the Hotelbeds sandbox over HTTP, on both state backends.
+
+Every request signed afresh and gzipped; answers typed with money as Decimal;
+equal searches answered from the shared cache; both quotas kept by the
+limiter, and a quota 403 from Hotelbeds stopping the whole fleet until the
+quota resets, without tripping the breaker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from local.sandboxes.hotelbeds import HotelbedsSandbox
+from seawall.api import problem_for
+from seawall.errors import IntegrationError, ProviderTimeoutError, ThrottledError
+from seawall.providers.hotelbeds.client import HotelbedsGateway
+from seawall.providers.hotelbeds.errors import QuotaExhaustedError, seconds_to_quota_reset
+from seawall.providers.hotelbeds.search import AvailabilitySearch
+from seawall.state import SharedState
+from tests.conftest import LogCapture, json_lines
+
+STAY = {"check_in": "2035-06-01", "check_out": "2035-06-04"}
+
+
+def search(**changes: Any) -> AvailabilitySearch:
+    return AvailabilitySearch.model_validate({**STAY, "rooms": [{"adults": 2}], "hotels": [1, 2], **changes})
+
+
+def booking_body(rate_key: str, client_reference: str) -> dict[str, Any]:
+    return {
+        "holder": {"name": "Ada", "surname": "Lovelace"},
+        "rooms": [{"rateKey": rate_key, "paxes": [{"roomId": 1, "type": "AD", "name": "Ada", "surname": "Lovelace"}]}],
+        "clientReference": client_reference,
+    }
+
+
+def test_every_request_is_signed_afresh_gzipped_and_typed(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    client = hotelbeds_gateway(HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0)
+    assert client.status() == "OK"
+    found = client.availability(search(rooms=[{"adults": 2, "children_ages": [4]}]))
+    assert {hotel.code for hotel in found.hotels} == {1, 2}
+    rate = found.hotels[0].rooms[0].rates[0]
+    assert isinstance(rate.net, Decimal)
+    assert rate.net.as_tuple().exponent == -2  # exactly the decimal string Hotelbeds sent
+    assert all(isinstance(policy.amount, Decimal) for policy in rate.cancellation_policies)
+    report = hotelbeds.fault_report()
+    assert report["signature_failures"] == 0
+    assert report["gzip_answers"] == report["requests"] == 2
+    assert all(headers.get("Accept") == "application/json" for _, _, headers in hotelbeds.requests)
+
+
+def test_equal_searches_spend_one_request_fleet_wide(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = hotelbeds_gateway(), hotelbeds_gateway()  # two containers
+    answer = first.availability(search(hotels=[2, 1], rooms=[{"adults": 2}, {"adults": 1, "children_ages": [9, 3]}]))
+    again = second.availability(search(hotels=[1, 2], rooms=[{"adults": 1, "children_ages": [3, 9]}, {"adults": 2}]))
+    assert again == answer
+    assert hotelbeds.fault_report()["requests"] == 1
+    other = second.availability(search(check_out="2035-06-05"))
+    assert other != answer
+    assert hotelbeds.fault_report()["requests"] == 2
+    saved = [line for line in json_lines(capsys.readouterr().out) if "ProviderQuotaSaved" in line]
+    assert len(saved) == 1
+
+
+def test_check_rate_then_book_list_detail_simulate_and_cancel(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway],
+) -> None:
+    client = hotelbeds_gateway()
+    rates = [rate for room in client.availability(search()).hotels[0].rooms for rate in room.rates]
+    recheck = next(rate for rate in rates if rate.rate_type == "RECHECK")
+    checked = client.check_rate(recheck.rate_key)
+    assert [rate.rate_type for rate in checked.rates] == ["BOOKABLE"]
+    reference = uuid.uuid4().hex[:20].upper()
+    booking = client.book(booking_body(checked.rates[0].rate_key, reference))
+    assert (booking.status, booking.client_reference, booking.currency) == ("CONFIRMED", reference, "EUR")
+    assert booking.total_net == checked.rates[0].net
+    today = dt.datetime.now(dt.UTC).date()
+    found = client.find_booking(reference, created_on=today)
+    assert found is not None
+    assert found.reference == booking.reference
+    assert client.find_booking("NOSUCHREFERENCE", created_on=today) is None
+    assert client.booking(booking.reference) == booking
+    simulated = client.cancel(booking.reference, simulate=True)
+    assert simulated.status == "CONFIRMED"
+    assert simulated.hotel.cancellation_amount is not None
+    cancelled = client.cancel(booking.reference)
+    assert cancelled.status == "CANCELLED"
+    assert cancelled.cancellation_reference
+    assert client.cancel(booking.reference) == cancelled  # again: the same answer
+
+
+def test_a_booking_is_found_by_its_client_reference_beyond_the_first_page(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway],
+) -> None:
+    client = hotelbeds_gateway()
+    rate = client.availability(search()).hotels[0].rooms[0].rates[0]
+    for index in range(101):
+        client.book(booking_body(rate.rate_key, f"PAGE{index:04d}"))
+    # The list's clientReference filter is not trusted alone: without it, the booking is on the second page.
+    page = client.bookings(start=dt.date(2000, 1, 1), end=dt.date(2100, 1, 1))
+    assert (page.total, len(page.bookings)) == (101, 100)
+    found = client.find_booking("PAGE0100", created_on=dt.datetime.now(dt.UTC).date())
+    assert found is not None
+    assert found.client_reference == "PAGE0100"
+
+
+def test_content_pages(hotelbeds_gateway: Callable[..., HotelbedsGateway]) -> None:
+    client = hotelbeds_gateway()
+    page = client.content_hotels(51, 20)
+    assert (page.from_, page.to, page.total) == (51, 60, 60)
+    assert [hotel.code for hotel in page.hotels] == list(range(51, 61))
+    assert isinstance(page.hotels[0].name, str)
+
+
+def test_the_daily_quota_is_kept_fleet_wide_before_hotelbeds_refuses(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    hotelbeds.configure_faults({"daily_quota": 3})
+    containers = [hotelbeds_gateway(HOTELBEDS_DAILY_QUOTA=3, HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0) for _ in range(2)]
+    for index in range(3):
+        containers[index % 2].status()
+    with pytest.raises(ThrottledError) as refused:
+        containers[1].status()
+    assert refused.value.retry_after == pytest.approx(seconds_to_quota_reset(), abs=5)
+    problem = problem_for(refused.value)
+    assert problem.status == 429
+    assert int(problem.headers["Retry-After"]) == pytest.approx(seconds_to_quota_reset(), abs=5)
+    report = hotelbeds.fault_report()
+    assert (report["used_today"], report["over_quota"]) == (3, 0)
+
+
+def test_a_quota_403_stops_the_fleet_until_the_reset_without_tripping_the_breaker(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox, state: SharedState
+) -> None:
+    hotelbeds.configure_faults({"daily_quota": 2})  # another system spent most of the key's quota
+    first, second = hotelbeds_gateway(), hotelbeds_gateway()
+    first.status()
+    first.status()
+    with pytest.raises(QuotaExhaustedError) as spent:
+        first.status()
+    assert spent.value.retryable is False
+    assert spent.value.retry_after == pytest.approx(seconds_to_quota_reset(), abs=5)
+    assert problem_for(spent.value).status == 429
+    with pytest.raises(ThrottledError) as refused:  # the other container never reaches Hotelbeds
+        second.availability(search(hotels=[uuid.uuid4().int % 50 + 1, 51]))  # a search nobody cached
+    assert refused.value.retry_after == pytest.approx(seconds_to_quota_reset(), abs=5)
+    assert hotelbeds.fault_report()["over_quota"] == 1  # one 403, not retried, nothing after it
+    breaker = state.circuit_breaker("hotelbeds", first.call.policy.breaker)  # type: ignore[arg-type]
+    assert breaker.state == "closed"
+
+
+def test_a_refused_signature_is_logged_with_clock_skew_as_the_likely_cause(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox, logs: LogCapture
+) -> None:
+    hotelbeds.configure_faults({"clock_offset": 900})  # the sandbox's clock is 15 minutes ahead of ours
+    with pytest.raises(IntegrationError) as refused:
+        hotelbeds_gateway().status()
+    assert refused.value.status_code == 401
+    warning = next(record for record in logs.records() if "clock" in record["message"])
+    assert warning["status_code"] == 401
+    assert hotelbeds.secret not in logs.text  # type: ignore[attr-defined]
+    assert hotelbeds.fault_report()["signature_failures"] >= 1
+
+
+def test_requests_time_out_by_endpoint_and_are_retried_but_a_booking_is_sent_once(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    client = hotelbeds_gateway(HOTELBEDS_TIMEOUT_SECONDS=0.3, HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0)
+    rate = client.availability(search()).hotels[0].rooms[0].rates[0]
+    hotelbeds.configure_faults({"queue": [{"kind": "slow", "seconds": 1, "path": "/hotel-api/1.0/hotels"}]})
+    assert client.availability(search()).hotels  # the slow attempt timed out; the retry answered
+    hotelbeds.configure_faults({"queue": [{"kind": "slow", "seconds": 1, "method": "POST"}]})
+    started = time.monotonic()
+    with pytest.raises(ProviderTimeoutError):
+        client.book(booking_body(rate.rate_key, "SENTONCE"))
+    assert time.monotonic() - started < 1
+    time.sleep(1)
+    assert hotelbeds.booking_report()["by_client_reference"] == {"SENTONCE": 1}
