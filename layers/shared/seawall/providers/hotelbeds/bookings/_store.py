@@ -41,7 +41,7 @@ class BookingRecord:
     created_at: float
     updated_at: float
     sends: int = 0
-    sent_at: float | None = None
+    sent_at: float | None = None  # when the last send began, then when it ended without an answer
     booking: Booking | None = None
     failure: str | None = None
 
@@ -165,6 +165,11 @@ class BookingStore:
             "SET #status = :doubt, sent_at = :now, updated_at = :now ADD sends :one",
             {":doubt": {"S": "in-doubt"}, ":now": {"N": _ms(time.time())}, ":one": {"N": "1"}},
         )
+
+    def unanswered(self, booking_id: str, owner: str) -> BookingRecord:
+        """The send ended without an answer, now: the settle time before a look-up runs from here."""
+        now = {":now": {"N": _ms(time.time())}}
+        return self._owned(booking_id, owner, "SET sent_at = :now, updated_at = :now", now)
 
     def unsend(self, booking_id: str, owner: str, before: BookingRecord) -> BookingRecord:
         """Undo :meth:`mark_sent` when nothing was sent after all (our limiter or breaker refused first)."""

@@ -3,8 +3,10 @@
 Each send is preceded by marking the booking in doubt. An answer that never
 came (a timeout, a reset, a 5xx) leaves it in doubt: the booking may exist.
 Before anything is sent again, the workflow waits until Hotelbeds could no
-longer be working on it (``settle_seconds``: its documented 60 s for a
-confirmation), then looks the clientReference up in the booking list, and
+longer be working on it (``settle_seconds`` after the send ended: its
+documented 60 s for a confirmation; a worker that died mid-send holds its lock
+30 s past its deadline, longer than a send may take to arrive), then looks
+the clientReference up in the booking list, and
 books again only when no booking carries it. A booking Hotelbeds refused
 (a 4xx) has failed; one refused before it was processed (its quota, our
 limiter or breaker) goes back to where it was, to be tried again later.
@@ -97,7 +99,7 @@ class BookingWorkflow:
             rate_keys = self._rate_keys(record, owner)
             if isinstance(rate_keys, BookingRecord):
                 return rate_keys
-            sent = self.store.mark_sent(record.id, owner)
+            sends = self.store.mark_sent(record.id, owner).sends
             try:
                 booking = self.gateway.book(record.request.body(record.client_reference, rate_keys))
             except NotAttemptedError:
@@ -112,10 +114,10 @@ class BookingWorkflow:
                     return self.store.fail(record.id, owner, _reason(error, "the booking"))
                 logger.warning(
                     "booking answer lost; in doubt until looked up",
-                    extra={"booking_id": record.id, "sends": sent.sends, "error": type(error).__name__},
+                    extra={"booking_id": record.id, "sends": sends, "error": type(error).__name__},
                 )
                 emit("BookingInDoubt", provider="hotelbeds")
-                record = sent
+                record = self.store.unanswered(record.id, owner)
                 continue
             emit("BookingConfirmed", provider="hotelbeds")
             return self.store.confirm(record.id, owner, booking)
