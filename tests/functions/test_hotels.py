@@ -1,4 +1,4 @@
-"""Hotel searches and bookings through the gateway, the worker's queue and the in-doubt job, as callers see them.
+"""Hotels through the gateway, the worker's queue and the scheduled jobs, as callers and schedules use them.
 
 Each test runs the real template as a stack of its own with a Hotelbeds
 sandbox of its own, so what the sandbox counts (bookings per clientReference,
@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from local.aws import MotoServer
+from local.aws import MotoServer, aws_client
 from local.eventsource import QueuePoller
 from local.gateway import Gateway
 from local.sandboxes.hotelbeds import HotelbedsSandbox
@@ -267,3 +267,36 @@ def test_a_key_spent_elsewhere_stops_callers_after_one_403_and_bookings_wait_for
     faults = hotel.hotelbeds.fault_report()
     assert faults["over_quota"] == 1  # one 403, then nothing reached the sandbox
     assert hotel.hotelbeds.booking_report()["bookings"] == []
+
+
+def test_the_content_job_takes_only_its_share_of_the_daily_quota_and_resumes_the_next_day(
+    hotel_stack: Callable[..., HotelStack], moto_endpoint: str
+) -> None:
+    # A key allowing 6 requests a day, the job a third of them: two pages of the sandbox's 250 hotels today,
+    # never more, and the searches keep the rest.
+    hotel = hotel_stack(HOTELBEDS_DAILY_QUOTA="6", SYNC_QUOTA_SHARE="0.34")  # 2 requests a day for the job
+    job = hotel.stack.function("HotelContentSyncFunction")
+    first = job.invoke({})
+    assert (first["outcome"], first["pages"], first["records"], first["cursor"]) == ("throttled", 2, 200, "201")
+    again = job.invoke({})
+    assert (again["outcome"], again["pages"]) == ("throttled", 0)  # the job's share is spent for today
+    assert hotel.hotelbeds.fault_report()["requests"] == 2
+    assert hotel.call("POST", "/hotels/availability", SEARCH).status_code == 200  # the searches' share is left
+    table = hotel.stack.template.physical["HotelsTable"]["Ref"]
+    dynamodb = aws_client("dynamodb", moto_endpoint)
+    stored = dynamodb.scan(TableName=table, Select="COUNT")["Count"]
+    assert stored == 200
+    item = dynamodb.get_item(TableName=table, Key={"code": {"N": "7"}})["Item"]
+    assert item["name"]["S"] == "Sandbox Hotel 7"
+
+
+def test_the_content_job_walks_every_page_and_starts_over_after_a_full_pass(
+    hotel_stack: Callable[..., HotelStack], moto_endpoint: str
+) -> None:
+    hotel = hotel_stack()
+    job = hotel.stack.function("HotelContentSyncFunction")
+    done = job.invoke({})
+    assert (done["outcome"], done["pages"], done["records"], done["cursor"]) == ("caught-up", 3, 250, "1")
+    table = hotel.stack.template.physical["HotelsTable"]["Ref"]
+    assert aws_client("dynamodb", moto_endpoint).scan(TableName=table, Select="COUNT")["Count"] == 250
+    assert job.invoke({})["records"] == 250  # the next pass, from the first hotel again
