@@ -18,8 +18,9 @@ from pydantic import BaseModel, Field
 
 from seawall.aws import aws_client
 from seawall.config import load_settings
+from seawall.errors import RateLimitedError, ThrottledError
 from seawall.handler import instrumented
-from seawall.observability import correlation
+from seawall.observability import correlation, logger
 from seawall.providers.hotelbeds.bookings import BookingStore, BookingWorkflow
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.state import SharedState
@@ -31,6 +32,10 @@ class Settings(BaseModel):
 
     table: str = Field(alias="HOTEL_BOOKINGS_TABLE", min_length=1)
     settle_seconds: float = Field(alias="HOTELBEDS_BOOKING_SETTLE_SECONDS", default=60.0, ge=0)
+
+
+# A refusal longer than this is the daily quota: the in-doubt job books it after the reset.
+QUOTA_WAIT_SECONDS = 900.0
 
 
 class BookingNotSettledError(Exception):
@@ -46,9 +51,19 @@ workflow = BookingWorkflow(
 
 
 def book(record: SQSRecord) -> None:
-    """One message: ``{"booking_id": ...}``; a booking already final or held by another worker is done here."""
+    """One message: ``{"booking_id": ...}``; a booking already final or held by another worker is done here.
+
+    A booking that must wait for the daily quota's reset is left to the in-doubt job: its message would
+    only spend its receives and rest in the dead-letter queue.
+    """
     booking_id = str(json.loads(record.body)["booking_id"])
-    booking = workflow.advance(booking_id)
+    try:
+        booking = workflow.advance(booking_id)
+    except (ThrottledError, RateLimitedError) as error:
+        if (error.retry_after or 0) < QUOTA_WAIT_SECONDS:
+            raise
+        logger.info("booking waits for the quota's reset", extra={"booking_id": booking_id})
+        return
     if booking is not None and booking.open:
         raise BookingNotSettledError(booking_id)
 

@@ -3,7 +3,9 @@
 Each booking nobody has touched for ``settle_seconds`` is advanced by the same
 workflow as the worker: looked up by its clientReference, confirmed if
 Hotelbeds has it, booked again only if no booking carries it. Two runs at
-once are harmless (a booking is locked by whoever advances it).
+once are harmless (a booking is locked by whoever advances it). One booking
+failing does not hold up the others (it goes to the back, oldest first); a
+spent quota or an open circuit ends the run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel, Field
 from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.deadline import current_deadline
+from seawall.errors import CircuitOpenError, RateLimitedError, ThrottledError
 from seawall.handler import instrumented
 from seawall.observability import emit, logger
 from seawall.providers.hotelbeds.bookings import BookingStore, BookingWorkflow
@@ -47,13 +50,25 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """EventBridge Scheduler entry point: how many open bookings it found, and where each ended."""
     outcomes: Counter[str] = Counter()
     deadline = current_deadline()
+    stopped = False
     for booking_id in store.open_bookings(idle_since=time.time() - settings.settle_seconds):
-        if deadline is not None and not deadline.allows(BOOKING_SECONDS):
+        if stopped or (deadline is not None and not deadline.allows(BOOKING_SECONDS)):
             outcomes["not-reached"] += 1
             continue
-        record = workflow.advance(booking_id)
+        try:
+            record = workflow.advance(booking_id)
+        except (ThrottledError, RateLimitedError, CircuitOpenError) as error:  # nothing more goes out now
+            logger.info("open bookings wait for Hotelbeds", extra={"error": type(error).__name__})
+            outcomes["not-reached"] += 1
+            stopped = True
+            continue
+        except Exception as error:  # noqa: BLE001 (one booking's failure must not keep the others waiting)
+            logger.warning("open booking not settled", extra={"booking_id": booking_id, "error": type(error).__name__})
+            outcomes["errored"] += 1
+            continue
         outcomes["taken-elsewhere" if record is None else "in-doubt" if record.open else record.status] += 1
     report = {"examined": sum(outcomes.values()), **outcomes}
     logger.info("open bookings resolved", extra=report)
-    emit("BookingsLeftOpen", outcomes["in-doubt"] + outcomes["not-reached"], provider="hotelbeds")
+    left = outcomes["in-doubt"] + outcomes["not-reached"] + outcomes["errored"]
+    emit("BookingsLeftOpen", left, provider="hotelbeds")
     return report

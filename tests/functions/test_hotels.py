@@ -124,6 +124,9 @@ def test_a_search_is_validated_before_any_quota_is_spent(hotel_stack: Callable[.
         {**SEARCH, "rooms": [{"adults": 1}] * 10},
         {**SEARCH, "rooms": [{"adults": 1, "children_ages": [18]}]},
         {**SEARCH, "destination": "PMI"},  # and hotels: one or the other
+        {**SEARCH, "hotels": ["1"]},
+        {**SEARCH, "hotels": [10**40]},
+        {**SEARCH, "rooms": [{"adults": True}]},
         {key: value for key, value in SEARCH.items() if key != "hotels"},
     ]
     for body in bad:
@@ -262,7 +265,8 @@ def test_a_key_spent_elsewhere_stops_callers_after_one_403_and_bookings_wait_for
     assert hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": [8]}).status_code == 429
     accepted = hotel.call("POST", "/hotel-bookings", booking_request(rate), key=str(uuid.uuid4()))
     assert accepted.status_code == 202
-    hotel.worker.poll_once()  # the worker cannot book now: the booking waits, never sent
+    hotel.worker.poll_once()  # the worker cannot book now: the booking waits for the reset, never sent
+    assert hotel.worker.empty()  # and its message does not spend its receives on the way to the dead-letter queue
     assert hotel.call("GET", f"/hotel-bookings/{accepted.json()['id']}").json()["status"] == "pending"
     faults = hotel.hotelbeds.fault_report()
     assert faults["over_quota"] == 1  # one 403, then nothing reached the sandbox
@@ -300,3 +304,45 @@ def test_the_content_job_walks_every_page_and_starts_over_after_a_full_pass(
     table = hotel.stack.template.physical["HotelsTable"]["Ref"]
     assert aws_client("dynamodb", moto_endpoint).scan(TableName=table, Select="COUNT")["Count"] == 250
     assert job.invoke({})["records"] == 250  # the next pass, from the first hotel again
+
+
+def test_a_booking_is_validated_before_it_is_stored(hotel_stack: Callable[..., HotelStack]) -> None:
+    hotel = hotel_stack()
+    rate = bookable_rate(hotel)
+    good = booking_request(rate)
+    room = good["rooms"][0]
+    bad = [
+        {**good, "holder": {"name": "Ada\u202e", "surname": "L"}},  # a bidirectional override
+        {**good, "holder": {"name": "A\nB", "surname": "L"}},
+        {**good, "holder": {"name": "A" * 51, "surname": "L"}},
+        {**good, "rooms": [{**room, "guests": [{"type": "CH", "name": "Bo", "surname": "L"}]}]},  # no age
+        {**good, "rooms": [{**room, "guests": [{"type": "CH", "name": "Bo", "surname": "L", "age": 19}]}]},
+        {**good, "rooms": [{**room, "guests": [{"name": "Ada", "surname": "L", "age": 12}]}]},  # an adult of 12
+        {**good, "rooms": [{**room, "guests": [{"name": "Ada", "surname": "L", "room": "1"}]}]},
+        {**good, "rooms": []},
+        {**good, "remark": "a\u0000b"},
+        {**good, "price": 1},
+    ]
+    for body in bad:
+        answer = hotel.call("POST", "/hotel-bookings", body, key=str(uuid.uuid4()))
+        assert answer.status_code == 422, body
+    adult = {**good, "rooms": [{**room, "guests": [{"name": "Ada", "surname": "L", "age": 30}]}]}
+    assert hotel.call("POST", "/hotel-bookings", adult, key=str(uuid.uuid4())).status_code == 202
+
+
+def test_one_booking_that_keeps_failing_does_not_hold_up_the_in_doubt_job(
+    hotel_stack: Callable[..., HotelStack],
+) -> None:
+    hotel = hotel_stack()
+    found = hotel.call("POST", "/hotels/availability", SEARCH).json()
+    recheck = next(
+        r for h in found["hotels"] for room in h["rooms"] for r in room["rates"] if r["rate_type"] == "RECHECK"
+    )
+    stuck = hotel.call("POST", "/hotel-bookings", booking_request(recheck), key=str(uuid.uuid4()))
+    fine = hotel.call("POST", "/hotel-bookings", booking_request(bookable_rate(hotel), "Bea"), key=str(uuid.uuid4()))
+    assert stuck.status_code == fine.status_code == 202
+    hotel.hotelbeds.configure_faults({"rules": [{"path": "/hotel-api/1.0/checkrates", "status": 1.0}]})
+    report = hotel.resolve()  # the worker never ran: both wait for the job, the stuck one oldest
+    assert (report["errored"], report["confirmed"]) == (1, 1), report
+    assert hotel.call("GET", f"/hotel-bookings/{fine.json()['id']}").json()["status"] == "confirmed"
+    assert hotel.call("GET", f"/hotel-bookings/{stuck.json()['id']}").json()["status"] == "pending"

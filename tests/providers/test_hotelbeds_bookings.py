@@ -16,9 +16,16 @@ import pytest
 
 from local.sandboxes.hotelbeds import HotelbedsSandbox
 from local.stack import LocalStack
+from seawall.api import ProblemError
 from seawall.aws import aws_client
-from seawall.errors import ThrottledError
-from seawall.providers.hotelbeds.bookings import BookingRecord, BookingRequest, BookingStore, BookingWorkflow
+from seawall.errors import IntegrationError, ThrottledError
+from seawall.providers.hotelbeds.bookings import (
+    BookingDesk,
+    BookingRecord,
+    BookingRequest,
+    BookingStore,
+    BookingWorkflow,
+)
 from seawall.providers.hotelbeds.bookings._request import booking_ids
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.providers.hotelbeds.errors import QuotaExhaustedError
@@ -186,3 +193,93 @@ def test_two_workers_on_one_booking_make_one_booking(
     assert sorted(result.status for result in results if result is not None) == ["confirmed"]
     assert results.count(None) == 3
     assert made(hotelbeds, record) == 1
+
+
+def test_a_resend_refused_is_looked_up_not_failed(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    # A 5xx left the booking in doubt; the look-up found none; the resend is refused with a 409, which
+    # could mean an earlier send holds the rate: it is looked up again, not failed, and sent a third time.
+    record = accepted(store)
+    hotelbeds.configure_faults(
+        {
+            "queue": [
+                {"kind": "status", "status": 500, "method": "POST", "path": BOOKINGS},
+                {"kind": "status", "status": 409, "method": "POST", "path": BOOKINGS},
+            ]
+        }
+    )
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert (done.status, done.sends) == ("confirmed", 3)
+    looked_up = [path for method, path, _ in hotelbeds.requests if method == "GET" and path == BOOKINGS]
+    assert len(looked_up) == 2
+    assert made(hotelbeds, record) == 1
+
+
+def test_a_booking_never_sent_in_time_fails(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox, hotelbeds_gateway: Any
+) -> None:
+    record = accepted(store)
+    flow = BookingWorkflow(hotelbeds_gateway(), store, settle_seconds=0, max_unsent_seconds=0)
+    done = flow.advance(record.id)
+    assert done is not None
+    assert (done.status, done.failure) == ("failed", "the booking could not be sent to Hotelbeds in time")
+    assert made(hotelbeds, record) == 0
+
+
+def test_a_worker_that_fails_mid_send_keeps_the_booking_locked_until_hotelbeds_is_done(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    record = accepted(store)
+    flow = workflow(settle_seconds=60)
+    hotelbeds.configure_faults({"queue": [{"kind": "lost", "method": "POST", "path": BOOKINGS}]})
+
+    def store_gone(*_: Any) -> BookingRecord:
+        raise ConnectionError("the bookings table did not answer")
+
+    flow.store = BookingStore(store.client, store.table)
+    flow.store.unanswered = store_gone  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        flow.advance(record.id)
+    # Its send may still be in Hotelbeds' hands: nobody may look it up or send it before the lock runs out.
+    assert workflow().advance(record.id) is None
+    kept = store.get(record.id)
+    assert kept is not None
+    assert (kept.status, kept.sends) == ("in-doubt", 1)
+
+
+def test_a_failed_attempt_goes_to_the_back_of_the_in_doubt_jobs_order(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    stuck = accepted(store, rate_key=RECHECK_KEY, rate_type="RECHECK")
+    hotelbeds.configure_faults({"rules": [{"method": "POST", "path": "/hotel-api/1.0/checkrates", "status": 1.0}]})
+    before = store.get(stuck.id)
+    assert before is not None
+    time.sleep(0.01)
+    with pytest.raises(IntegrationError):
+        workflow().advance(stuck.id)
+    after = store.get(stuck.id)
+    assert after is not None
+    assert (after.status, after.sends) == ("pending", 0)
+    assert after.updated_at > before.updated_at
+    hotelbeds.configure_faults({})
+    done = workflow().advance(stuck.id)  # unlocked: the next attempt takes it
+    assert done is not None
+    assert done.status == "confirmed"
+
+
+def test_a_key_whose_idempotency_record_expired_still_names_its_own_booking(
+    project_stack: LocalStack, store: BookingStore
+) -> None:
+    # Powertools forgets a key after a day; the booking does not: the same key with another body is refused.
+    queue_url = project_stack.template.physical["HotelBookingsQueue"]["QueueUrl"]
+    desk = BookingDesk(store, aws_client("sqs"), queue_url)
+    key = f"hotel-bookings-create:{uuid.uuid4().hex}"
+    request = accepted(store).request
+    first = desk.accept("caller", key, request)
+    assert desk.accept("caller", key, request).id == first.id  # the same booking, queued again
+    other = request.model_copy(update={"remark": "another booking"})
+    with pytest.raises(ProblemError) as refused:
+        desk.accept("caller", key, other)
+    assert refused.value.problem.status == 422

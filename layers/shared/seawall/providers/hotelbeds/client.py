@@ -78,7 +78,10 @@ class HotelbedsGateway:
                     Limit("second", self.settings.requests_per_second, 1),
                     Limit("day", self.settings.daily_quota, 86_400),
                 ],
-                breaker=BreakerConfig(open_seconds=self.settings.breaker_open_seconds),
+                # Hotelbeds may take its documented time and still answer: only a call past it is slow.
+                breaker=BreakerConfig(
+                    open_seconds=self.settings.breaker_open_seconds, slow_call_seconds=self.settings.timeout_seconds
+                ),
                 attempt_timeout=1.0,
                 wait_for_rate_limit=wait_for_rate_limit,
             ),

@@ -11,12 +11,13 @@ import datetime as dt
 from collections import Counter
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 MAX_NIGHTS = 30
-Age = Annotated[int, Field(ge=0, le=17)]
+# Whole numbers as JSON numbers only: "2" and true are not counts.
+Age = Annotated[int, Strict(), Field(ge=0, le=17)]
 DestinationCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-HotelCode = Annotated[int, Field(ge=1)]
+HotelCode = Annotated[int, Strict(), Field(ge=1, le=99_999_999)]
 
 
 class RoomOccupancy(BaseModel):
@@ -24,7 +25,7 @@ class RoomOccupancy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    adults: int = Field(ge=1, le=8)
+    adults: Annotated[int, Strict()] = Field(ge=1, le=8)
     children_ages: list[Age] = Field(default_factory=list, max_length=4)
 
 

@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from seawall.api import Problem, ProblemError
 from seawall.errors import IntegrationError
 from seawall.observability import emit
 from seawall.providers.hotelbeds.bookings._request import BookingRequest, booking_ids
@@ -29,7 +30,7 @@ class BookingDesk:
         """
         booking_id, client_reference = booking_ids(provider_key)
         now = time.time()
-        record, _ = self.store.create(
+        record, created = self.store.create(
             BookingRecord(
                 id=booking_id,
                 caller=caller,
@@ -40,6 +41,8 @@ class BookingDesk:
                 updated_at=now,
             )
         )
+        if not created and record.request != request:  # the key's idempotency record expired; the booking did not
+            raise ProblemError(Problem(422, "http", "this Idempotency-Key was used with a different booking"))
         try:
             self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps({"booking_id": booking_id}))
         except Exception as error:

@@ -11,28 +11,41 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
-# APItude: names at most 50 characters; clientReference at most 20.
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+# APItude: names at most 50 characters; clientReference at most 20. Names are printable text: no control
+# characters, no bidirectional overrides (they would reach a hotel's systems and vouchers as they are).
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=50,
+        pattern=r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+$",
+    ),
+]
 CLIENT_REFERENCE_LENGTH = 20
 BookingId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+ADULT_AGE = 18
 
 
 class Guest(BaseModel):
-    """One guest of a room: an adult, or a child with an age."""
+    """One guest: an adult, or a child with an age; ``room`` is which of the rate's rooms (1 unless it has several)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["AD", "CH"] = "AD"
     name: Name
     surname: Name
-    age: int | None = Field(default=None, ge=0, le=17)
+    age: Annotated[int, Strict()] | None = Field(default=None, ge=0, le=120)
+    room: Annotated[int, Strict()] = Field(default=1, ge=1, le=9)
 
     @model_validator(mode="after")
-    def _child_age(self) -> Self:
-        if self.type == "CH" and self.age is None:
-            raise ValueError("a child needs an age")
+    def _age(self) -> Self:
+        if self.type == "CH" and (self.age is None or self.age >= ADULT_AGE):
+            raise ValueError("a child needs an age under 18")
+        if self.type == "AD" and self.age is not None and self.age < ADULT_AGE:
+            raise ValueError("an adult is 18 or older")
         return self
 
 
@@ -62,7 +75,7 @@ class BookingRequest(BaseModel):
 
     holder: Holder
     rooms: list[RoomBooking] = Field(min_length=1, max_length=9)
-    remark: str | None = Field(default=None, max_length=2000)
+    remark: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
 
     def body(self, client_reference: str, rate_keys: list[str]) -> dict[str, Any]:
         """APItude's confirmation body, with ``rate_keys`` (checked ones, for RECHECK rates) in room order."""

@@ -203,10 +203,16 @@ class BookingStore:
             {":failed": {"S": "failed"}, ":reason": {"S": reason}, ":now": {"N": _ms(time.time())}},
         )
 
-    def release(self, booking_id: str, owner: str) -> None:
-        """Give the lock up, if ``owner`` still holds it (a final booking holds none)."""
+    def release(self, booking_id: str, owner: str, *, touch: bool = False) -> None:
+        """Give the lock up, if ``owner`` still holds it (a final booking holds none).
+
+        ``touch``: the attempt failed; the booking goes to the back of the in-doubt job's order.
+        """
+        expression, values = "REMOVE lock_owner, lock_until", {}
+        if touch:
+            expression, values = f"SET updated_at = :now {expression}", {":now": {"N": _ms(time.time())}}
         with contextlib.suppress(LockLostError):
-            self._owned(booking_id, owner, "REMOVE lock_owner, lock_until", {})
+            self._owned(booking_id, owner, expression, values)
 
     def cancel(self, booking_id: str, booking: Booking) -> BookingRecord:
         """Cancelled, with Hotelbeds' cancelled booking (a confirmed or already cancelled booking only)."""

@@ -17,28 +17,40 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from dataclasses import dataclass
 from http import HTTPStatus
 
-from seawall.deadline import current_deadline
+from seawall.deadline import Deadline, current_deadline
 from seawall.errors import IntegrationError, NotAttemptedError
 from seawall.observability import emit, logger
 from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 
-# A lock outlives the invocation's deadline by this much: a live worker keeps it, a dead one frees it soon.
+# A lock outlives the invocation's deadline by the settle time and this much: a live worker keeps it, and a
+# worker that died mid-send keeps its booking until Hotelbeds has finished whatever it was sent.
 LOCK_SLACK_SECONDS = 30.0
 # No send starts with less time than this left: a confirmation cut short is only another booking in doubt.
 SEND_SECONDS = 10.0
 # A look-up is a list page or two and a detail.
 LOOKUP_SECONDS = 5.0
+# A booking never sent (its rate kept failing to check, the quota stayed spent) fails after this long:
+# rate keys do not live for ever.
+MAX_UNSENT_SECONDS = 6 * 3600.0
 # Statuses that say the request was refused before Hotelbeds processed it (quota, credentials).
 _NOT_PROCESSED = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
+# 4xx statuses that do not say the request was not processed: a timeout, a conflict, a client gone.
+_UNSETTLED_4XX = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.CONFLICT, 499})
 
 
 def _refused(error: IntegrationError) -> bool:
-    """Hotelbeds refused this booking for what it is (a 4xx other than quota or credentials): it has failed."""
+    """Hotelbeds refused this request for what it is (a 4xx other than quota, credentials or a timeout)."""
     status = error.status_code
-    return status is not None and HTTPStatus.BAD_REQUEST <= status < HTTPStatus.INTERNAL_SERVER_ERROR
+    return (
+        status is not None
+        and HTTPStatus.BAD_REQUEST <= status < HTTPStatus.INTERNAL_SERVER_ERROR
+        and status not in _NOT_PROCESSED
+        and status not in _UNSETTLED_4XX
+    )
 
 
 def _reason(error: IntegrationError, what: str) -> str:
@@ -46,16 +58,30 @@ def _reason(error: IntegrationError, what: str) -> str:
     return f"Hotelbeds refused {what} (HTTP {error.status_code}{', ' + code if code else ''})"
 
 
+@dataclass
+class _Attempt:
+    """What one advance did: whether a send may be in flight (its lock must then run out, not be released)."""
+
+    in_flight: bool = False
+
+
 class BookingWorkflow:
     """Moves a booking on from pending or in doubt, as far as the invocation's time allows."""
 
     def __init__(
-        self, gateway: HotelbedsGateway, store: BookingStore, *, settle_seconds: float = 60.0, max_sends: int = 3
+        self,
+        gateway: HotelbedsGateway,
+        store: BookingStore,
+        *,
+        settle_seconds: float = 60.0,
+        max_sends: int = 3,
+        max_unsent_seconds: float = MAX_UNSENT_SECONDS,
     ) -> None:
         self.gateway = gateway
         self.store = store
         self.settle_seconds = settle_seconds
         self.max_sends = max_sends
+        self.max_unsent_seconds = max_unsent_seconds
 
     def advance(self, booking_id: str) -> BookingRecord | None:
         """Lock the booking and move it on; the record as it stands after.
@@ -68,59 +94,90 @@ class BookingWorkflow:
         """
         owner = uuid.uuid4().hex
         deadline = current_deadline()
-        until = time.time() + (deadline.remaining() if deadline is not None else 60.0) + LOCK_SLACK_SECONDS
-        record = self.store.claim(booking_id, owner, until)
+        remaining = deadline.remaining() if deadline is not None else 60.0
+        record = self.store.claim(booking_id, owner, time.time() + remaining + self.settle_seconds + LOCK_SLACK_SECONDS)
         if record is None:
             return None
+        attempt = _Attempt()
         try:
-            return self._advance(record, owner)
-        finally:
-            try:
-                self.store.release(booking_id, owner)
-            except Exception as error:  # noqa: BLE001 (the lock then expires; the outcome above stands)
-                logger.warning(
-                    "booking lock not released", extra={"booking_id": booking_id, "error": type(error).__name__}
-                )
+            result = self._advance(record, owner, attempt)
+        except Exception:
+            if not attempt.in_flight:  # to the back of the in-doubt job's order; a send in flight keeps its lock
+                self._release(booking_id, owner, touch=True)
+            raise
+        self._release(booking_id, owner, touch=False)
+        return result
 
-    def _advance(self, record: BookingRecord, owner: str) -> BookingRecord:
+    def _release(self, booking_id: str, owner: str, *, touch: bool) -> None:
+        try:
+            self.store.release(booking_id, owner, touch=touch)
+        except Exception as error:  # noqa: BLE001 (the lock then expires; the outcome stands)
+            logger.warning("booking lock not released", extra={"booking_id": booking_id, "error": type(error).__name__})
+
+    def _advance(self, record: BookingRecord, owner: str, attempt: _Attempt) -> BookingRecord:
         deadline = current_deadline()
-        while True:
-            if record.status == "in-doubt":
-                wait = (record.sent_at or 0.0) + self.settle_seconds - time.time()
-                if wait > 0:
-                    if deadline is not None and not deadline.allows(wait + LOOKUP_SECONDS):
-                        return record
-                    time.sleep(wait)
-                settled = self._look_up(record, owner)
-                if settled is not None:
-                    return settled
+        while record.open:
+            settled = self._settle(record, owner, deadline)
+            if settled is not None:
+                return settled
             if deadline is not None and not deadline.allows(SEND_SECONDS):
                 return record
-            rate_keys = self._rate_keys(record, owner)
-            if isinstance(rate_keys, BookingRecord):
-                return rate_keys
-            sends = self.store.mark_sent(record.id, owner).sends
-            try:
-                booking = self.gateway.book(record.request.body(record.client_reference, rate_keys))
-            except NotAttemptedError:
+            record = self._send(record, owner, attempt)
+        return record
+
+    def _settle(self, record: BookingRecord, owner: str, deadline: Deadline | None) -> BookingRecord | None:
+        """Where a booking stands before a send; ``None`` when it is to be sent (again).
+
+        In doubt: looked up once Hotelbeds has finished with the last send
+        (or left as it is when that does not fit the deadline). Never sent
+        and too old: failed.
+        """
+        if record.status != "in-doubt":
+            if time.time() - record.created_at <= self.max_unsent_seconds:
+                return None
+            emit("BookingFailed", provider="hotelbeds")
+            return self.store.fail(record.id, owner, "the booking could not be sent to Hotelbeds in time")
+        wait = (record.sent_at or 0.0) + self.settle_seconds - time.time()
+        if wait > 0:
+            if deadline is not None and not deadline.allows(wait + LOOKUP_SECONDS):
+                return record
+            time.sleep(wait)
+        return self._look_up(record, owner)
+
+    def _send(self, record: BookingRecord, owner: str, attempt: _Attempt) -> BookingRecord:
+        """One send: confirmed, failed (refused), or in doubt (no answer, or a resend refused)."""
+        rate_keys = self._rate_keys(record, owner)
+        if isinstance(rate_keys, BookingRecord):
+            return rate_keys
+        sends = self.store.mark_sent(record.id, owner).sends
+        attempt.in_flight = True
+        try:
+            booking = self.gateway.book(record.request.body(record.client_reference, rate_keys))
+        except NotAttemptedError:
+            self.store.unsend(record.id, owner, record)
+            attempt.in_flight = False
+            raise
+        except IntegrationError as error:
+            if error.status_code in _NOT_PROCESSED:
                 self.store.unsend(record.id, owner, record)
+                attempt.in_flight = False
                 raise
-            except IntegrationError as error:
-                if error.status_code in _NOT_PROCESSED:
-                    self.store.unsend(record.id, owner, record)
-                    raise
-                if _refused(error):
-                    emit("BookingFailed", provider="hotelbeds")
-                    return self.store.fail(record.id, owner, _reason(error, "the booking"))
-                logger.warning(
-                    "booking answer lost; in doubt until looked up",
-                    extra={"booking_id": record.id, "sends": sends, "error": type(error).__name__},
-                )
-                emit("BookingInDoubt", provider="hotelbeds")
-                record = self.store.unanswered(record.id, owner)
-                continue
-            emit("BookingConfirmed", provider="hotelbeds")
-            return self.store.confirm(record.id, owner, booking)
+            if _refused(error) and sends == 1:
+                attempt.in_flight = False
+                emit("BookingFailed", provider="hotelbeds")
+                return self.store.fail(record.id, owner, _reason(error, "the booking"))
+            # No answer, or a resend refused (an earlier send may hold the rate): look it up before anything else.
+            logger.warning(
+                "booking answer lost; in doubt until looked up",
+                extra={"booking_id": record.id, "sends": sends, "error": type(error).__name__},
+            )
+            emit("BookingInDoubt", provider="hotelbeds")
+            unanswered = self.store.unanswered(record.id, owner)  # until this is stored, the lock must stand
+            attempt.in_flight = False
+            return unanswered
+        attempt.in_flight = False
+        emit("BookingConfirmed", provider="hotelbeds")
+        return self.store.confirm(record.id, owner, booking)
 
     def _look_up(self, record: BookingRecord, owner: str) -> BookingRecord | None:
         """The booking settled by its clientReference: confirmed if Hotelbeds has it, failed after the last send.
@@ -148,11 +205,12 @@ class BookingWorkflow:
             try:
                 checked = self.gateway.check_rate(room.rate_key)
             except IntegrationError as error:
-                if error.status_code not in _NOT_PROCESSED and _refused(error):
+                if _refused(error):
                     emit("BookingFailed", provider="hotelbeds")
                     return self.store.fail(record.id, owner, _reason(error, "the rate"))
                 raise
             if not checked.rates:
+                emit("BookingFailed", provider="hotelbeds")
                 return self.store.fail(record.id, owner, "the rate is no longer available")
             keys.append(checked.rates[0].rate_key)
         return keys
