@@ -16,7 +16,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke env-json sign-event test lint typecheck unit unit-py313 template build bench openapi clean
+.PHONY: run invoke env-json sign-event test suites lint typecheck unit unit-py313 template build bench openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,11 @@ env-json: $(VENV)/.installed
 sign-event: $(VENV)/.installed
 	$(PY) -m local.samlocal sign-event $(EVENT)
 
-test: lint typecheck unit unit-py313 template build
+test: lint typecheck suites template build
+
+# The two suites at once: each waits mostly on its servers and sandboxes, and each test has its own ports and state.
+suites:
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit unit-py313
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -69,7 +69,9 @@ def proxy_event(
                 "userAgent": multi_headers.get("User-Agent", [None])[-1],
                 **(principal.identity() if principal else {}),
             },
-            "path": f"/{stage}{request.path}",
+            # The path the client asked for, as API Gateway gives it: behind execute-api's own address that
+            # starts with the stage (/dev/...); here, as behind a custom domain, the URL carries none.
+            "path": request.path,
             "protocol": "HTTP/1.1",
             "requestId": str(uuid.uuid4()),
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),

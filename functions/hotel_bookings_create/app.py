@@ -53,9 +53,14 @@ def create_booking(booking: Annotated[BookingRequest, Body()]) -> Response[dict[
         booking,
         lambda key: desk.accept(caller, key, booking).public(),
         status_code=202,
-        # Relative to the request's URL (RFC 9110): right behind a stage prefix or a custom domain's base path.
-        location=lambda result: f"hotel-bookings/{result['id']}",
+        location=lambda result: f"{request_path()}/{result['id']}",
     )
+
+
+def request_path() -> str:
+    """The path the caller used (with the stage prefix or a custom domain's base path, when the URL has one)."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    return str(context.get("path") or app.current_event.path).rstrip("/")
 
 
 @instrumented(correlation.API_GATEWAY_REST)
