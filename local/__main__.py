@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -22,7 +23,7 @@ from typing import Any
 from local.aws import MotoServer
 from local.eventsource import pollers
 from local.gateway import Gateway
-from local.runtime import DEFAULT_MAX_CONTAINERS
+from local.runtime import DEFAULT_MAX_CONTAINERS, FunctionError
 from local.sandboxes.hotelbeds import HotelbedsSandbox
 from local.sandboxes.stripe import StripeSandbox, WebhookEndpoint
 from local.scheduler import Scheduler
@@ -110,6 +111,20 @@ def _sandboxes(
     return stripe, hotelbeds
 
 
+# The booking the sample events under events/hotel_bookings_* name (as the Stripe sandbox starts with the
+# customer its sample events name): made through the API's function at start, then booked by the worker.
+SAMPLE_BOOKING = ROOT / "events" / "hotel_bookings_create" / "post.json"
+
+
+def _sample_booking(stack: LocalStack) -> None:
+    if "HotelBookingsCreateFunction" not in {spec.name for spec in stack.template.functions()}:
+        return
+    try:
+        stack.function("HotelBookingsCreateFunction").invoke(json.loads(SAMPLE_BOOKING.read_text()))
+    except FunctionError as error:
+        print(f"[samples] the sample booking was not made: {error}", flush=True)
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -152,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             started.callback(stop_polling.set)
             scheduler = Scheduler(stack, args.schedule_speedup)
             scheduler.start(stop_polling)
+            threading.Thread(target=_sample_booking, args=(stack,), name="sample-booking", daemon=True).start()
             if "StripeWebhookSecret" in secret_values:
                 # Stripe's webhook sender: the sandbox delivers each new event to the gateway, signed.
                 sandbox.webhook = WebhookEndpoint(
