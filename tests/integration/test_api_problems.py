@@ -99,3 +99,9 @@ def test_validation_errors_answer_422_with_fields_and_no_input_values() -> None:
 def test_valid_requests_pass_through() -> None:
     response = app.resolve(api_event("POST", "/orders", json.dumps({"amount": 500, "currency": "eur"})), None)  # type: ignore[arg-type]
     assert response["statusCode"] == 200
+
+
+def test_json_nested_too_deeply_answers_400_not_500() -> None:
+    status, headers, body = call(api_event("POST", "/orders", "[" * 100_000))
+    assert (status, headers["Content-Type"]) == (400, "application/problem+json")
+    assert "nested" in body["detail"]

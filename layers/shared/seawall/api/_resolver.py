@@ -84,9 +84,11 @@ class ActionResolver(APIGatewayRestResolver):
             if not _is_json(event):
                 return self._refuse(event, 415, "send the body as application/json")
             try:
-                body.decode("utf-8")
+                text = body.decode("utf-8")
             except UnicodeDecodeError:
                 return self._refuse(event, 400, "the request body is not UTF-8 text")
+            if _too_deep(text):
+                return self._refuse(event, 400, "the request body is nested too deeply")
         return super().resolve(event, context)
 
     @staticmethod
@@ -100,6 +102,35 @@ class ActionResolver(APIGatewayRestResolver):
             "body": response.body,
             "isBase64Encoded": False,
         }
+
+
+# Deeper than any request of ours; far below the depth at which a JSON parser runs out of stack.
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(text: str) -> bool:
+    """Whether the JSON text opens more than MAX_JSON_DEPTH arrays or objects at once (strings skipped).
+
+    Counted, not parsed: a parser would raise RecursionError (a 500) before saying so.
+    """
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def create_resolver(**options: Any) -> ActionResolver:
