@@ -27,6 +27,8 @@ class Settings(BaseModel):
 
 settings = load_settings(Settings)
 app = create_resolver(enable_validation=True)
+# Other methods on this path come here (template: ANY); DELETE is HotelBookingsCancelFunction's.
+app.allow("/hotel-bookings/<booking_id>", "DELETE")
 bookings = BookingStore(aws_client("dynamodb"), settings.table)
 
 

@@ -182,6 +182,8 @@ def test_a_booking_is_accepted_then_confirmed_and_cancelled_and_each_caller_sees
     assert hotel.call("DELETE", path).json() == cancelled.json()
     assert hotel.hotelbeds.booking_report()["by_client_reference"] == {confirmed["client_reference"]: 1}
     assert hotel.call("GET", "/hotel-bookings/" + "0" * 32).status_code == 404
+    wrong = hotel.call("PUT", path, {})
+    assert (wrong.status_code, wrong.headers["Allow"]) == (405, "DELETE, GET")
 
 
 def test_two_hundred_bookings_with_lost_answers_and_timeouts_each_end_once(

@@ -53,10 +53,13 @@ class ActionResolver(APIGatewayRestResolver):
 
     def route(self, rule: str, method: str | list[str] | tuple[str], *args: Any, **kwargs: Any) -> Callable[..., Any]:
         """Register a route as Powertools does, and remember its methods for 405 answers."""
-        pattern = re.compile("^" + re.sub(r"<\w+>", "[^/]+", re.escape(rule)) + "$")  # <name>: one segment
-        for name in (method,) if isinstance(method, str) else method:
-            self._methods.append((pattern, name.upper()))
+        self.allow(rule, *((method,) if isinstance(method, str) else method))
         return super().route(rule, method, *args, **kwargs)
+
+    def allow(self, rule: str, *methods: str) -> None:
+        """Name ``methods`` in 405 answers at ``rule`` (a route's own, or another function's on the same path)."""
+        pattern = re.compile("^" + re.sub(r"<\w+>", "[^/]+", re.escape(rule)) + "$")  # <name>: one segment
+        self._methods += [(pattern, method.upper()) for method in methods]
 
     def allowed_methods(self, path: str) -> list[str]:
         """The methods some route accepts at ``path`` (empty for an unknown path)."""
