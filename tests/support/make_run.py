@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from local.__main__ import PORTS
+
 ROOT = Path(__file__).resolve().parents[2]
-# Every port chosen by the system, so that runs never collide.
-FREE_PORTS = ["--port", "0", "--aws-port", "0", "--upstash-port", "0", "--stripe-port", "0"]
+# Every port the stack opens, on a free one: two stacks (two suites at once) never meet.
+FREE_PORTS = [argument for option in PORTS for argument in ("--" + option.replace("_", "-"), "0")]
 BANNER_END = "Ctrl-C stops everything."
 
 
