@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.auth import Principal, SigV4Authorizer
 from local.aws import ACCOUNT
-from local.httpserver import BadRequest, Handler, LocalServer, problem
+from local.httpserver import Handler, LocalServer, problem
 from local.stack import LocalStack
 from local.template import Route
 
@@ -134,11 +134,8 @@ class Gateway:
         class GatewayHandler(Handler):
             def _serve(self) -> None:
                 url = urlsplit(self.path)
-                try:
-                    body = self.read_body()
-                except BadRequest as error:
-                    self.close_connection = True
-                    self.respond(*problem(400, str(error)))
+                body = self.body_or_refusal()
+                if body is None:
                     return
                 request = IncomingRequest(
                     self.command, url.path, url.query, list(self.headers.items()), body, self.client_address[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +55,21 @@ class Handler(BaseHTTPRequestHandler):
             chunks.append(self.rfile.read(length))
             self.rfile.readline(8)  # the chunk's CRLF
 
+    def body_or_refusal(self) -> bytes | None:
+        """The request's body; ``None`` once a 400 is answered because its framing cannot be trusted."""
+        try:
+            return self.read_body()
+        except BadRequest as error:
+            self.close_connection = True
+            self.respond(*problem(400, str(error)))
+            return None
+
+    def reset(self) -> None:
+        """Drop the connection with a reset (SO_LINGER 0), as a connection lost mid-answer looks to the client."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        self.connection.close()
+
     def respond(self, status: int, headers: dict[str, str], payload: bytes) -> None:
         """Send the whole answer (no body to a HEAD); a client that already gave up is not an error."""
         try:
@@ -74,6 +90,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Say nothing per request (subclasses may)."""
+
+
+class ServedOnThread:
+    """What a local service built on a :class:`LocalServer` shares: start on a thread, stop, its URL."""
+
+    _server: ThreadingHTTPServer
+    url: str
+
+    def start(self) -> str:
+        """Serve on a thread; returns the base URL."""
+        serve_in_thread(self._server)
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
 
 
 class LocalServer(ThreadingHTTPServer):

@@ -34,7 +34,6 @@ import hashlib
 import json
 import random
 import secrets
-import socket
 import threading
 import time
 from collections import Counter, deque
@@ -44,7 +43,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-from local.httpserver import BadRequest, Handler, LocalServer, problem, serve_in_thread
+from local.httpserver import Handler, LocalServer, ServedOnThread, problem
 
 JSON_TYPE = "application/json;charset=UTF-8"
 RELEASE = "sandbox-1.0"
@@ -418,7 +417,7 @@ def _gateway_refusal(status: int, code: str, content_type: str, body: str) -> tu
     return status, {"Content-Type": content_type, "X-Mashery-Error-Code": code}, body.encode()
 
 
-class HotelbedsSandbox:
+class HotelbedsSandbox(ServedOnThread):
     """The sandbox server on 127.0.0.1; ``credentials`` maps each api key it accepts to its shared secret."""
 
     def __init__(
@@ -443,16 +442,6 @@ class HotelbedsSandbox:
         self.over_qps = 0
         self.signature_failures = 0
         self.gzip_answers = 0
-
-    def start(self) -> str:
-        """Serve on a thread; returns the base URL."""
-        serve_in_thread(self._server)
-        return self.url
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
 
     # The clock, the gateway ---------------------------------------------------------------
 
@@ -872,11 +861,8 @@ class HotelbedsSandbox:
 
         class SandboxHandler(Handler):
             def _serve(self) -> None:
-                try:
-                    body = self.read_body()
-                except BadRequest as error:
-                    self.close_connection = True
-                    self.respond(*problem(400, str(error)))
+                body = self.body_or_refusal()
+                if body is None:
                     return
                 path = urlsplit(self.path).path
                 if path.startswith("/_sandbox/"):
@@ -889,10 +875,7 @@ class HotelbedsSandbox:
                 headers = dict(self.headers.items())
                 answer = sandbox.handle(self.command, self.path, headers, body, client=self.client_address[0])
                 if answer is None:
-                    # SO_LINGER 0: the close sends a reset, as a connection lost mid-answer looks to the client.
-                    self.close_connection = True
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    self.connection.close()
+                    self.reset()
                     return
                 self.respond(*answer)
 

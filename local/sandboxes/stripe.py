@@ -32,7 +32,6 @@ import operator
 import queue
 import random
 import secrets
-import socket
 import threading
 import time
 from collections import deque
@@ -45,7 +44,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import stripe
 
-from local.httpserver import Handler, LocalServer, serve_in_thread
+from local.httpserver import Handler, LocalServer, ServedOnThread
 
 FIXTURES = json.loads((Path(__file__).parent / "stripe_fixtures.json").read_text())
 API_VERSION = "2026-10-28.endive"
@@ -106,7 +105,7 @@ def _object_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(7)}"
 
 
-class StripeSandbox:
+class StripeSandbox(ServedOnThread):
     """The sandbox server on 127.0.0.1; ``api_keys`` are the keys it accepts (rotate them in tests)."""
 
     def __init__(self, api_keys: set[str], port: int = 0) -> None:
@@ -127,16 +126,6 @@ class StripeSandbox:
         threading.Thread(target=self._deliver_forever, name="stripe-sandbox-webhooks", daemon=True).start()
         self._server = LocalServer(("127.0.0.1", port), self._handler_class())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> str:
-        """Serve on a thread; returns the base URL."""
-        serve_in_thread(self._server)
-        return self.url
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
 
     # The API ------------------------------------------------------------------------------
 
@@ -445,9 +434,7 @@ class StripeSandbox:
                     return
                 answer = sandbox.handle(self.command, self.path, dict(self.headers.items()), body)
                 if answer is None:
-                    self.close_connection = True
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    self.connection.close()
+                    self.reset()
                     return
                 self.respond(*answer)
 

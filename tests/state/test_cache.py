@@ -29,20 +29,6 @@ def metrics(text: str, name: str) -> list[dict[str, Any]]:
     return [line for line in json_lines(text) if name in line]
 
 
-@pytest.fixture
-def store_at(state: SharedState, put_secret: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], SharedState]:
-    """A container whose backend's store is at another address (a dead port)."""
-
-    def point(url: str) -> SharedState:
-        if state.backend == "dynamodb":
-            monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-            return SharedState(state.settings)
-        arn = put_secret(f"upstash-at-{uuid.uuid4().hex}", {"url": url, "token": "token-for-elsewhere"})
-        return SharedState(state.settings.model_copy(update={"upstash_secret": arn}))
-
-    return point
-
-
 def test_bytes_and_json_round_trip(state: SharedState, capsys: pytest.CaptureFixture[str]) -> None:
     cache = state.cache("availability", 60)
     raw, structured = key(), key()

@@ -81,20 +81,6 @@ def test_waiting_never_sleeps_past_the_deadline(state: SharedState) -> None:
     assert not is_retryable(caught.value)  # the retry loop does not retry our own refusal
 
 
-@pytest.fixture
-def store_at(state: SharedState, put_secret: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], SharedState]:
-    """A container whose backend's store is at another address (a dead port, a slow server)."""
-
-    def point(url: str) -> SharedState:
-        if state.backend == "dynamodb":
-            monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-            return SharedState(state.settings)
-        arn = put_secret(f"upstash-at-{uuid.uuid4().hex}", {"url": url, "token": "token-for-elsewhere"})
-        return SharedState(state.settings.model_copy(update={"upstash_secret": arn}))
-
-    return point
-
-
 @pytest.mark.parametrize("policy", ["open", "closed"])
 def test_an_unreachable_store_follows_the_policy_loudly(
     store_at: Callable[[str], SharedState], policy: StorePolicy, capsys: pytest.CaptureFixture[str]

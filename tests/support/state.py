@@ -6,8 +6,10 @@ with a fresh :class:`SharedState` as a new container would build it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,3 +53,17 @@ def state(
     upstash_endpoint.delay, upstash_endpoint.drop_answers = 0.0, 0
     yield SharedState.from_env(backend_environments[request.param])
     upstash_endpoint.delay, upstash_endpoint.drop_answers = 0.0, 0
+
+
+@pytest.fixture
+def store_at(state: SharedState, put_secret: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], SharedState]:
+    """A container whose backend's store is at another address (a dead port, a slow server)."""
+
+    def point(url: str) -> SharedState:
+        if state.backend == "dynamodb":
+            monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+            return SharedState(state.settings)
+        arn = put_secret(f"upstash-at-{uuid.uuid4().hex}", {"url": url, "token": "token-for-elsewhere"})
+        return SharedState(state.settings.model_copy(update={"upstash_secret": arn}))
+
+    return point
