@@ -27,6 +27,8 @@ from seawall.providers.hotelbeds.bookings import BookingStore, BookingWorkflow
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.state import SharedState
 
+# A refusal shorter than this is a per-second limit, not a reason to end the run.
+PAUSE_SECONDS = 5.0
 # No booking is started with less time left than a look-up and a send may take.
 BOOKING_SECONDS = 20.0
 
@@ -40,8 +42,12 @@ class Settings(BaseModel):
 
 settings = load_settings(Settings)
 store = BookingStore(aws_client("dynamodb"), settings.table)
+# One step per booking and run: no waiting out a settle time here while other bookings wait.
 workflow = BookingWorkflow(
-    HotelbedsGateway(SharedState.from_env(), wait_for_rate_limit=True), store, settle_seconds=settings.settle_seconds
+    HotelbedsGateway(SharedState.from_env(), wait_for_rate_limit=True),
+    store,
+    settle_seconds=settings.settle_seconds,
+    patient=False,
 )
 
 
@@ -57,7 +63,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             continue
         try:
             record = workflow.advance(booking_id)
-        except (ThrottledError, RateLimitedError, CircuitOpenError) as error:  # nothing more goes out now
+        except (ThrottledError, RateLimitedError, CircuitOpenError) as error:
+            if (error.retry_after or 0) < PAUSE_SECONDS:  # a second's limit: the next booking may go out
+                outcomes["errored"] += 1
+                continue
+            # A spent quota, an open circuit: nothing more goes out now.
             logger.info("open bookings wait for Hotelbeds", extra={"error": type(error).__name__})
             outcomes["not-reached"] += 1
             stopped = True

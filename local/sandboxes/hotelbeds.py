@@ -46,6 +46,7 @@ from urllib.parse import parse_qsl, urlsplit
 from local.httpserver import Handler, LocalServer, ServedOnThread, problem
 
 JSON_TYPE = "application/json;charset=UTF-8"
+PAX_FIELDS = {"roomId", "type", "name", "surname", "age"}
 RELEASE = "sandbox-1.0"
 DESTINATIONS = ["PMI", "BCN", "MAD", "LON", "PAR"]
 
@@ -631,6 +632,12 @@ class HotelbedsSandbox(ServedOnThread):
                 raise _invalid("Each room needs its paxes")
             if not all(isinstance(pax, dict) and pax.get("type") in {"AD", "CH"} for pax in paxes):
                 raise _invalid("Each pax needs a type, AD or CH")
+            for pax in paxes:
+                if set(pax) - PAX_FIELDS:
+                    raise _invalid(f"Unknown pax field: {sorted(set(pax) - PAX_FIELDS)[0]}")
+                room_id = pax.get("roomId")
+                if not _is_int(room_id) or not 1 <= room_id <= key.rooms:
+                    raise _invalid(f"Each pax needs a roomId from 1 to the rate's {key.rooms} room(s)")
             offered = self._rate(key)
             rate = {name: offered[name] for name in ("rateClass", "net", "boardCode", "boardName", "rooms", "adults")}
             rooms.append(

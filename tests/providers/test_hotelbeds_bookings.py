@@ -49,12 +49,23 @@ def workflow(hotelbeds_gateway: Callable[..., HotelbedsGateway], store: BookingS
     return build
 
 
-def accepted(store: BookingStore, rate_key: str = RATE_KEY, rate_type: str = "BOOKABLE") -> BookingRecord:
+def accepted(
+    store: BookingStore,
+    rate_key: str = RATE_KEY,
+    rate_type: str = "BOOKABLE",
+    guests: list[dict[str, Any]] | None = None,
+) -> BookingRecord:
     booking_id, client_reference = booking_ids(uuid.uuid4().hex)
     request = BookingRequest.model_validate(
         {
             "holder": {"name": "Ada", "surname": "Lovelace"},
-            "rooms": [{"rate_key": rate_key, "rate_type": rate_type, "guests": [{"name": "Ada", "surname": "L"}]}],
+            "rooms": [
+                {
+                    "rate_key": rate_key,
+                    "rate_type": rate_type,
+                    "guests": guests or [{"name": "Ada", "surname": "L"}],
+                }
+            ],
         }
     )
     now = time.time()
@@ -283,3 +294,21 @@ def test_a_key_whose_idempotency_record_expired_still_names_its_own_booking(
     with pytest.raises(ProblemError) as refused:
         desk.accept("caller", key, other)
     assert refused.value.problem.status == 422
+
+
+def test_each_guest_goes_to_the_room_of_the_rate_they_name(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    two_rooms = "20350601|20350604|W|1|1|DBL.ST|NOR-BOOKABLE|RO||2~4~0||N@1312.08"  # one rate, two rooms
+    guests = [{"name": f"G{n}", "surname": "L", "room": 1 + n % 2} for n in range(4)]
+    record = accepted(store, rate_key=two_rooms, guests=guests)
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert done.status == "confirmed", done.failure
+    booked = hotelbeds.bookings[done.booking.reference]  # type: ignore[union-attr]
+    assert sorted(pax["roomId"] for room in booked["hotel"]["rooms"] for pax in room["paxes"]) == [1, 1, 2, 2]
+    third = accepted(store, rate_key=two_rooms, guests=[{"name": "G", "surname": "L", "room": 3}])
+    refused = workflow().advance(third.id)
+    assert refused is not None
+    assert refused.status == "failed"  # the rate has two rooms: Hotelbeds refuses a third
+    assert made(hotelbeds, third) == 0

@@ -228,7 +228,7 @@ class HotelbedsGateway:
             for summary in page.bookings:
                 if summary.client_reference == client_reference:
                     return summary
-            if not page.bookings or page.to >= page.total:
+            if not page.bookings or page.to >= page.total or page.to < first:  # the end, or a page going nowhere
                 return None
             first = page.to + 1
 

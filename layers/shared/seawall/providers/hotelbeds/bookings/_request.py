@@ -84,7 +84,10 @@ class BookingRequest(BaseModel):
             "rooms": [
                 {
                     "rateKey": rate_key,
-                    "paxes": [{"roomId": 1, **guest.model_dump(exclude_none=True)} for guest in room.guests],
+                    "paxes": [
+                        {"roomId": guest.room, **guest.model_dump(exclude_none=True, exclude={"room"})}
+                        for guest in room.guests
+                    ],
                 }
                 for room, rate_key in zip(self.rooms, rate_keys, strict=True)
             ],

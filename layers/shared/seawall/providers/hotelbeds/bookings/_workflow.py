@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from seawall.deadline import Deadline, current_deadline
+from seawall.deadline import Deadline, bind_deadline, current_deadline
 from seawall.errors import IntegrationError, NotAttemptedError
 from seawall.observability import emit, logger
 from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore
@@ -31,6 +31,8 @@ from seawall.providers.hotelbeds.client import HotelbedsGateway
 LOCK_SLACK_SECONDS = 30.0
 # No send starts with less time than this left: a confirmation cut short is only another booking in doubt.
 SEND_SECONDS = 10.0
+# The time an advance may take when no invocation bound a deadline.
+UNBOUND_SECONDS = 60.0
 # A look-up is a list page or two and a detail.
 LOOKUP_SECONDS = 5.0
 # A booking never sent (its rate kept failing to check, the quota stayed spent) fails after this long:
@@ -76,12 +78,16 @@ class BookingWorkflow:
         settle_seconds: float = 60.0,
         max_sends: int = 3,
         max_unsent_seconds: float = MAX_UNSENT_SECONDS,
+        patient: bool = True,
     ) -> None:
         self.gateway = gateway
         self.store = store
         self.settle_seconds = settle_seconds
         self.max_sends = max_sends
         self.max_unsent_seconds = max_unsent_seconds
+        # Patient: wait out the settle time within the invocation (the worker); impatient: leave a booking
+        # that must wait for a later run (the in-doubt job, which has many bookings to see to).
+        self.patient = patient
 
     def advance(self, booking_id: str) -> BookingRecord | None:
         """Lock the booking and move it on; the record as it stands after.
@@ -92,10 +98,13 @@ class BookingWorkflow:
         quota is spent) stays open and is taken up again by a retry or the
         in-doubt job.
         """
-        owner = uuid.uuid4().hex
         deadline = current_deadline()
-        remaining = deadline.remaining() if deadline is not None else 60.0
-        record = self.store.claim(booking_id, owner, time.time() + remaining + self.settle_seconds + LOCK_SLACK_SECONDS)
+        if deadline is None:  # the lock's length needs one: a caller outside a handler gets a minute
+            with bind_deadline(Deadline.after(UNBOUND_SECONDS)):
+                return self.advance(booking_id)
+        owner = uuid.uuid4().hex
+        until = time.time() + deadline.remaining() + self.settle_seconds + LOCK_SLACK_SECONDS
+        record = self.store.claim(booking_id, owner, until)
         if record is None:
             return None
         attempt = _Attempt()
@@ -139,7 +148,7 @@ class BookingWorkflow:
             return self.store.fail(record.id, owner, "the booking could not be sent to Hotelbeds in time")
         wait = (record.sent_at or 0.0) + self.settle_seconds - time.time()
         if wait > 0:
-            if deadline is not None and not deadline.allows(wait + LOOKUP_SECONDS):
+            if not self.patient or (deadline is not None and not deadline.allows(wait + LOOKUP_SECONDS)):
                 return record
             time.sleep(wait)
         return self._look_up(record, owner)
@@ -175,9 +184,10 @@ class BookingWorkflow:
             unanswered = self.store.unanswered(record.id, owner)  # until this is stored, the lock must stand
             attempt.in_flight = False
             return unanswered
-        attempt.in_flight = False
         emit("BookingConfirmed", provider="hotelbeds")
-        return self.store.confirm(record.id, owner, booking)
+        confirmed = self.store.confirm(record.id, owner, booking)  # until this is stored, the lock must stand
+        attempt.in_flight = False
+        return confirmed
 
     def _look_up(self, record: BookingRecord, owner: str) -> BookingRecord | None:
         """The booking settled by its clientReference: confirmed if Hotelbeds has it, failed after the last send.
