@@ -16,7 +16,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke env-json sign-event test suites lint typecheck unit unit-py313 template build bench openapi clean
+.PHONY: run invoke env-json sign-event test suites lint typecheck unit unit-py313 e2e template build bench openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +51,10 @@ sign-event: $(VENV)/.installed
 
 test: lint typecheck suites template build
 
-# The two suites at once: each waits mostly on its servers and sandboxes, and each test has its own ports and state.
+# The suites at once (python3.11, python3.13, and the end-to-end tests on python3.13): each waits mostly on its
+# servers and sandboxes, and each test has its own ports and state.
 suites:
-	$(MAKE) --no-print-directory -j2 --output-sync=target unit unit-py313
+	$(MAKE) --no-print-directory -j3 --output-sync=target unit unit-py313 e2e
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -73,7 +74,10 @@ unit: $(VENV)/.installed
 	$(VENV)/bin/pytest tests/unit tests/integration tests/providers tests/local
 
 unit-py313: $(VENV313)/.installed
-	$(VENV313)/bin/pytest -q -p no:cacheprovider
+	$(VENV313)/bin/pytest -q -p no:cacheprovider -m "not e2e"
+
+e2e: $(VENV313)/.installed
+	$(VENV313)/bin/pytest -q -p no:cacheprovider -m e2e
 
 template: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
