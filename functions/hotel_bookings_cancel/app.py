@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 from seawall.api import Problem, ProblemError, create_resolver, problem_responses, retry_after_headers
 from seawall.aws import aws_client
 from seawall.config import load_settings
-from seawall.errors import IntegrationError
 from seawall.handler import instrumented
 from seawall.idempotency import caller_identity
 from seawall.observability import correlation
@@ -59,10 +58,7 @@ def cancel_booking(booking_id: Annotated[BookingId, Path()]) -> Response[dict[st
     if record.status == "failed":
         raise ProblemError(Problem(409, "booking-failed", "the booking failed: there is nothing to cancel"))
     if record.status == "confirmed" and record.booking is not None:
-        cancelled = hotelbeds.cancel(record.booking.reference)
-        if cancelled.status != "CANCELLED":
-            raise IntegrationError("hotelbeds", "Hotelbeds did not cancel the booking")
-        record = bookings.cancel(record.id, cancelled)
+        record = bookings.cancel(record.id, hotelbeds.cancel_booking(record.booking.reference))
     return Response(status_code=200, content_type="application/json", body=record.public())
 
 

@@ -187,3 +187,23 @@ def test_requests_time_out_by_endpoint_and_are_retried_but_a_booking_is_sent_onc
     assert time.monotonic() - started < 1
     time.sleep(1)
     assert hotelbeds.booking_report()["by_client_reference"] == {"SENTONCE": 1}
+
+
+def test_a_cancellation_whose_answer_was_lost_is_read_back_not_left_confirmed(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    client = hotelbeds_gateway()
+    rate = client.availability(search()).hotels[0].rooms[0].rates[0]
+    booking = client.book(booking_body(rate.rate_key, "CANCELLOST"))
+    # The cancellation is done and its answer lost; the retry is refused (as an API may refuse cancelling twice).
+    hotelbeds.configure_faults(
+        {"queue": [{"kind": "lost", "method": "DELETE"}, {"kind": "status", "status": 400, "method": "DELETE"}]}
+    )
+    cancelled = client.cancel_booking(booking.reference)
+    assert cancelled.status == "CANCELLED"
+    assert hotelbeds.bookings[booking.reference]["status"] == "CANCELLED"
+    other = client.book(booking_body(rate.rate_key, "CANCELFAILS"))
+    hotelbeds.configure_faults({"rules": [{"method": "DELETE", "status": 1.0}]})  # Hotelbeds cancels nothing
+    with pytest.raises(IntegrationError):
+        client.cancel_booking(other.reference)
+    assert hotelbeds.bookings[other.reference]["status"] == "CONFIRMED"

@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -54,6 +55,8 @@ STATUS = Timeouts(connect=3.0, read=10.0, write=10.0, pool=2.0)
 # The booking list answers at most 100 bookings a page.
 LIST_PAGE = 100
 _ONCE = RetryPolicy(attempts=1)
+# Refusals before Hotelbeds did anything: its quotas and the credentials.
+_NOT_PROCESSED = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 
 
 class HotelbedsGateway:
@@ -196,6 +199,25 @@ class HotelbedsGateway:
             params={"cancellationFlag": "SIMULATION" if simulate else "CANCELLATION"},
         )
         return parse_payload(Booking, answer.get("booking") or {}, service=SERVICE)
+
+    def cancel_booking(self, reference: str) -> Booking:
+        """Cancel a booking and be sure it is cancelled; anything but CANCELLED is an error.
+
+        A cancellation whose answer was lost, or that a retry found already
+        done and was refused, is read back from the booking's detail.
+        """
+        try:
+            cancelled = self.cancel(reference)
+        except IntegrationError as error:
+            if error.status_code in _NOT_PROCESSED:
+                raise
+            detail = self.booking(reference)
+            if detail.status != "CANCELLED":
+                raise
+            return detail
+        if cancelled.status != "CANCELLED":
+            raise IntegrationError(SERVICE, "Hotelbeds did not cancel the booking")
+        return cancelled
 
     def bookings(
         self, *, start: dt.date, end: dt.date, first: int = 1, client_reference: str | None = None
