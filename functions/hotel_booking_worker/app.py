@@ -14,25 +14,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.errors import RateLimitedError, ThrottledError
 from seawall.handler import instrumented
 from seawall.observability import correlation, logger
-from seawall.providers.hotelbeds.bookings import BookingStore, BookingWorkflow
+from seawall.providers.hotelbeds.bookings import BookingSettings, BookingStore, BookingWorkflow
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.state import SharedState
 from seawall.webhooks.processor import QueueProcessor
-
-
-class Settings(BaseModel):
-    """Where bookings are kept, and how long Hotelbeds may still be confirming a booking whose answer was lost."""
-
-    table: str = Field(alias="HOTEL_BOOKINGS_TABLE", min_length=1)
-    settle_seconds: float = Field(alias="HOTELBEDS_BOOKING_SETTLE_SECONDS", default=60.0, ge=0)
-
 
 # A refusal longer than this is the daily quota: the in-doubt job books it after the reset.
 QUOTA_WAIT_SECONDS = 900.0
@@ -42,7 +33,7 @@ class BookingNotSettledError(Exception):
     """The booking is still open: its message goes back to the queue for a later try."""
 
 
-settings = load_settings(Settings)
+settings = load_settings(BookingSettings)
 workflow = BookingWorkflow(
     HotelbedsGateway(SharedState.from_env(), wait_for_rate_limit=True),
     BookingStore(aws_client("dynamodb"), settings.table),

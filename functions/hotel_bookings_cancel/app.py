@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from seawall.api import Problem, ProblemError, create_resolver, problem_responses, retry_after_headers
 from seawall.aws import aws_client
@@ -16,7 +15,7 @@ from seawall.config import load_settings
 from seawall.handler import instrumented
 from seawall.idempotency import caller_identity
 from seawall.observability import correlation
-from seawall.providers.hotelbeds.bookings import BookingId, BookingStore
+from seawall.providers.hotelbeds.bookings import BookingId, BookingSettings, BookingStore
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.state import SharedState
 
@@ -24,13 +23,7 @@ from seawall.state import SharedState
 PENDING_RETRY_AFTER = 30.0
 
 
-class Settings(BaseModel):
-    """Where bookings are kept."""
-
-    table: str = Field(alias="HOTEL_BOOKINGS_TABLE", min_length=1)
-
-
-settings = load_settings(Settings)
+settings = load_settings(BookingSettings)
 app = create_resolver(enable_validation=True)
 bookings = BookingStore(aws_client("dynamodb"), settings.table)
 hotelbeds = HotelbedsGateway(SharedState.from_env())

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from seawall.api import create_resolver, problem_responses
 from seawall.aws import aws_client
@@ -20,14 +20,13 @@ from seawall.config import load_settings
 from seawall.handler import instrumented
 from seawall.idempotency import IdempotentAction, caller_identity
 from seawall.observability import correlation
-from seawall.providers.hotelbeds.bookings import BookingDesk, BookingRequest, BookingStore
+from seawall.providers.hotelbeds.bookings import BookingDesk, BookingRequest, BookingSettings, BookingStore
 from seawall.state import SharedState
 
 
-class Settings(BaseModel):
-    """Where bookings are kept and queued."""
+class Settings(BookingSettings):
+    """Where bookings are kept, and queued for the worker."""
 
-    table: str = Field(alias="HOTEL_BOOKINGS_TABLE", min_length=1)
     queue_url: str = Field(alias="HOTEL_BOOKINGS_QUEUE_URL", min_length=1)
 
 

@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from seawall.api import create_resolver, problem_responses
 from seawall.aws import aws_client
@@ -16,16 +15,9 @@ from seawall.config import load_settings
 from seawall.handler import instrumented
 from seawall.idempotency import caller_identity
 from seawall.observability import correlation
-from seawall.providers.hotelbeds.bookings import BookingId, BookingStore
+from seawall.providers.hotelbeds.bookings import BookingId, BookingSettings, BookingStore
 
-
-class Settings(BaseModel):
-    """Where bookings are kept."""
-
-    table: str = Field(alias="HOTEL_BOOKINGS_TABLE", min_length=1)
-
-
-settings = load_settings(Settings)
+settings = load_settings(BookingSettings)
 app = create_resolver(enable_validation=True)
 # Other methods on this path come here (template: ANY); DELETE is HotelBookingsCancelFunction's.
 app.allow("/hotel-bookings/<booking_id>", "DELETE")

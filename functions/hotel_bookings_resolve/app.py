@@ -15,7 +15,6 @@ from collections import Counter
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from seawall.aws import aws_client
 from seawall.config import load_settings
@@ -23,7 +22,7 @@ from seawall.deadline import current_deadline
 from seawall.errors import CircuitOpenError, RateLimitedError, ThrottledError
 from seawall.handler import instrumented
 from seawall.observability import emit, logger
-from seawall.providers.hotelbeds.bookings import BookingStore, BookingWorkflow
+from seawall.providers.hotelbeds.bookings import BookingSettings, BookingStore, BookingWorkflow
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.state import SharedState
 
@@ -33,14 +32,7 @@ PAUSE_SECONDS = 5.0
 BOOKING_SECONDS = 20.0
 
 
-class Settings(BaseModel):
-    """Where bookings are kept, and how long Hotelbeds may still be confirming a booking whose answer was lost."""
-
-    table: str = Field(alias="HOTEL_BOOKINGS_TABLE", min_length=1)
-    settle_seconds: float = Field(alias="HOTELBEDS_BOOKING_SETTLE_SECONDS", default=60.0, ge=0)
-
-
-settings = load_settings(Settings)
+settings = load_settings(BookingSettings)
 store = BookingStore(aws_client("dynamodb"), settings.table)
 # One step per booking and run: no waiting out a settle time here while other bookings wait.
 workflow = BookingWorkflow(

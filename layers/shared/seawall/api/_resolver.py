@@ -114,8 +114,11 @@ MAX_JSON_DEPTH = 64
 def _too_deep(text: str) -> bool:
     """Whether the JSON text opens more than MAX_JSON_DEPTH arrays or objects at once (strings skipped).
 
-    Counted, not parsed: a parser would raise RecursionError (a 500) before saying so.
+    Counted, not parsed: a parser would raise RecursionError (a 500) before saying so. Most bodies open
+    fewer brackets in all than the limit, which two C-speed counts tell without a walk in Python.
     """
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
     depth, in_string, escaped = 0, False, False
     for char in text:
         if in_string:

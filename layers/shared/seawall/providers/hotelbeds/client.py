@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
-from http import HTTPStatus
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -29,7 +28,7 @@ from seawall.errors import IntegrationError
 from seawall.http import Timeouts, http_client, parse_payload, send
 from seawall.observability import emit
 from seawall.providers.hotelbeds import SERVICE
-from seawall.providers.hotelbeds.errors import QuotaExhaustedError, hotelbeds_error
+from seawall.providers.hotelbeds.errors import NOT_PROCESSED, QuotaExhaustedError, hotelbeds_error
 from seawall.providers.hotelbeds.models import (
     Availability,
     Booking,
@@ -55,8 +54,6 @@ STATUS = Timeouts(connect=3.0, read=10.0, write=10.0, pool=2.0)
 # The booking list answers at most 100 bookings a page.
 LIST_PAGE = 100
 _ONCE = RetryPolicy(attempts=1)
-# Refusals before Hotelbeds did anything: its quotas and the credentials.
-_NOT_PROCESSED = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 
 
 class HotelbedsGateway:
@@ -209,7 +206,7 @@ class HotelbedsGateway:
         try:
             cancelled = self.cancel(reference)
         except IntegrationError as error:
-            if error.status_code in _NOT_PROCESSED:
+            if error.status_code in NOT_PROCESSED:
                 raise
             detail = self.booking(reference)
             if detail.status != "CANCELLED":

@@ -25,6 +25,8 @@ _ERROR_CODE_HEADER = "X-Mashery-Error-Code"
 _OVER_RATE = "ERR_403_DEVELOPER_OVER_RATE"
 _OVER_QPS = "ERR_403_DEVELOPER_OVER_QPS"
 _CODE_LENGTH = 64
+# Statuses that say Hotelbeds refused a request before doing anything: its quotas and the credentials.
+NOT_PROCESSED = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 
 
 class QuotaExhaustedError(RateLimitedError):

@@ -25,6 +25,7 @@ from seawall.errors import IntegrationError, NotAttemptedError
 from seawall.observability import emit, logger
 from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore
 from seawall.providers.hotelbeds.client import HotelbedsGateway
+from seawall.providers.hotelbeds.errors import NOT_PROCESSED
 
 # A lock outlives the invocation's deadline by the settle time and this much: a live worker keeps it, and a
 # worker that died mid-send keeps its booking until Hotelbeds has finished whatever it was sent.
@@ -38,8 +39,6 @@ LOOKUP_SECONDS = 5.0
 # A booking never sent (its rate kept failing to check, the quota stayed spent) fails after this long:
 # rate keys do not live for ever.
 MAX_UNSENT_SECONDS = 6 * 3600.0
-# Statuses that say the request was refused before Hotelbeds processed it (quota, credentials).
-_NOT_PROCESSED = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 # 4xx statuses that do not say the request was not processed: a timeout, a conflict, a client gone.
 _UNSETTLED_4XX = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.CONFLICT, 499})
 
@@ -50,7 +49,7 @@ def _refused(error: IntegrationError) -> bool:
     return (
         status is not None
         and HTTPStatus.BAD_REQUEST <= status < HTTPStatus.INTERNAL_SERVER_ERROR
-        and status not in _NOT_PROCESSED
+        and status not in NOT_PROCESSED
         and status not in _UNSETTLED_4XX
     )
 
@@ -167,7 +166,7 @@ class BookingWorkflow:
             attempt.in_flight = False
             raise
         except IntegrationError as error:
-            if error.status_code in _NOT_PROCESSED:
+            if error.status_code in NOT_PROCESSED:
                 self.store.unsend(record.id, owner, record)
                 attempt.in_flight = False
                 raise
