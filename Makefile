@@ -16,7 +16,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke env-json sign-event test suites lint typecheck unit unit-py313 e2e template build bench openapi clean
+.PHONY: run invoke env-json sign-event provider provider-remove test suites lint typecheck unit unit-py313 e2e template build bench openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,16 @@ env-json: $(VENV)/.installed
 sign-event: $(VENV)/.installed
 	$(PY) -m local.samlocal sign-event $(EVENT)
 
+# A new provider, generated and wired in (docs/architecture.md, "Adding a provider"):
+#   make provider NAME=acme AUTH=bearer|basic|api-key|signed WEBHOOKS=none|standard|hmac \
+#        ACTIONS="GET /widgets/{widget_id}, POST /widgets"
+provider: $(VENV)/.installed
+	$(PY) -m scaffold add "$(NAME)" --auth "$(or $(AUTH),bearer)" --webhooks "$(or $(WEBHOOKS),none)" --actions "$(ACTIONS)"
+
+# The way back: every generated file and template.yaml entry (FORCE=1 also removes files edited since).
+provider-remove: $(VENV)/.installed
+	$(PY) -m scaffold remove "$(NAME)" $(if $(FORCE),--force)
+
 test: lint typecheck suites template build
 
 # The suites at once (python3.11, python3.13, and the end-to-end tests on python3.13): each waits mostly on its
@@ -70,11 +80,12 @@ typecheck: $(VENV)/.installed
 # Everything on python3.13, Lambda's runtime; on python3.11, the local tools' Python, what does not run
 # in a Lambda container (the layer's units, its clients and the Stripe client against real servers,
 # the local stack) — the functions, state contention and end-to-end suites are the slow ones.
-unit: $(VENV)/.installed
-	$(VENV)/bin/pytest tests/unit tests/integration tests/providers tests/local
+# tests/scaffold runs sam validate and cfn-lint on a generated provider: it needs the SAM CLI's virtualenv.
+unit: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(VENV)/bin/pytest tests/unit tests/integration tests/providers tests/local tests/scaffold
 
 unit-py313: $(VENV313)/.installed
-	$(VENV313)/bin/pytest -q -p no:cacheprovider -m "not e2e"
+	$(VENV313)/bin/pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/scaffold
 
 e2e: $(VENV313)/.installed
 	$(VENV313)/bin/pytest -q -p no:cacheprovider -m e2e

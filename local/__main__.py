@@ -1,8 +1,8 @@
-"""`make run`: the bundle locally, on moto server, Valkey, Stripe and Hotelbeds sandboxes and a gateway on port 3000.
+"""`make run`: the bundle locally, on moto server, Valkey, provider sandboxes and a gateway on port 3000.
 
 moto server stands in for AWS with the template's resources, Valkey behind an
-Upstash REST endpoint for Upstash, sandboxes for Stripe and Hotelbeds, and the gateway for
-API Gateway. Ctrl-C (or SIGTERM) stops everything it started.
+Upstash REST endpoint for Upstash, a sandbox for each provider in local/sandboxes (Stripe, Hotelbeds, ...),
+and the gateway for API Gateway. Ctrl-C (or SIGTERM) stops everything it started.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 from local.aws import MotoServer
 from local.eventsource import pollers
 from local.gateway import Gateway
+from local.httpserver import ServedOnThread
 from local.runtime import DEFAULT_MAX_CONTAINERS, FunctionError
-from local.sandboxes.hotelbeds import HotelbedsSandbox
-from local.sandboxes.stripe import StripeSandbox, WebhookEndpoint
+from local.sandboxes import local_providers
 from local.scheduler import Scheduler
 from local.secrets import ensure_secrets_file
 from local.stack import LocalStack
@@ -33,12 +33,12 @@ from local.state import ROOT, SECRETS_FILE, STATE_FILE, clear_state, running_sta
 from local.template import Template
 from local.upstash import UpstashEndpoint
 
+PROVIDERS = local_providers()
 PORTS = {  # option: (environment variable, default)
     "port": ("LOCAL_GATEWAY_PORT", 3000),
     "aws_port": ("LOCAL_AWS_PORT", 5050),
     "upstash_port": ("LOCAL_UPSTASH_PORT", 8079),
-    "stripe_port": ("LOCAL_STRIPE_PORT", 12111),
-    "hotelbeds_port": ("LOCAL_HOTELBEDS_PORT", 12112),
+    **{f"{p.name}_port": (f"LOCAL_{p.name.upper()}_PORT", p.default_port) for p in PROVIDERS},
 }
 # Locally the Hotelbeds key is a production-sized one: the template's default is an evaluation key's 50 a day.
 LOCAL_PARAMETERS = {"HotelbedsDailyQuota": "10000"}
@@ -94,21 +94,14 @@ def _why_not(args: argparse.Namespace) -> str | None:
 
 def _sandboxes(
     args: argparse.Namespace, template: Template, secret_values: dict[str, Any], started: contextlib.ExitStack
-) -> tuple[StripeSandbox, HotelbedsSandbox]:
-    """The providers' sandboxes, accepting the local secrets, started (and stopped with the stack)."""
-    stripe = StripeSandbox({secret_values["StripeSecret"]["api_key"]}, args.stripe_port)
-    stripe.start()
-    started.callback(stripe.stop)
-    # The sandbox's quota is the one the template gives the functions: they stop before it answers 403.
-    credentials = secret_values["HotelbedsSecret"]
-    hotelbeds = HotelbedsSandbox(
-        {credentials["api_key"]: credentials["secret"]},
-        args.hotelbeds_port,
-        daily_quota=int(template.parameters["HotelbedsDailyQuota"]),
-    )
-    hotelbeds.start()
-    started.callback(hotelbeds.stop)
-    return stripe, hotelbeds
+) -> dict[str, ServedOnThread]:
+    """Each local provider's sandbox by name, accepting the local secrets, started (and stopped with the stack)."""
+    sandboxes = {}
+    for provider in PROVIDERS:
+        sandbox = provider.start(secret_values, template.parameters, getattr(args, f"{provider.name}_port"))
+        started.callback(sandbox.stop)
+        sandboxes[provider.name] = sandbox
+    return sandboxes
 
 
 # The booking the sample events under events/hotel_bookings_* name (as the Stripe sandbox starts with the
@@ -144,15 +137,19 @@ def main(argv: list[str] | None = None) -> int:
             endpoint = moto.start()
             started.callback(moto.stop)
             template = Template(args.template, overrides)
+            # A sandbox needs its secrets even when the template does not declare them.
             secret_names = [
                 *template.of_type("AWS::SecretsManager::Secret"),
-                "StripeSecret",
-                "HotelbedsSecret",
+                *(name for provider in PROVIDERS for name in provider.secrets),
                 "UpstashSecret",
             ]
             secret_values = ensure_secrets_file(SECRETS_FILE, secret_names)
-            sandbox, hotelbeds = _sandboxes(args, template, secret_values, started)
-            environment = {"STRIPE_API_BASE": sandbox.url, "HOTELBEDS_API_BASE": hotelbeds.url}
+            sandboxes = _sandboxes(args, template, secret_values, started)
+            environment = {
+                name: value
+                for provider in PROVIDERS
+                for name, value in provider.environment(sandboxes[provider.name]).items()
+            }
             upstash = UpstashEndpoint(args.upstash_port, token=secret_values["UpstashSecret"]["token"])
             secret_values["UpstashSecret"]["url"] = upstash.start()
             started.callback(upstash.stop)
@@ -168,12 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             scheduler = Scheduler(stack, args.schedule_speedup)
             scheduler.start(stop_polling)
             threading.Thread(target=_sample_booking, args=(stack,), name="sample-booking", daemon=True).start()
-            if "StripeWebhookSecret" in secret_values:
-                # Stripe's webhook sender: the sandbox delivers each new event to the gateway, signed.
-                sandbox.webhook = WebhookEndpoint(
-                    f"http://127.0.0.1:{gateway.port}/webhooks/stripe",
-                    secret_values["StripeWebhookSecret"]["webhook_secrets"][0],
-                )
+            for provider in PROVIDERS:
+                if provider.connect is not None:
+                    provider.connect(sandboxes[provider.name], f"http://127.0.0.1:{gateway.port}", secret_values)
             write_state(
                 {
                     "pid": os.getpid(),
@@ -191,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                 gateway,
                 aws=endpoint,
                 upstash=upstash,
-                stripe=sandbox.url,
-                hotelbeds=hotelbeds.url,
+                sandboxes=[provider.describe(sandboxes[provider.name], template.parameters) for provider in PROVIDERS],
                 resources=resources,
                 schedules=scheduler.describe(),
             )
@@ -221,8 +214,7 @@ def _summary(
     *,
     aws: str,
     upstash: UpstashEndpoint,
-    stripe: str,
-    hotelbeds: str,
+    sandboxes: list[str],
     resources: dict[str, dict[str, str]],
     schedules: list[str],
 ) -> str:
@@ -251,11 +243,7 @@ def _summary(
     lines += [
         f"  Upstash (REST endpoint over Valkey on port {upstash.valkey.port}): {upstash.url}"
         f"  (token in the local secrets file; StateBackend={stack.template.parameters.get('StateBackend')})",
-        f"  Stripe sandbox: {stripe}  (inject faults: POST {stripe}/_sandbox/faults; it delivers each new event"
-        f" to /webhooks/stripe, dropping a share on request: POST {stripe}/_sandbox/webhooks)",
-        f"  Hotelbeds sandbox: {hotelbeds}  (APItude's wire format, signatures checked; daily quota"
-        f" {stack.template.parameters.get('HotelbedsDailyQuota')}; faults: POST {hotelbeds}/_sandbox/faults;"
-        f" bookings made: GET {hotelbeds}/_sandbox/bookings)",
+        *(f"  {line}" for line in sandboxes),
         f"  Local secrets (test values, incl. webhook signing secrets): {_shown(SECRETS_FILE)}",
         f"  State: {_shown(STATE_FILE)}",
         *schedules,

@@ -10,13 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Test values for each provider secret of the template, by logical id.
+from local.sandboxes import local_providers
+
+# Test values for the template's secrets that are no local provider's (each provider brings its own), by logical id.
 _GENERATORS: dict[str, Callable[[], dict[str, Any]]] = {
-    "StripeSecret": lambda: {"api_key": f"sk_test_local{secrets.token_hex(12)}"},
-    "StripeWebhookSecret": lambda: {
-        "webhook_secrets": [f"whsec_{base64.b64encode(secrets.token_bytes(24)).decode()}"],
-    },
-    "HotelbedsSecret": lambda: {"api_key": secrets.token_hex(16), "secret": secrets.token_hex(8)},
     "StandardWebhooksSecret": lambda: {
         "providers": {"acme": [f"whsec_{base64.b64encode(secrets.token_bytes(24)).decode()}"]}
     },
@@ -27,11 +24,12 @@ _GENERATORS: dict[str, Callable[[], dict[str, Any]]] = {
 
 def ensure_secrets_file(path: Path, secret_names: list[str]) -> dict[str, Any]:
     """Load ``path``, adding test values for any secret it lacks; the file is readable by its owner only."""
+    generators = _GENERATORS | {name: make for provider in local_providers() for name, make in provider.secrets.items()}
     values: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    missing = [name for name in secret_names if name not in values and name in _GENERATORS]
+    missing = [name for name in secret_names if name not in values and name in generators]
     if missing or not path.exists():
         for name in missing:
-            values[name] = _GENERATORS[name]()
+            values[name] = generators[name]()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values, indent=2) + "\n")
         os.chmod(path, 0o600)

@@ -26,12 +26,7 @@ def _payload(event: dict[str, Any]) -> str:
 
 def sign_stripe_event(event: dict[str, Any], secret: str, timestamp: int | None = None) -> dict[str, Any]:
     """A copy of the API Gateway ``event`` whose Stripe-Signature is valid now for ``secret``."""
-    signed = copy.deepcopy(event)
-    header = stripe.WebhookSignature.generate_signature_header(
-        _payload(event), secret, int(time.time()) if timestamp is None else timestamp
-    )
-    _set_header(signed, HEADER, header)
-    return signed
+    return sign_hmac_event(event, HEADER, secret, timestamp)
 
 
 def carries_stripe_signature(event: dict[str, Any]) -> bool:
@@ -57,12 +52,36 @@ def sign_standard_event(event: dict[str, Any], secret: str) -> dict[str, Any]:
     return signed
 
 
+def sign_hmac_event(event: dict[str, Any], header: str, secret: str, timestamp: int | None = None) -> dict[str, Any]:
+    """A copy of ``event`` whose ``header`` (``t=...,v1=...``: Stripe's scheme, made by its library) is valid now."""
+    signed = copy.deepcopy(event)
+    at = int(time.time()) if timestamp is None else timestamp
+    value = stripe.WebhookSignature.generate_signature_header(_payload(event), secret, at)
+    _set_header(signed, header, value)
+    return signed
+
+
+def _own_signing_secret(event: dict[str, Any], local_secrets: dict[str, Any]) -> str | None:
+    """The first signing secret of a provider with a receiver of its own: /webhooks/acme_pay → AcmePayWebhookSecret."""
+    name = str(event.get("resource") or event.get("path") or "").removeprefix("/webhooks/")
+    logical_id = "".join(word.capitalize() for word in name.split("_")) + "WebhookSecret"
+    secrets = (local_secrets.get(logical_id) or {}).get("webhook_secrets") or [None]
+    secret: str | None = secrets[0]
+    return secret
+
+
 def resign(event: dict[str, Any], local_secrets: dict[str, Any]) -> dict[str, Any]:
     """The event signed with the local secrets when it is a webhook delivery; otherwise as it is."""
     if carries_stripe_signature(event):
         return sign_stripe_event(event, local_secrets["StripeWebhookSecret"]["webhook_secrets"][0])
-    headers = {name.lower() for name in event.get("headers") or {}}
-    if "webhook-signature" in headers:
-        provider = (event.get("pathParameters") or {})["provider"]
+    headers = {name.lower(): name for name in event.get("headers") or {}}
+    provider = (event.get("pathParameters") or {}).get("provider")
+    if "webhook-signature" in headers and provider:  # the shared Standard Webhooks receiver
         return sign_standard_event(event, local_secrets["StandardWebhooksSecret"]["providers"][provider][0])
-    return event
+    secret = _own_signing_secret(event, local_secrets)
+    if secret is None:
+        return event
+    if "webhook-signature" in headers:
+        return sign_standard_event(event, secret)
+    signature = next((name for lowered, name in headers.items() if lowered.endswith("-signature")), None)
+    return event if signature is None else sign_hmac_event(event, signature, secret)

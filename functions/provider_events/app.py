@@ -18,7 +18,7 @@ from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.handler import instrumented
 from seawall.observability import correlation, emit
-from seawall.webhooks.processor import QueueProcessor
+from seawall.webhooks.processor import QueueProcessor, message_attributes
 from seawall.webhooks.projections import Projector
 from seawall.webhooks.standard import publishable_event
 
@@ -35,9 +35,7 @@ projector = Projector(aws_client("dynamodb"), settings.outbox_table)
 
 def _delivery(record: SQSRecord) -> dict[str, str]:
     """The provider and webhook-id the receiver put on the message (those it has)."""
-    attributes = record.raw_event.get("messageAttributes") or {}
-    found = {name: (attributes.get(name) or {}).get("stringValue") for name in ("provider", "webhook_id")}
-    return {name: value for name, value in found.items() if isinstance(value, str)}
+    return message_attributes(record, "provider", "webhook_id")
 
 
 def record_event(record: SQSRecord) -> None:

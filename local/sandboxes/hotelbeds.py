@@ -32,11 +32,11 @@ import copy
 import gzip
 import hashlib
 import json
-import random
 import secrets
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -44,6 +44,8 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from local.httpserver import Handler, LocalServer, ServedOnThread, problem
+from local.sandboxes import LocalProvider
+from local.sandboxes.faults import FaultPlan
 
 JSON_TYPE = "application/json;charset=UTF-8"
 PAX_FIELDS = {"roomId", "type", "name", "surname", "age"}
@@ -98,7 +100,6 @@ HOLDER_NAME_LIMIT = 50
 CLIENT_REFERENCE_LIMIT = 20
 CHILD_AGE_LIMIT = 17
 CONTENT_UPDATED = "2026-11-01"
-FAULT_KINDS = ("lost", "reset", "slow", "error_after", "status")
 
 
 class HotelbedsError(Exception):
@@ -114,64 +115,6 @@ def _invalid(message: str) -> HotelbedsError:
     return HotelbedsError(400, "INVALID_REQUEST", message)
 
 
-def _matches(method: str | None, prefix: str | None, request_method: str, request_path: str) -> bool:
-    return (method is None or method.upper() == request_method) and (prefix is None or request_path.startswith(prefix))
-
-
-@dataclass
-class Fault:
-    """One failure to inject into the first API request it matches (``method``, ``path`` prefix)."""
-
-    kind: str = "status"
-    status: int = 500  # for ``status`` and ``error_after``
-    seconds: float = 1.0  # for ``slow``
-    method: str | None = None
-    path: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}: one of {', '.join(FAULT_KINDS)}")
-
-    def matches(self, method: str, path: str) -> bool:
-        """Whether this fault applies to the request."""
-        return _matches(self.method, self.path, method, path)
-
-
-@dataclass
-class Rule:
-    """Faults drawn at random for every matching request: each kind with its probability."""
-
-    method: str | None = None
-    path: str | None = None
-    lost: float = 0.0
-    reset: float = 0.0
-    slow: float = 0.0
-    error_after: float = 0.0
-    status: float = 0.0
-    slow_seconds: float = 1.0
-    status_code: int = 500
-    error_after_status: int = 502
-
-    def __post_init__(self) -> None:
-        if sum(getattr(self, kind) for kind in FAULT_KINDS) > 1:
-            raise ValueError("a rule's probabilities add up to more than 1")
-
-    def matches(self, method: str, path: str) -> bool:
-        """Whether this rule applies to the request."""
-        return _matches(self.method, self.path, method, path)
-
-    def draw(self) -> Fault | None:
-        """The fault for one request, or None (most of the time, usually)."""
-        roll = random.random()  # noqa: S311 (a simulated failure, not crypto)
-        for kind in FAULT_KINDS:
-            chance = getattr(self, kind)
-            if roll < chance:
-                status = self.error_after_status if kind == "error_after" else self.status_code
-                return Fault(kind=kind, status=status, seconds=self.slow_seconds)
-            roll -= chance
-        return None
-
-
 @dataclass
 class Faults:
     """What the sandbox does wrong, and how often."""
@@ -180,8 +123,7 @@ class Faults:
     daily_quota: int = 10_000
     requests_per_second: int | None = None
     clock_offset: float = 0.0
-    queue: deque[Fault] = field(default_factory=deque)
-    rules: list[Rule] = field(default_factory=list)
+    plan: FaultPlan = field(default_factory=FaultPlan)
 
 
 def _nightly_price(hotel: int, room: str, rate_class: str) -> Decimal:
@@ -498,17 +440,6 @@ class HotelbedsSandbox(ServedOnThread):
         self._usage[api_key] = (today, used + 1)
         return None
 
-    def _draw_fault(self, method: str, path: str) -> Fault | None:
-        """The first queued fault the request matches (taken off the queue), else a rule's draw. Under the lock."""
-        for index, fault in enumerate(self.faults.queue):
-            if fault.matches(method, path):
-                del self.faults.queue[index]
-                return fault
-        for rule in self.faults.rules:
-            if rule.matches(method, path) and (drawn := rule.draw()) is not None:
-                return drawn
-        return None
-
     # The API ------------------------------------------------------------------------------
 
     def _rate(self, key: RateKey) -> dict[str, Any]:
@@ -820,7 +751,7 @@ class HotelbedsSandbox(ServedOnThread):
             time.sleep(latency)
         with self._lock:
             refusal = self._admit(lowered)
-            fault = None if refusal is not None else self._draw_fault(method, url.path)
+            fault = None if refusal is not None else self.faults.plan.draw(method, url.path)
         if refusal is not None:
             return refusal
         compress = "gzip" in lowered.get("accept-encoding", "").lower()
@@ -909,8 +840,7 @@ class HotelbedsSandbox(ServedOnThread):
             daily_quota=int(spec.get("daily_quota", self.default_daily_quota)),
             requests_per_second=None if per_second is None else int(per_second),
             clock_offset=float(spec.get("clock_offset", 0)),
-            queue=deque(Fault(**item) for item in spec.get("queue", [])),
-            rules=[Rule(**item) for item in spec.get("rules", [])],
+            plan=FaultPlan.from_spec(spec),
         )
         if faults.latency < 0 or faults.daily_quota < 0:
             raise ValueError("latency and daily_quota cannot be negative")
@@ -923,8 +853,8 @@ class HotelbedsSandbox(ServedOnThread):
             today = self._today()
             return {
                 "latency": self.faults.latency,
-                "queued": len(self.faults.queue),
-                "rules": len(self.faults.rules),
+                "queued": len(self.faults.plan.queue),
+                "rules": len(self.faults.plan.rules),
                 "daily_quota": self.faults.daily_quota,
                 "requests_per_second": self.faults.requests_per_second,
                 "clock_offset": self.faults.clock_offset,
@@ -962,3 +892,37 @@ class HotelbedsSandbox(ServedOnThread):
             self.requests.clear()
             self._clear_counters()
             self.faults = Faults(daily_quota=self.default_daily_quota)
+
+
+# The suite's daily quota, the functions' and the sandbox's: one its pace never meets (the quota has its own tests).
+SUITE_DAILY_QUOTA = 1_000_000
+
+
+def _start(secret_values: Mapping[str, Any], parameters: Mapping[str, str], port: int) -> HotelbedsSandbox:
+    credentials = secret_values["HotelbedsSecret"]
+    # The sandbox's quota is the one the template gives the functions: they stop before it answers 403.
+    sandbox = HotelbedsSandbox(
+        {credentials["api_key"]: credentials["secret"]}, port, daily_quota=int(parameters["HotelbedsDailyQuota"])
+    )
+    sandbox.start()
+    return sandbox
+
+
+PROVIDER = LocalProvider(
+    name="hotelbeds",
+    default_port=12112,
+    secrets={"HotelbedsSecret": lambda: {"api_key": secrets.token_hex(16), "secret": secrets.token_hex(8)}},
+    start=_start,
+    environment=lambda sandbox: {"HOTELBEDS_API_BASE": sandbox.url},
+    describe=lambda sandbox, parameters: (
+        f"Hotelbeds sandbox: {sandbox.url}  (APItude's wire format, signatures checked; daily quota"
+        f" {parameters.get('HotelbedsDailyQuota')}; faults: POST {sandbox.url}/_sandbox/faults;"
+        f" bookings made: GET {sandbox.url}/_sandbox/bookings)"
+    ),
+    test_environment={
+        "HOTELBEDS_REQUESTS_PER_SECOND": "1000",
+        "HOTELBEDS_DAILY_QUOTA": str(SUITE_DAILY_QUOTA),
+        # The sandbox has made a booking before it answers (tests of slow answers set a settle time of their own).
+        "HOTELBEDS_BOOKING_SETTLE_SECONDS": "0",
+    },
+)

@@ -25,6 +25,7 @@ their ``customer.created`` events) at once.
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -35,7 +36,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ import httpx
 import stripe
 
 from local.httpserver import Handler, LocalServer, ServedOnThread
+from local.sandboxes import LocalProvider
 
 FIXTURES = json.loads((Path(__file__).parent / "stripe_fixtures.json").read_text())
 API_VERSION = "2026-10-28.endive"
@@ -466,3 +468,38 @@ class StripeSandbox(ServedOnThread):
             queue=deque(Fault(**item) for item in spec.get("queue", [])),
             requests_per_second=spec.get("requests_per_second"),
         )
+
+
+def _start(secret_values: Mapping[str, Any], parameters: Mapping[str, str], port: int) -> StripeSandbox:
+    sandbox = StripeSandbox({secret_values["StripeSecret"]["api_key"]}, port)
+    sandbox.start()
+    return sandbox
+
+
+def _connect(sandbox: StripeSandbox, gateway: str, secret_values: Mapping[str, Any]) -> None:
+    if "StripeWebhookSecret" in secret_values:
+        # Stripe's webhook sender: the sandbox delivers each new event to the gateway, signed.
+        sandbox.webhook = WebhookEndpoint(
+            f"{gateway}/webhooks/stripe", secret_values["StripeWebhookSecret"]["webhook_secrets"][0]
+        )
+
+
+PROVIDER = LocalProvider(
+    name="stripe",
+    default_port=12111,
+    secrets={
+        "StripeSecret": lambda: {"api_key": f"sk_test_local{secrets.token_hex(12)}"},
+        "StripeWebhookSecret": lambda: {
+            "webhook_secrets": [f"whsec_{base64.b64encode(secrets.token_bytes(24)).decode()}"],
+        },
+    },
+    start=_start,
+    environment=lambda sandbox: {"STRIPE_API_BASE": sandbox.url},
+    describe=lambda sandbox, parameters: (
+        f"Stripe sandbox: {sandbox.url}  (inject faults: POST {sandbox.url}/_sandbox/faults; it delivers each new"
+        f" event to /webhooks/stripe, dropping a share on request: POST {sandbox.url}/_sandbox/webhooks)"
+    ),
+    # Test mode's 25 requests a second would make the suite's pace matter; the limiter has its own tests.
+    test_environment={"STRIPE_REQUESTS_PER_SECOND": "1000"},
+    connect=_connect,
+)

@@ -24,8 +24,8 @@ import pytest
 from local.aws import MotoServer, aws_client
 from local.eventsource import QueuePoller
 from local.gateway import Gateway
+from local.httpserver import ServedOnThread
 from local.sandboxes.hotelbeds import HotelbedsSandbox
-from local.sandboxes.stripe import StripeSandbox
 from local.stack import LocalStack
 from local.upstash import UpstashEndpoint
 from seawall.providers.hotelbeds.errors import seconds_to_quota_reset
@@ -67,7 +67,7 @@ class HotelStack:
 def hotel_stack(
     moto_server: MotoServer,
     seeded_secrets: dict[str, Any],
-    stripe_sandbox: StripeSandbox,
+    sandboxes: dict[str, ServedOnThread],
     upstash_endpoint: UpstashEndpoint,
 ) -> Iterator[Callable[..., HotelStack]]:
     """Builds a stack with ``settings`` (environment variables) and a sandbox allowing ``sandbox_quota`` a day.
@@ -80,7 +80,7 @@ def hotel_stack(
         credentials = seeded_secrets["HotelbedsSecret"]
         hotelbeds = HotelbedsSandbox({credentials["api_key"]: credentials["secret"]}, daily_quota=sandbox_quota)
         hotelbeds.start()
-        environment = {**sandbox_environment(stripe_sandbox, hotelbeds), **settings}
+        environment = {**sandbox_environment({**sandboxes, "hotelbeds": hotelbeds}), **settings}
         overrides = {"AWS::StackName": f"hotels-{uuid.uuid4().hex[:8]}", "StateBackend": backend}
         stack = LocalStack(ROOT / "template.yaml", moto_server.endpoint, overrides, environment)
         upstash = {"url": upstash_endpoint.url, "token": upstash_endpoint.token}

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from local.sandboxes.hotelbeds import Fault, HotelbedsSandbox
+from local.sandboxes.faults import Fault
+from local.sandboxes.hotelbeds import HotelbedsSandbox
 
 KEY = "sandbox-api-key-0001"
 SECRET = "sandbox-shared-secret"
@@ -249,7 +250,7 @@ def test_a_lost_answer_still_books(hotelbeds: HotelbedsSandbox, api: httpx.Clien
 
 def test_a_slow_answer_times_out_but_books(hotelbeds: HotelbedsSandbox, api: httpx.Client) -> None:
     key = rate(api)["rateKey"]
-    hotelbeds.faults.queue.append(Fault(kind="slow", seconds=0.5, method="POST", path=f"{API}/bookings"))
+    hotelbeds.faults.plan.queue.append(Fault(kind="slow", seconds=0.5, method="POST", path=f"{API}/bookings"))
     with pytest.raises(httpx.TimeoutException):
         book(api, key, "SLOW-1", timeout=0.1)
     deadline = time.monotonic() + 3

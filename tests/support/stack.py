@@ -8,10 +8,11 @@ queue or the bus sees.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ import pytest
 from local.aws import MotoServer, aws_client
 from local.eventsource import QueuePoller, StreamPoller
 from local.gateway import Gateway
-from local.sandboxes.hotelbeds import HotelbedsSandbox
+from local.httpserver import ServedOnThread
+from local.sandboxes import local_providers
+from local.sandboxes.hotelbeds import SUITE_DAILY_QUOTA, HotelbedsSandbox
 from local.sandboxes.stripe import StripeSandbox
 from local.secrets import ensure_secrets_file
 from local.stack import LocalStack
@@ -32,58 +35,61 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def seeded_secrets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Fresh test values for every secret of the real template, as `make run` makes them."""
-    names = list(Template(ROOT / "template.yaml").of_type("AWS::SecretsManager::Secret"))
+    """Fresh test values for every secret of the real template and of the sandboxes, as `make run` makes them."""
+    names = [
+        *Template(ROOT / "template.yaml").of_type("AWS::SecretsManager::Secret"),
+        *(name for provider in local_providers() for name in provider.secrets),
+    ]
     return ensure_secrets_file(tmp_path_factory.mktemp("local") / "secrets.json", names)
 
 
+# The template's parameters as the sandboxes read them in the suite: the Hotelbeds sandbox's quota is the
+# suite's (the functions', from its test environment), not an evaluation key's.
+SANDBOX_PARAMETERS = {"HotelbedsDailyQuota": str(SUITE_DAILY_QUOTA)}
+
+
 @pytest.fixture(scope="session")
-def stripe_sandbox(seeded_secrets: dict[str, Any]) -> Iterator[StripeSandbox]:
+def sandboxes(seeded_secrets: dict[str, Any]) -> Iterator[dict[str, ServedOnThread]]:
+    """Every local provider's sandbox by name, accepting the seeded secrets, as `make run` starts it."""
+    parameters = Template(ROOT / "template.yaml", SANDBOX_PARAMETERS).parameters
+    started: dict[str, ServedOnThread] = {}
+    with contextlib.ExitStack() as running:
+        for provider in local_providers():
+            started[provider.name] = provider.start(seeded_secrets, parameters, 0)
+            running.callback(started[provider.name].stop)
+        yield started
+
+
+@pytest.fixture(scope="session")
+def stripe_sandbox(sandboxes: dict[str, ServedOnThread]) -> StripeSandbox:
     """The Stripe sandbox, accepting the seeded Stripe key, as `make run` starts it."""
-    sandbox = StripeSandbox({seeded_secrets["StripeSecret"]["api_key"]})
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
+    sandbox = sandboxes["stripe"]
+    assert isinstance(sandbox, StripeSandbox)
+    return sandbox
 
 
 @pytest.fixture(scope="session")
-def hotelbeds_sandbox(seeded_secrets: dict[str, Any]) -> Iterator[HotelbedsSandbox]:
+def hotelbeds_sandbox(sandboxes: dict[str, ServedOnThread]) -> HotelbedsSandbox:
     """The Hotelbeds sandbox, accepting the seeded key and secret, as `make run` starts it."""
-    secret = seeded_secrets["HotelbedsSecret"]
-    sandbox = HotelbedsSandbox({secret["api_key"]: secret["secret"]}, daily_quota=SANDBOX_DAILY_QUOTA)
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
+    sandbox = sandboxes["hotelbeds"]
+    assert isinstance(sandbox, HotelbedsSandbox)
+    return sandbox
 
 
-# Test-mode rates would make the suite's pace matter: Stripe's 25 requests a second, Hotelbeds' evaluation
-# quota; the limiter and the quota have their own tests.
-SANDBOX_DAILY_QUOTA = 1_000_000
-
-
-def sandbox_environment(stripe: StripeSandbox, hotelbeds: HotelbedsSandbox) -> dict[str, str]:
-    """Every function's settings for the sandboxes, with limits the suite's pace never meets."""
-    return {
-        "STRIPE_API_BASE": stripe.url,
-        "STRIPE_REQUESTS_PER_SECOND": "1000",
-        "HOTELBEDS_API_BASE": hotelbeds.url,
-        "HOTELBEDS_REQUESTS_PER_SECOND": "1000",
-        "HOTELBEDS_DAILY_QUOTA": str(SANDBOX_DAILY_QUOTA),
-        # The sandbox has made a booking before it answers (tests of slow answers set a settle time of their own).
-        "HOTELBEDS_BOOKING_SETTLE_SECONDS": "0",
-    }
+def sandbox_environment(sandboxes: Mapping[str, ServedOnThread]) -> dict[str, str]:
+    """Every function's settings for the sandboxes (by provider name), with limits the suite's pace never meets."""
+    environment: dict[str, str] = {}
+    for provider in local_providers():
+        environment |= provider.environment(sandboxes[provider.name]) | dict(provider.test_environment)
+    return environment
 
 
 @pytest.fixture(scope="session")
 def project_stack(
-    moto_server: MotoServer,
-    seeded_secrets: dict[str, Any],
-    stripe_sandbox: StripeSandbox,
-    hotelbeds_sandbox: HotelbedsSandbox,
+    moto_server: MotoServer, seeded_secrets: dict[str, Any], sandboxes: dict[str, ServedOnThread]
 ) -> Iterator[LocalStack]:
     """The real template's resources in moto and its functions, each in containers of its own."""
-    environment = sandbox_environment(stripe_sandbox, hotelbeds_sandbox)
-    stack = LocalStack(ROOT / "template.yaml", moto_server.endpoint, environment=environment)
+    stack = LocalStack(ROOT / "template.yaml", moto_server.endpoint, environment=sandbox_environment(sandboxes))
     stack.provision(seeded_secrets, moto_server.iam)
     yield stack
     stack.stop()
@@ -184,11 +190,10 @@ class IsolatedStack:
 def isolated(
     moto_server: MotoServer,
     seeded_secrets: dict[str, Any],
-    stripe_sandbox: StripeSandbox,
-    hotelbeds_sandbox: HotelbedsSandbox,
+    sandboxes: dict[str, ServedOnThread],
 ) -> Iterator[IsolatedStack]:
     """For a test that changes what every container shares (opens Stripe's breaker, fills a limit)."""
-    environment = sandbox_environment(stripe_sandbox, hotelbeds_sandbox)
+    environment = sandbox_environment(sandboxes)
     overrides = {"AWS::StackName": f"isolated-{uuid.uuid4().hex[:8]}"}
     stack = LocalStack(ROOT / "template.yaml", moto_server.endpoint, overrides, environment)
     stack.provision(seeded_secrets, moto_server.iam)

@@ -34,6 +34,13 @@ def event_fields(record: SQSRecord) -> dict[str, str]:
     return {f"event_{name}": str(body[name])[:255] for name in ("id", "type") if isinstance(body.get(name), str)}
 
 
+def message_attributes(record: SQSRecord, *names: str) -> dict[str, str]:
+    """The named string attributes the receiver put on the message (those it has)."""
+    attributes = record.raw_event.get("messageAttributes") or {}
+    found = {name: (attributes.get(name) or {}).get("stringValue") for name in names}
+    return {name: value for name, value in found.items() if isinstance(value, str)}
+
+
 class _ReportingBatchProcessor(BatchProcessor):
     def __init__(self, name: str, describe: Callable[[SQSRecord], Mapping[str, str]]) -> None:
         # Every record failing is no exception: each is reported as failed, as when some fail.

@@ -1,29 +1,22 @@
 """Stripe deliveries: Stripe-Signature verified over the exact raw bytes, the event and its object checked.
 
-The signature check is written here rather than taken from stripe-python: its
-helper checks only that a timestamp is not too old (never too far in the
-future), takes one secret (an endpoint's secret is rolled by having two valid
-at once), and works on decoded text rather than the bytes Stripe signed.
+The signature check is the layer's (``seawall.webhooks.signed``) rather than
+stripe-python's: its helper checks only that a timestamp is not too old (never
+too far in the future), takes one secret (an endpoint's secret is rolled by
+having two valid at once), and works on decoded text rather than the bytes Stripe signed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import re
-import time
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
-from seawall.errors import WebhookPayloadError, WebhookVerificationError
+from seawall.errors import WebhookPayloadError
 from seawall.providers.stripe import SERVICE
-
-TOLERANCE_SECONDS = 300
-# ASCII digits only: str.isdigit() also takes "²" and "①", which int() then refuses.
-_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+from seawall.webhooks.signed import TOLERANCE_SECONDS, verify_signature_header
 
 
 class _EventData(BaseModel):
@@ -145,20 +138,6 @@ def queued_event(body: str) -> StripeEvent:
     return StripeEvent.model_validate(envelope)
 
 
-def _parse(header: str) -> tuple[int, list[str]]:
-    timestamp: int | None = None
-    signatures: list[str] = []
-    for item in header.split(","):
-        key, _, value = item.strip().partition("=")
-        if key == "t" and _TIMESTAMP.fullmatch(value):
-            timestamp = int(value)
-        elif key == "v1" and value:
-            signatures.append(value)
-    if timestamp is None or not signatures:
-        raise WebhookVerificationError(SERVICE, "malformed Stripe-Signature header", reason="malformed-header")
-    return timestamp, signatures
-
-
 def verify_signature(
     payload: bytes,
     header: str | None,
@@ -167,19 +146,9 @@ def verify_signature(
     tolerance: int = TOLERANCE_SECONDS,
     now: float | None = None,
 ) -> None:
-    """Pass when any v1 signature in ``header`` matches ``payload`` under any of ``secrets``.
+    """Pass when any v1 signature in the ``Stripe-Signature`` header matches ``payload`` under any of ``secrets``.
 
     The timestamp must be within ``tolerance`` seconds of now, in either
     direction. Anything else raises :class:`WebhookVerificationError`.
     """
-    if not header:
-        raise WebhookVerificationError(SERVICE, "missing Stripe-Signature header", reason="missing-header")
-    timestamp, signatures = _parse(header)
-    if abs((time.time() if now is None else now) - timestamp) > tolerance:
-        raise WebhookVerificationError(SERVICE, "timestamp outside the tolerance", reason="timestamp")
-    signed = str(timestamp).encode() + b"." + payload
-    for secret in secrets:
-        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        if any(hmac.compare_digest(expected.encode(), candidate.encode()) for candidate in signatures):
-            return
-    raise WebhookVerificationError(SERVICE, "no signature matches")
+    verify_signature_header(SERVICE, "Stripe-Signature", payload, header, secrets, tolerance=tolerance, now=now)

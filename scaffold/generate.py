@@ -1,0 +1,181 @@
+"""Generate a provider into the repository, or remove one: all checks first, then every write, then a record.
+
+Rendering happens in a scratch directory (copier, from ``scaffold/templates``);
+nothing in the repository changes until every check passed. The record
+(``scaffold/generated/<name>.json``) lists the options, the files with their
+hashes and the template.yaml entries, so that removal takes away exactly those,
+and refuses to throw away files edited since (unless forced).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import copier
+
+from scaffold import template_yaml
+from scaffold.spec import ProviderSpec, SpecError, parameter_clashes
+
+TEMPLATES = Path(__file__).parent / "templates"
+RESOURCES = "template-resources.yaml"
+RECORDS = Path("scaffold") / "generated"
+_PORT = re.compile(r"default_port=(\d+)")
+FIRST_PORT = 12111
+
+
+def _hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record_path(root: Path, name: str) -> Path:
+    """Where the record of a generated provider is kept."""
+    return root / RECORDS / f"{name}.json"
+
+
+def sandbox_port(root: Path) -> int:
+    """A port for the new provider's sandbox: the one after the highest the local sandboxes use."""
+    ports = [
+        int(found.group(1))
+        for module in (root / "local" / "sandboxes").glob("*.py")
+        if (found := _PORT.search(module.read_text()))
+    ]
+    return max(ports, default=FIRST_PORT - 1) + 1
+
+
+def render(spec: ProviderSpec, into: Path, *, port: int) -> None:
+    """The provider's files (and its template.yaml entries, as ``template-resources.yaml``) under ``into``."""
+    context = {**spec.context(), "port": port}
+    options: dict[str, Any] = {"defaults": True, "quiet": True, "unsafe": False, "overwrite": True}
+    copier.run_copy(str(TEMPLATES / "provider"), into, data=context, **options)
+    for action in context["actions"]:  # type: ignore[attr-defined]
+        copier.run_copy(str(TEMPLATES / "action"), into, data={**context, "action": action}, **options)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What generating a provider writes: files (relative path → rendered file) and template.yaml's new text."""
+
+    files: dict[Path, Path]
+    template: str
+    entries: list[str]
+
+
+def plan(spec: ProviderSpec, root: Path, scratch: Path) -> Plan:
+    """Render and check; :class:`SpecError` names every clash with the repository, before anything is written."""
+    problems = []
+    if (root / "layers/shared/seawall/providers" / spec.name).exists() or record_path(root, spec.name).exists():
+        problems.append(f"a provider named {spec.name!r} exists already")
+    render(spec, scratch, port=sandbox_port(root))
+    files = {
+        path.relative_to(scratch): path
+        for path in sorted(scratch.rglob("*"))
+        if path.is_file() and path.name != RESOURCES
+    }
+    problems += [f"{relative} exists already" for relative in files if (root / relative).exists()]
+    document = template_yaml.read(root / "template.yaml")
+    fragment = template_yaml.load((scratch / RESOURCES).read_text())
+    taken = template_yaml.logical_ids(document)
+    new = template_yaml.logical_ids(fragment)
+    problems += [f"template.yaml has {name} already" for name in sorted(new & taken)]
+    problems += parameter_clashes(spec, template_yaml.api_routes(document))
+    if problems:
+        raise SpecError("; ".join(problems))
+    entries = template_yaml.add(
+        document, fragment, f"{spec.title} (make provider NAME={spec.name}): see docs/providers/{spec.name}.md."
+    )
+    return Plan(files, template_yaml.dump(document), entries)
+
+
+def add(spec: ProviderSpec, root: Path) -> list[Path]:
+    """Generate ``spec`` into the repository at ``root``; returns the files written."""
+    with tempfile.TemporaryDirectory(prefix="scaffold-") as scratch:
+        planned = plan(spec, root, Path(scratch))
+        written: list[Path] = []
+        template = root / "template.yaml"
+        original = template.read_text()
+        try:
+            for relative, rendered in planned.files.items():
+                (root / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(rendered, root / relative)
+                written.append(relative)
+            _format(root, [path for path in written if path.suffix == ".py"])
+            template.write_text(planned.template)
+            _write_record(spec, root, written, planned.entries)
+        except BaseException:
+            for relative in written:
+                (root / relative).unlink(missing_ok=True)
+            template.write_text(original)
+            raise
+    return written
+
+
+def _format(root: Path, files: list[Path]) -> None:
+    """The project's formatter and import order on the new Python files (the templates' layout varies by option)."""
+    if not files:
+        return
+    paths = [str(path) for path in files]
+    ruff = [sys.executable, "-m", "ruff"]
+    subprocess.run([*ruff, "check", "--quiet", "--fix", "--select", "I,F401", *paths], cwd=root, check=False)
+    subprocess.run([*ruff, "format", "--quiet", *paths], cwd=root, check=True)
+
+
+def _write_record(spec: ProviderSpec, root: Path, files: list[Path], entries: list[str]) -> None:
+    record = {
+        "name": spec.name,
+        "auth": spec.auth,
+        "webhooks": spec.webhooks,
+        "actions": [f"{action.method} {action.path}" for action in spec.actions],
+        "files": {str(path): _hash(root / path) for path in files},
+        "template_entries": entries,
+    }
+    path = record_path(root, spec.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def remove(name: str, root: Path, *, force: bool = False) -> list[str]:
+    """Take a generated provider out again: its files, its template.yaml entries, its record. Returns what went.
+
+    Files edited since they were generated are kept, and nothing changes,
+    unless ``force``: removal must not throw work away by surprise.
+    """
+    path = record_path(root, name)
+    if not path.exists():
+        raise SpecError(f"NAME {name!r}: no provider of that name was generated by make provider ({path} is missing)")
+    record = json.loads(path.read_text())
+    files = {Path(relative): digest for relative, digest in record["files"].items()}
+    edited = [
+        str(relative)
+        for relative, digest in files.items()
+        if (root / relative).exists() and _hash(root / relative) != digest
+    ]
+    if edited and not force:
+        raise SpecError(f"edited since generated (FORCE=1 removes them anyway): {', '.join(edited)}")
+    document = template_yaml.read(root / "template.yaml")
+    removed = template_yaml.remove(document, record["template_entries"])
+    (root / "template.yaml").write_text(template_yaml.dump(document))
+    for relative in files:
+        (root / relative).unlink(missing_ok=True)
+        _prune(root, (root / relative).parent)
+    path.unlink()
+    _prune(root, path.parent)
+    return [str(relative) for relative in files] + removed
+
+
+def _prune(root: Path, directory: Path) -> None:
+    """Remove ``directory`` and its parents while they are empty (never ``root``); __pycache__ goes too."""
+    while directory != root and directory.is_dir():
+        shutil.rmtree(directory / "__pycache__", ignore_errors=True)
+        if any(directory.iterdir()):
+            return
+        directory.rmdir()
+        directory = directory.parent

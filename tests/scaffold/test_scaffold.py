@@ -1,0 +1,189 @@
+"""`make provider`: bad options change nothing; a generated provider passes every check, and goes away again.
+
+Everything runs on a copy of the repository (the files a fresh clone has),
+through ``python -m scaffold`` as `make provider` runs it; the generated
+provider's own tests, the linters, mypy, sam validate and cfn-lint run there.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scaffold import template_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SAM = ROOT / ".tools" / "sam" / "bin"
+CACHES = {"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".local", ".hypothesis", ".aws-sam"}
+PROVIDERS = {
+    "acme": ["--auth", "signed", "--webhooks", "standard", "--actions",
+             "GET /widgets/{widget_id}, POST /widgets, GET /widgets, PATCH /widgets/{widget_id}, "
+             "DELETE /widgets/{widget_id}"],
+    "beta_pay": ["--auth", "basic", "--webhooks", "hmac", "--actions",
+                 "PUT /beta-accounts/{account_id}/limits/{limit_id}, POST /beta-accounts/{account_id}/refunds"],
+    "gamma": ["--auth", "api-key", "--actions", "GET /gamma/reports, POST /gamma/reports/{report_id}"],
+    "delta": ["--actions", "GET /deltas/{delta_id}"],
+}  # fmt: skip
+
+
+def copy_repository(into: Path) -> Path:
+    """The files a fresh clone has (tracked, and new ones not ignored), copied to ``into``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],  # noqa: S607 (git from PATH, as a developer runs it)
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for relative in filter(None, listed.split("\0")):
+        if (ROOT / relative).is_file():
+            (into / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / relative, into / relative)
+    return into
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` but caches, with its hash."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in root.rglob("*")
+        if path.is_file() and not CACHES & set(path.relative_to(root).parts)
+    }
+
+
+def scaffold(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """``python -m scaffold --root <root> ...``, as `make provider` runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "scaffold", "--root", str(root), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def check(root: Path, *command: str | Path, timeout: float = 600) -> None:
+    """Run a check in the copy; its output is the failure message."""
+    result = subprocess.run(
+        [str(part) for part in command], cwd=root, capture_output=True, text=True, check=False, timeout=timeout
+    )
+    assert result.returncode == 0, f"{' '.join(map(str, command))}:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_repository(tmp_path_factory.mktemp("repository"))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (["add", "Acme", "--actions", "GET /widgets"], "NAME 'Acme'"),
+        (["add", "1acme", "--actions", "GET /widgets"], "NAME '1acme'"),
+        (["add", "acme-pay", "--actions", "GET /widgets"], "NAME 'acme-pay'"),
+        (["add", "a" * 25, "--actions", "GET /widgets"], "at most 24 characters"),
+        (["add", "class", "--actions", "GET /widgets"], "taken by Python or by the bundle"),
+        (["add", "aws", "--actions", "GET /widgets"], "taken by Python or by the bundle"),
+        (["add", "stripe", "--actions", "GET /stripe-things"], "a provider named 'stripe' exists already"),
+        (["add", "hotel", "--actions", "GET /bookings/{booking_id}"], "functions/hotel_bookings_get/app.py exists"),
+        (["add", "provider", "--webhooks", "standard", "--actions", "GET /p"], "ProviderEventsFunction already"),
+        (["add", "acme", "--auth", "oauth", "--actions", "GET /widgets"], "AUTH 'oauth'"),
+        (["add", "acme", "--webhooks", "svix", "--actions", "GET /widgets"], "WEBHOOKS 'svix'"),
+        (["add", "acme"], "ACTIONS: at least one"),
+        (["add", "acme", "--actions", "FETCH /widgets"], "the method must be one of"),
+        (["add", "acme", "--actions", "GET widgets"], "the path must look like"),
+        (["add", "acme", "--actions", "GET /widgets/"], "the path must look like"),
+        (["add", "acme", "--actions", "GET /Widgets"], "neither a lowercase word"),
+        (["add", "acme", "--actions", "GET /{widget_id}"], "must start with a word"),
+        (["add", "acme", "--actions", "POST /webhooks/acme"], "kept for the bundle's own routes"),
+        (["add", "acme", "--actions", "PUT /widgets"], "acts on one object"),
+        (["add", "acme", "--actions", "GET /a/{x}/{x}"], "a parameter name is used twice"),
+        (["add", "acme", "--actions", "GET /widgets, GET /widgets"], "clash"),
+        (["add", "acme", "--actions", "GET /a/{id}, DELETE /a/{key}"], "at the same place"),
+        (["add", "acme", "--actions", "POST /customers"], "route POST /customers is already served"),
+        (["add", "acme", "--actions", "DELETE /customers/{id}"], "{id} is called {customer_id}"),
+        (["remove", "acme"], "no provider of that name was generated"),
+        (["remove", "stripe"], "no provider of that name was generated"),
+    ],
+)
+def test_bad_options_are_refused_naming_the_option_and_change_nothing(
+    repository: Path, arguments: list[str], says: str
+) -> None:
+    before = snapshot(repository)
+    result = scaffold(repository, *arguments)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert says in result.stderr
+    assert "Nothing was changed." in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(repository) == before
+
+
+def test_an_unknown_option_is_refused(repository: Path) -> None:
+    before = snapshot(repository)
+    result = scaffold(repository, "add", "acme", "--auth-type", "bearer", "--actions", "GET /widgets")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --auth-type" in result.stderr
+    assert snapshot(repository) == before
+
+
+def only_added(before: str, after: str) -> bool:
+    """Whether ``after`` is ``before`` with lines inserted, none changed or removed."""
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
+    return all(tag in ("equal", "insert") for tag, *_ in matcher.get_opcodes())
+
+
+def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: Path) -> None:
+    root = copy_repository(tmp_path)
+    before = snapshot(root)
+    original = (root / "template.yaml").read_text()
+    for name, options in PROVIDERS.items():
+        result = scaffold(root, "add", name, *options)
+        assert result.returncode == 0, result.stderr
+        assert f"Next: docs/providers/{name}.md" in result.stdout
+
+    # template.yaml: the new entries appended, every other byte kept; a document that deploys.
+    changed = (root / "template.yaml").read_text()
+    assert only_added(original, changed)
+    document = template_yaml.load(changed)
+    added = template_yaml.logical_ids(document) - template_yaml.logical_ids(template_yaml.load(original))
+    assert {"AcmeSecret", "AcmeWidgetsGetFunction", "AcmeWebhookFunction", "BetaPayEventsQueue"} <= added
+    template_yaml.remove(document, added)
+    assert template_yaml.dump(document) == original
+
+    python = sys.executable
+    new_handlers = sorted(str(path.relative_to(root)) for path in root.glob("functions/*/app.py"))
+    new_handlers = [path for path in new_handlers if path.split("/")[1].startswith(tuple(PROVIDERS))]
+    check(root, python, "-m", "ruff", "check", ".")
+    check(root, python, "-m", "ruff", "format", "--check", ".")
+    check(root, python, "-m", "mypy")
+    for handler in new_handlers:
+        check(root, python, "-m", "mypy", "--strict", handler)
+    check(root, SAM / "sam", "validate", "--lint")
+    check(root, SAM / "cfn-lint", "template.yaml")
+    generated_tests = sorted(
+        str(path.relative_to(root))
+        for name in PROVIDERS
+        for path in [*root.glob(f"tests/*/test_{name}.py"), *root.glob(f"tests/*/test_{name}_*.py")]
+    )
+    assert len(generated_tests) == 4 * 3 + 2  # client, functions and make run each; webhooks for two
+    events = "tests/functions/test_events.py"
+    selected = " or ".join(["every_function", *PROVIDERS])
+    check(root, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *generated_tests, events, "-k", selected)
+
+    # The way back: everything generated goes, template.yaml byte for byte as it was.
+    (root / "layers/shared/seawall/providers/delta/models.py").write_text("# edited\n")
+    refused = scaffold(root, "remove", "delta")
+    assert refused.returncode == 2
+    assert "edited since generated" in refused.stderr
+    assert "layers/shared/seawall/providers/delta/models.py" in refused.stderr
+    for name in PROVIDERS:
+        result = scaffold(root, "remove", name, *(["--force"] if name == "delta" else []))
+        assert result.returncode == 0, result.stderr
+    assert (root / "template.yaml").read_text() == original
+    assert snapshot(root) == before
