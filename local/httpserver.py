@@ -8,6 +8,7 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class BadRequest(Exception):
@@ -122,3 +123,44 @@ def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return thread
+
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class Sandbox(ServedOnThread):
+    """A provider sandbox: ``/_sandbox/...`` goes to :meth:`control`, the rest to :meth:`serve_api`."""
+
+    def control(self, method: str, path: str, body: bytes) -> Answer:
+        """Answer a control request; raises ValueError, KeyError or TypeError on a bad one (a 400)."""
+        raise NotImplementedError
+
+    def serve_api(self, request: Handler, body: bytes) -> Answer | None:
+        """Answer an API request; ``None`` drops the connection."""
+        raise NotImplementedError
+
+    def _handler_class(self) -> type[Handler]:
+        sandbox = self
+
+        class SandboxHandler(Handler):
+            def _serve(self) -> None:
+                body = self.body_or_refusal()
+                if body is None:
+                    return
+                path = urlsplit(self.path).path
+                answer: Answer | None
+                if not path.startswith("/_sandbox/"):
+                    answer = sandbox.serve_api(self, body)
+                else:
+                    try:
+                        answer = sandbox.control(self.command, path, body)
+                    except (KeyError, TypeError, ValueError) as error:
+                        answer = problem(400, f"bad sandbox request: {error!r}")
+                if answer is None:
+                    self.reset()
+                    return
+                self.respond(*answer)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        return SandboxHandler

@@ -43,7 +43,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-from local.httpserver import Handler, LocalServer, ServedOnThread, problem
+from local.httpserver import Handler, LocalServer, Sandbox, problem
 from local.sandboxes import LocalProvider
 from local.sandboxes.faults import FaultPlan
 
@@ -360,7 +360,7 @@ def _gateway_refusal(status: int, code: str, content_type: str, body: str) -> tu
     return status, {"Content-Type": content_type, "X-Mashery-Error-Code": code}, body.encode()
 
 
-class HotelbedsSandbox(ServedOnThread):
+class HotelbedsSandbox(Sandbox):
     """The sandbox server on 127.0.0.1; ``credentials`` maps each api key it accepts to its shared secret."""
 
     def __init__(
@@ -794,32 +794,10 @@ class HotelbedsSandbox(ServedOnThread):
                 return problem(404, f"no sandbox control at {method} {path}")
         return 204, {}, b""
 
-    def _handler_class(self) -> type[Handler]:
-        sandbox = self
-
-        class SandboxHandler(Handler):
-            def _serve(self) -> None:
-                body = self.body_or_refusal()
-                if body is None:
-                    return
-                path = urlsplit(self.path).path
-                if path.startswith("/_sandbox/"):
-                    try:
-                        control = sandbox.control(self.command, path, body)
-                    except (KeyError, TypeError, ValueError) as error:
-                        control = problem(400, f"bad sandbox request: {error!r}")
-                    self.respond(*control)
-                    return
-                headers = dict(self.headers.items())
-                answer = sandbox.handle(self.command, self.path, headers, body, client=self.client_address[0])
-                if answer is None:
-                    self.reset()
-                    return
-                self.respond(*answer)
-
-            do_GET = do_POST = do_DELETE = do_PUT = _serve
-
-        return SandboxHandler
+    def serve_api(self, request: Handler, body: bytes) -> tuple[int, dict[str, str], bytes] | None:
+        """An APItude request through :meth:`handle`."""
+        headers = dict(request.headers.items())
+        return self.handle(request.command, request.path, headers, body, client=request.client_address[0])
 
     # Control ------------------------------------------------------------------------------
 

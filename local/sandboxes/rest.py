@@ -37,12 +37,11 @@ from urllib.parse import urlsplit
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from local.httpserver import Handler, LocalServer, ServedOnThread, problem
+from local.httpserver import Answer, Handler, LocalServer, Sandbox, problem
 from local.sandboxes.faults import Fault, FaultPlan
 
 JSON_TYPE = "application/json"
 _PARAMETER = re.compile(r"\{([a-z0-9_]+)\}")
-Answer = tuple[int, dict[str, str], bytes]
 
 
 def _json(value: Any, status: int = 200) -> Answer:
@@ -90,7 +89,7 @@ def timestamped_hmac(payload: bytes, secret: str) -> str:
     return f"t={now},v1={digest}"
 
 
-class RestSandbox(ServedOnThread):
+class RestSandbox(Sandbox):
     """The provider's objects in memory behind its actions; subclasses say how requests and webhooks are signed."""
 
     def __init__(self, actions: Sequence[str], port: int = 0) -> None:
@@ -291,30 +290,9 @@ class RestSandbox(ServedOnThread):
             self.deliveries.clear()
             self.faults, self.latency = FaultPlan(), 0.0
 
-    def _handler_class(self) -> type[Handler]:
-        sandbox = self
-
-        class SandboxHandler(Handler):
-            def _serve(self) -> None:
-                body = self.body_or_refusal()
-                if body is None:
-                    return
-                path = urlsplit(self.path).path
-                if path.startswith("/_sandbox/"):
-                    try:
-                        answer: Answer | None = sandbox.control(self.command, path, body)
-                    except (KeyError, TypeError, ValueError) as error:
-                        answer = problem(400, f"bad sandbox request: {error!r}")
-                else:
-                    answer = sandbox.handle(self.command, self.path, dict(self.headers.items()), body)
-                if answer is None:
-                    self.reset()
-                    return
-                self.respond(*answer)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-        return SandboxHandler
+    def serve_api(self, request: Handler, body: bytes) -> Answer | None:
+        """An API request through :meth:`handle`."""
+        return self.handle(request.command, request.path, dict(request.headers.items()), body)
 
 
 def random_webhook_secret() -> str:
