@@ -71,16 +71,15 @@ class Plan:
 
 def plan(spec: ProviderSpec, root: Path, scratch: Path) -> Plan:
     """Render and check; :class:`SpecError` names every clash with the repository, before anything is written."""
-    problems = []
     if (root / "layers/shared/seawall/providers" / spec.name).exists() or record_path(root, spec.name).exists():
-        problems.append(f"a provider named {spec.name!r} exists already")
+        raise SpecError(f"NAME {spec.name!r}: a provider of that name exists already")
     render(spec, scratch, port=sandbox_port(root))
     files = {
         path.relative_to(scratch): path
         for path in sorted(scratch.rglob("*"))
         if path.is_file() and path.name != RESOURCES
     }
-    problems += [f"{relative} exists already" for relative in files if (root / relative).exists()]
+    problems = [f"{relative} exists already" for relative in files if (root / relative).exists()]
     document = template_yaml.read(root / "template.yaml")
     fragment = template_yaml.load((scratch / RESOURCES).read_text())
     taken = template_yaml.logical_ids(document)

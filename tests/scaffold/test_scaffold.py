@@ -90,7 +90,7 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["add", "a" * 25, "--actions", "GET /widgets"], "at most 24 characters"),
         (["add", "class", "--actions", "GET /widgets"], "taken by Python or by the bundle"),
         (["add", "aws", "--actions", "GET /widgets"], "taken by Python or by the bundle"),
-        (["add", "stripe", "--actions", "GET /stripe-things"], "a provider named 'stripe' exists already"),
+        (["add", "stripe", "--actions", "GET /stripe-things"], "NAME 'stripe': a provider of that name exists already"),
         (["add", "hotel", "--actions", "GET /bookings/{booking_id}"], "functions/hotel_bookings_get/app.py exists"),
         (["add", "provider", "--webhooks", "standard", "--actions", "GET /p"], "ProviderEventsFunction already"),
         (["add", "acme", "--auth", "oauth", "--actions", "GET /widgets"], "AUTH 'oauth'"),
