@@ -18,8 +18,8 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
 SECTIONS = ("Parameters", "Conditions", "Resources", "Outputs")
-# The sections a provider adds to, in the file's order.
-EDITED = ("Parameters", "Resources", "Outputs")
+# The sections an edit adds to, in the file's order.
+EDITED = ("Parameters", "Conditions", "Resources", "Outputs")
 
 
 def _yaml() -> YAML:
@@ -63,11 +63,11 @@ def api_routes(document: CommentedMap) -> list[tuple[str, str]]:
 def _tail(node: Any) -> tuple[Any, Any] | None:
     """The innermost (collection, key) written last in ``node``: where the comment after it is kept."""
     found = None
-    while isinstance(node, CommentedMap | CommentedSeq) and len(node):
+    while isinstance(node, CommentedMap | CommentedSeq) and len(node) and not node.fa.flow_style():
         key = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
         found = (node, key)
         node = node[key]
-    return found
+    return found  # a flow collection ([a, b]) is written on one line: the comment follows it
 
 
 def _end_with_blank_line(node: Any) -> None:

@@ -212,3 +212,37 @@ def test_a_rotated_signing_secret_takes_effect_at_once(
     finally:
         secrets.put_secret_value(SecretId=secret_id, SecretString=json.dumps(seeded_secrets["StripeWebhookSecret"]))
     assert len(queue()) == 2
+
+
+def _with_signature(signature: str | None) -> dict[str, Any]:
+    event = json.loads(json.dumps(SAMPLE))
+    for field in ("headers", "multiValueHeaders"):
+        event[field] = {name: value for name, value in event[field].items() if name.lower() != "stripe-signature"}
+        if signature is not None:
+            event[field]["Stripe-Signature"] = signature if field == "headers" else [signature]
+    return event
+
+
+@pytest.mark.parametrize(
+    ("reason", "signature"),
+    [
+        ("missing-header", lambda body, secret: None),
+        ("malformed-header", lambda body, secret: "v1=only-a-signature"),
+        ("timestamp", lambda body, secret: stripe.WebhookSignature.generate_signature_header(body, secret, 1_000_000)),
+        ("no-match", lambda body, secret: sign(body.encode(), "whsec_" + "x" * 32)),
+    ],
+)
+def test_a_rejected_signature_logs_and_counts_its_reason_and_nothing_secret(
+    project_stack: LocalStack, seeded_secrets: dict[str, Any], reason: str, signature: Any
+) -> None:
+    secret = signing_secret(seeded_secrets)
+    header = signature(SAMPLE["body"], secret)
+    invocation = project_stack.function("StripeWebhookFunction").run(_with_signature(header))
+    assert invocation.payload["statusCode"] == 400
+    lines = [json.loads(line) for line in invocation.logs.splitlines() if line.startswith("{")]
+    (logged,) = [line for line in lines if line.get("message") == "webhook rejected"]
+    assert (logged["provider"], logged["reason"]) == ("stripe", reason)
+    (counted,) = [line for line in lines if "WebhookRejected" in line]
+    assert (counted["provider"], counted["reason"], counted["WebhookRejected"]) == ("stripe", reason, [1.0])
+    assert secret not in invocation.logs
+    assert header is None or header.split("v1=")[-1] not in invocation.logs

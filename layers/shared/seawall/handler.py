@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from seawall.config._settings import core_settings
 from seawall.deadline import Deadline, bind_deadline
 from seawall.observability._logging import logger
-from seawall.observability._metrics import metrics
+from seawall.observability._metrics import emit, metrics
 
 R = TypeVar("R")
 Handler = Callable[[Any, LambdaContext], R]
@@ -32,7 +32,12 @@ def instrumented(correlation_id_path: str | None = None, *, trace: bool = True) 
         @functools.wraps(handler)
         def bound(event: Any, context: LambdaContext) -> R:
             with bind_deadline(Deadline.from_lambda_context(context, margin)):
-                return handler(event, context)
+                try:
+                    return handler(event, context)
+                except Exception:
+                    # One metric for every function of the stack, so one alarm covers new ones too.
+                    emit("FunctionError")
+                    raise
 
         wrapped: Handler[R] = bound
         if trace:

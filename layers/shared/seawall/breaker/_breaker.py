@@ -94,6 +94,7 @@ class CircuitBreaker:
         if seen.state is BreakerState.CLOSED:
             return None
         if seen.state is BreakerState.OPEN and now < seen.open_until:
+            emit("CircuitRefused", provider=self.provider)
             raise CircuitOpenError(self.provider, retry_after=(seen.open_until - now) / 1000)
         config = self.config
         token = self._use(
@@ -104,6 +105,7 @@ class CircuitBreaker:
         seen = self._observe(self._use(lambda store: store.read(self.provider)), now)
         if token is None:
             until = seen.open_until if seen.state is BreakerState.OPEN else seen.lease_until
+            emit("CircuitRefused", provider=self.provider)
             raise CircuitOpenError(self.provider, retry_after=max(until - now, 1000) / 1000)
         return token
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -69,6 +70,8 @@ def _observer(service: str, quiet: bool) -> Any:
                 "latency_ms": round(latency_ms, 1),
             },
         )
+        if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+            emit("ProviderThrottled", provider=service)
         emit(
             "ProviderLatency",
             latency_ms,
