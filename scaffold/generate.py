@@ -23,7 +23,7 @@ from typing import Any
 import copier
 
 from scaffold import template_yaml
-from scaffold.spec import ProviderSpec, SpecError, parameter_clashes
+from scaffold.spec import ProviderSpec, SpecError, parameter_clashes, provider_spec
 
 TEMPLATES = Path(__file__).parent / "templates"
 RESOURCES = "template-resources.yaml"
@@ -91,7 +91,46 @@ def plan(spec: ProviderSpec, root: Path, scratch: Path) -> Plan:
     entries = template_yaml.add(
         document, fragment, f"{spec.title} (make provider NAME={spec.name}): see docs/providers/{spec.name}.md."
     )
+    _show_queues(document, spec, [name for name in entries if name.endswith("Queue")])
+    template_yaml.read_log_groups(document, [name for name in entries if name.endswith("FunctionLogGroup")])
     return Plan(files, template_yaml.dump(document), entries)
+
+
+def _queue_widget(spec: ProviderSpec) -> str:
+    return f"{spec.title}: webhook queue and dead letters"
+
+
+def _show_queues(document: Any, spec: ProviderSpec, queues: list[str]) -> None:
+    """A dashboard row for the provider's queues (depth, age, dead letters), below the others: only a line added."""
+    if not queues:
+        return
+    widgets = template_yaml.dashboard_widgets(document)
+    bottom = max(widget["y"] + widget["height"] for widget in widgets)
+    metrics = [
+        ["AWS/SQS", metric, "QueueName", f"${{{queue}.QueueName}}", {"stat": "Maximum", "label": f"{queue} {label}"}]
+        for queue in queues
+        for metric, label in (("ApproximateNumberOfMessagesVisible", "depth"), ("ApproximateAgeOfOldestMessage", "age"))
+    ]
+    properties = {"title": _queue_widget(spec), "view": "timeSeries", "region": "${AWS::Region}", "stat": "Maximum"}
+    widgets.append(
+        {
+            "type": "metric",
+            "x": 0,
+            "y": bottom,
+            "width": 24,
+            "height": 6,
+            "properties": {**properties, "period": 60, "metrics": metrics},
+        }
+    )
+    template_yaml.set_dashboard_widgets(document, widgets)
+
+
+def _hide_queues(document: Any, spec: ProviderSpec) -> None:
+    """Take the provider's dashboard row away again."""
+    widgets = template_yaml.dashboard_widgets(document)
+    kept = [widget for widget in widgets if widget["properties"].get("title") != _queue_widget(spec)]
+    if len(kept) != len(widgets):
+        template_yaml.set_dashboard_widgets(document, kept)
 
 
 def add(spec: ProviderSpec, root: Path) -> list[Path]:
@@ -161,6 +200,8 @@ def remove(name: str, root: Path, *, force: bool = False) -> list[str]:
         raise SpecError(f"edited since generated (FORCE=1 removes them anyway): {', '.join(edited)}")
     document = template_yaml.read(root / "template.yaml")
     removed = template_yaml.remove(document, record["template_entries"])
+    _hide_queues(document, provider_spec(record["name"], record["auth"], record["webhooks"], record["actions"]))
+    template_yaml.unread_log_groups(document, record["template_entries"])
     (root / "template.yaml").write_text(template_yaml.dump(document))
     for relative in files:
         (root / relative).unlink(missing_ok=True)

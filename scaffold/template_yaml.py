@@ -8,12 +8,13 @@ removes whole entries of Parameters, Resources and Outputs, and nothing else.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
@@ -138,6 +139,47 @@ def _drop_heading(section: CommentedMap, name: str) -> None:
     while end > 1 and lines[end - 1].strip().startswith("#"):
         end -= 1
     token.value = "\n".join(lines[:end]) + "\n"
+
+
+DASHBOARD = "OperationsDashboard"
+
+
+def dashboard_widgets(document: CommentedMap) -> list[dict[str, Any]]:
+    """The widgets of the operations dashboard (its body is ``!Sub`` text holding CloudWatch's JSON)."""
+    body = document["Resources"][DASHBOARD]["Properties"]["DashboardBody"]
+    widgets: list[dict[str, Any]] = json.loads(body.value)["widgets"]
+    return widgets
+
+
+def set_dashboard_widgets(document: CommentedMap, widgets: list[dict[str, Any]]) -> None:
+    """Write the widgets back, one to a line, commas leading: a widget added or removed is a line added or removed."""
+    body = document["Resources"][DASHBOARD]["Properties"]["DashboardBody"]
+    body.value = '{"widgets": [\n' + "\n,".join(json.dumps(widget) for widget in widgets) + "\n]}\n"
+
+
+STORY_QUERY = "RequestStoryQuery"
+
+
+def story_log_groups(document: CommentedMap) -> CommentedSeq:
+    """The log groups the saved query telling one request's whole story reads: every function's."""
+    groups: CommentedSeq = document["Resources"][STORY_QUERY]["Properties"]["LogGroupNames"]
+    return groups
+
+
+def read_log_groups(document: CommentedMap, names: Iterable[str]) -> None:
+    """Add log groups (logical ids) to the story query: each a ``- !Ref`` line of its own, appended."""
+    groups = story_log_groups(document)
+    for name in names:
+        groups.append(TaggedScalar(value=name, tag="!Ref"))
+
+
+def unread_log_groups(document: CommentedMap, names: Iterable[str]) -> None:
+    """Take log groups out of the story query again."""
+    groups = story_log_groups(document)
+    gone = set(names)
+    for index in reversed(range(len(groups))):
+        if getattr(groups[index], "value", None) in gone:
+            del groups[index]
 
 
 def read(path: Path) -> CommentedMap:

@@ -152,7 +152,20 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
     assert only_added(original, changed)
     document = template_yaml.load(changed)
     added = template_yaml.logical_ids(document) - template_yaml.logical_ids(template_yaml.load(original))
-    assert {"AcmeSecret", "AcmeWidgetsGetFunction", "AcmeWebhookFunction", "BetaPayEventsQueue"} <= added
+    assert {
+        "AcmeSecret",
+        "AcmeWidgetsGetFunction",
+        "AcmeWebhookFunction",
+        "BetaPayEventsQueue",
+        "GammaBreakerOpenAlarm",
+    } <= added
+    widgets = template_yaml.dashboard_widgets(document)
+    rows = {"Acme: webhook queue and dead letters", "BetaPay: webhook queue and dead letters"}
+    assert rows <= {widget["properties"].get("title") for widget in widgets}
+    template_yaml.set_dashboard_widgets(
+        document, [row for row in widgets if row["properties"].get("title") not in rows]
+    )
+    template_yaml.unread_log_groups(document, added)
     template_yaml.remove(document, added)
     assert template_yaml.dump(document) == original
 
@@ -175,6 +188,8 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
     events = "tests/functions/test_events.py"
     selected = " or ".join(["every_function", *PROVIDERS])
     check(root, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *generated_tests, events, "-k", selected)
+    # The bundle's own checks of the template still hold: alarms page, dead letters alarmed and on the dashboard.
+    check(root, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_operations.py")
 
     # The way back: everything generated goes, template.yaml byte for byte as it was.
     (root / "layers/shared/seawall/providers/delta/models.py").write_text("# edited\n")
