@@ -10,13 +10,15 @@ VENV313 := .venv313
 PYTHON313 ?= python3.13
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
+# The browser the dashboard test drives (Playwright, pointed at it): Debian's, not one Playwright downloads.
+CHROMIUM := /usr/bin/chromium
 # sam build and the 3.13 suite need a python3.13 on PATH; pyenv provides one here.
 PY313_ENV ?= PYENV_VERSION=3.13.0
 
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke env-json sign-event provider provider-remove test suites lint typecheck unit unit-py313 e2e template build bench openapi clean
+.PHONY: run invoke ops env-json sign-event provider provider-remove test suites lint typecheck unit unit-py313 e2e template build bench openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,10 @@ $(VENV313)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(VENV313)/bin/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# CI runs as root on Debian; elsewhere, install chromium yourself (make run needs none).
+$(CHROMIUM):
+	apt-get update && apt-get install -y chromium
+
 $(SAM_VENV)/.installed: requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
@@ -41,6 +47,11 @@ run: $(VENV)/.installed
 
 invoke: $(VENV)/.installed
 	$(PY) -m local.invoke $(FUNCTION) -e $(EVENT) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+# The on-call command against `make run`, or a deployed stack with --stack (docs/runbooks/):
+#   make ops ARGS="queues"   make ops ARGS="--stack integrations-prod breakers"
+ops: $(VENV)/.installed
+	$(PY) -m ops $(ARGS)
 
 # For sam local invoke (Docker) against the running stack: the --env-vars file, and re-signed webhook events.
 env-json: $(VENV)/.installed
@@ -81,11 +92,11 @@ typecheck: $(VENV)/.installed
 # in a Lambda container (the layer's units, its clients and the Stripe client against real servers,
 # the local stack) — the functions, state contention and end-to-end suites are the slow ones.
 # tests/scaffold runs sam validate and cfn-lint on a generated provider: it needs the SAM CLI's virtualenv.
-unit: $(VENV)/.installed $(SAM_VENV)/.installed
-	$(VENV)/bin/pytest tests/unit tests/integration tests/providers tests/local tests/scaffold
+unit: $(VENV)/.installed $(SAM_VENV)/.installed $(CHROMIUM)
+	$(VENV)/bin/pytest tests/unit tests/integration tests/providers tests/local tests/scaffold tests/ops
 
-unit-py313: $(VENV313)/.installed
-	$(VENV313)/bin/pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/scaffold
+unit-py313: $(VENV313)/.installed $(CHROMIUM)
+	$(VENV313)/bin/pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/scaffold --ignore=tests/ops
 
 e2e: $(VENV313)/.installed
 	$(VENV313)/bin/pytest -q -p no:cacheprovider -m e2e

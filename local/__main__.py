@@ -225,6 +225,10 @@ def _summary(
     for route in stack.routes():
         auth = "IAM" if route.authorized else "public"
         lines.append(f"    {route.method:6} {route.path:32} -> {route.function} ({auth})")
+    lines.append(
+        f"  Dashboard (the template's CloudWatch alarms and dashboards, from local metrics):"
+        f" http://127.0.0.1:{gateway.port}/_local/dashboard  (as JSON: /_local/metrics, /_local/alarms)"
+    )
     for spec in stack.template.functions():
         for source in spec.queues:
             lines.append(f"  SQS {source.queue} -> {spec.name} (batches of {source.batch_size}, polled locally)")

@@ -6,10 +6,12 @@ import io
 import json
 import re
 import threading
-from typing import Any
+import time
+from typing import Any, cast
 
 import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.sqs.models import sqs_backends
 from werkzeug.serving import make_server
 
 from local.iam import LocalIAM, parse_body
@@ -55,9 +57,10 @@ class MotoServer:
     gives the tests DynamoDB's per-request atomicity.
 
     In front of moto sit what AWS has and moto lacks: IAM (``iam``: each
-    function's calls are checked against its role and recorded) and outages
+    function's calls are checked against its role and recorded), outages
     on demand (``down``: services that answer 503 ServiceUnavailable, set here
-    or with ``POST /_local/faults {"down": ["events"]}``).
+    or with ``POST /_local/faults {"down": ["events"]}``), and the queues'
+    CloudWatch metrics (``GET /_local/queues``: :func:`queue_metrics`).
     """
 
     def __init__(self, port: int = 0) -> None:
@@ -73,6 +76,11 @@ class MotoServer:
                 self.down = set(parse_body(raw).get("down", []))
                 start_response("204 No Content", [])
                 return []
+            if environ.get("PATH_INFO") == "/_local/queues":
+                with lock:
+                    body = json.dumps(queue_metrics()).encode()
+                start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+                return [body]
             signed = _SIGNED.search(environ.get("HTTP_AUTHORIZATION", ""))
             target = environ.get("HTTP_X_AMZ_TARGET", "")
             if signed:
@@ -114,6 +122,27 @@ class MotoServer:
         """Stop serving (all state is lost)."""
         self._server.shutdown()
         self._server.server_close()
+
+
+def queue_metrics() -> dict[str, dict[str, float]]:
+    """Each queue's AWS/SQS metrics now, by queue name: messages visible, in flight, and the oldest's age (s).
+
+    Read from moto's backend: the age is no queue attribute, and receiving
+    messages to see it would count as receives (and move them toward redrive).
+    The age is the oldest visible message's (moto's public list): SQS's also
+    counts messages in flight, so a message failing over and over shows late.
+    """
+    now_ms = time.time() * 1000
+    metrics = {}
+    for name, queue in sqs_backends[ACCOUNT][REGION].queues.items():
+        # (moto's typing says None: it is set when the message is sent, in ms.)
+        sent = [cast(float, message.sent_timestamp) for message in queue.messages if message.sent_timestamp]
+        metrics[name] = {
+            "ApproximateNumberOfMessagesVisible": float(queue.approximate_number_of_messages),
+            "ApproximateNumberOfMessagesNotVisible": float(queue.approximate_number_of_messages_not_visible),
+            "ApproximateAgeOfOldestMessage": float(int((now_ms - min(sent)) / 1000)) if sent else 0.0,
+        }
+    return metrics
 
 
 def aws_client(service: str, endpoint: str) -> Any:

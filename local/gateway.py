@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.auth import Principal, SigV4Authorizer
 from local.aws import ACCOUNT
+from local.dashboard import LocalDashboards
 from local.httpserver import Handler, LocalServer, problem
 from local.stack import LocalStack
 from local.template import Route
@@ -101,12 +102,13 @@ def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
 
 
 class Gateway:
-    """Serves a LocalStack's routes on 127.0.0.1."""
+    """Serves a LocalStack's routes on 127.0.0.1, and its dev pages under ``/_local/`` (the dashboard)."""
 
     def __init__(self, stack: LocalStack, port: int = 3000) -> None:
         self.stack = stack
         self.authorizer = SigV4Authorizer()
         self.routes = stack.routes()
+        self.dashboards = LocalDashboards(stack)
         self.stage = stack.template.parameters.get("Stage", "local")
         self.server = LocalServer(("127.0.0.1", port), self._handler_class())
         self._serving = False
@@ -114,6 +116,8 @@ class Gateway:
 
     def handle(self, request: IncomingRequest) -> tuple[int, dict[str, str], bytes]:
         """Route one request to its function and translate the proxy response back to HTTP."""
+        if request.path.startswith("/_local/"):  # a dev tool's, never a route: public, as the whole stack is local
+            return self.dashboards.answer(request.method, request.path)
         found = match(self.routes, request.method, request.path)
         if found is None:
             return problem(404, f"no route for {request.method} {request.path}")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from local.container import END_OF_LOGS
+from local.metrics import MetricStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MAX_CONTAINERS = int(os.environ.get("LOCAL_MAX_CONTAINERS", "4"))
@@ -123,11 +124,15 @@ class _Current:
 
 
 class Container:
-    """One execution environment of one function: a process, started by :meth:`start` (its cold start)."""
+    """One execution environment of one function: a process, started by :meth:`start` (its cold start).
 
-    def __init__(self, config: FunctionConfig, number: int) -> None:
+    Its output is forwarded to this process's stdout, and its metrics (EMF lines) to ``metrics``.
+    """
+
+    def __init__(self, config: FunctionConfig, number: int, metrics: MetricStore) -> None:
         self.config = config
         self.number = number
+        self.metrics = metrics
         self._process: subprocess.Popen[bytes] | None = None
         self._answers: IO[bytes] | None = None
         self._current = _Current()
@@ -220,6 +225,7 @@ class Container:
             if line.rstrip("\n") == END_OF_LOGS:
                 current.done.set()
                 continue
+            self.metrics.record_emf(line)
             current.lines.append(line)
             _say(line)
         self._current.done.set()
@@ -251,10 +257,11 @@ class Container:
 
 
 class LocalFunction:
-    """One function of the template and its containers."""
+    """One function of the template and its containers; its invocations and their metrics go to ``metrics``."""
 
-    def __init__(self, config: FunctionConfig) -> None:
+    def __init__(self, config: FunctionConfig, metrics: MetricStore) -> None:
         self.config = config
+        self.metrics = metrics
         self._idle: list[Container] = []
         self._all: set[Container] = set()
         self._starting = 0
@@ -282,6 +289,7 @@ class LocalFunction:
         if container is None:
             container, init_ms, init_logs, init_error = self._cold_start(number)
             if init_error is not None:
+                self.metrics.record_invocation(self.config.name, failed=True, duration_ms=None)
                 return Invocation(
                     self.config.name, request_id, number, True, error=init_error, init_ms=init_ms, logs=init_logs
                 )
@@ -291,7 +299,9 @@ class LocalFunction:
         except ContainerDied:
             payload, logs = None, ""
             error = {"errorType": "Runtime.ExitError", "errorMessage": "the container had exited"}
+        duration_ms = (time.monotonic() - started) * 1000
         self._give_back(container)
+        self.metrics.record_invocation(self.config.name, failed=error is not None, duration_ms=duration_ms)
         return Invocation(
             self.config.name,
             request_id,
@@ -300,7 +310,7 @@ class LocalFunction:
             payload=payload,
             error=error,
             init_ms=init_ms,
-            duration_ms=(time.monotonic() - started) * 1000,
+            duration_ms=duration_ms,
             logs=logs,
         )
 
@@ -317,7 +327,7 @@ class LocalFunction:
             return None, self._started
 
     def _cold_start(self, number: int) -> tuple[Container, float, str, dict[str, Any] | None]:
-        container = Container(self.config, number)
+        container = Container(self.config, number, self.metrics)
         init_ms, logs, init_error = container.start()
         with self._lock:
             self._starting -= 1

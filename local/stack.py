@@ -8,6 +8,7 @@ from typing import Any
 
 from local.aws import client_environment, provision
 from local.iam import FUNCTION_SECRET_KEY, LocalIAM
+from local.metrics import MetricStore
 from local.runtime import DEFAULT_MAX_CONTAINERS, FunctionConfig, LocalFunction
 from local.template import FunctionSpec, Route, Template
 
@@ -29,6 +30,8 @@ class LocalStack:
         self.aws_endpoint = aws_endpoint
         # Settings every function gets locally on top of the template's (e.g. the provider sandboxes' URLs).
         self.environment = environment or {}
+        # What the functions' invocations and EMF lines give CloudWatch, for the local dashboard.
+        self.metrics = MetricStore()
         self._functions: dict[str, LocalFunction] = {}
         self._lock = threading.Lock()
 
@@ -82,7 +85,7 @@ class LocalStack:
                     layer_dirs=[str(path.resolve()) for path in self.template.layer_dirs(spec)],
                     max_containers=max_containers or spec.reserved_concurrency or DEFAULT_MAX_CONTAINERS,
                 )
-                self._functions[name] = LocalFunction(config)
+                self._functions[name] = LocalFunction(config, self.metrics)
             return self._functions[name]
 
     def routes(self) -> list[Route]:

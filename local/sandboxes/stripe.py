@@ -334,6 +334,13 @@ class StripeSandbox(ServedOnThread):
                 )
             case "GET", ["v1", "events"]:
                 return 200, self._list(self.events, query, path)
+            case "GET", ["v1", "events", event_id]:
+                for event in self.events:
+                    if event["id"] == event_id:
+                        return 200, event
+                raise StripeError(
+                    404, "invalid_request_error", f"No such event: '{event_id}'", code="resource_missing", param="id"
+                )
         raise StripeError(404, "invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
 
     # HTTP ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent, PaymentIntentStatus
 from tests.conftest import LogCapture
 from tests.providers.conftest import KEY
+from tests.support.http_server import ProviderServer, Reply
 
 # The client's resilience on one backend; both backends' behaviour is tests/state's business.
 on_dynamodb = pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
@@ -232,3 +233,17 @@ def test_the_deadline_cuts_a_slow_stripe_short(
     stripe_env.faults.latency = 5.0  # the SDK's own timeout (10 s) would wait for it; the deadline does not
     with bind_deadline(Deadline.after(2.5)), pytest.raises(ProviderTimeoutError):
         stripe.create_customer(email=None, name=None, metadata={}, idempotency_key="k-9")
+
+
+@on_dynamodb
+def test_one_event_is_read_by_its_id(gateway: Callable[..., StripeGateway], provider: ProviderServer) -> None:
+    event = {**FIXTURES["event"], "id": "evt_1Replayed"}
+    provider.replies["/v1/events/evt_1Replayed"] = Reply(body=json.dumps(event).encode())
+    missing = {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such event"}}
+    provider.replies["/v1/events/evt_gone"] = Reply(404, json.dumps(missing).encode())
+    stripe = gateway(STRIPE_API_BASE=provider.url)
+    assert stripe.get_event("evt_1Replayed") == event
+    with pytest.raises(IntegrationError) as caught:
+        stripe.get_event("evt_gone")
+    assert caught.value.status_code == 404
+    assert [seen.path for seen in provider.seen] == ["/v1/events/evt_1Replayed", "/v1/events/evt_gone"]

@@ -11,6 +11,7 @@ import pytest
 
 from seawall.breaker import BreakerConfig, BreakerState, CircuitBreaker
 from seawall.breaker._breaker import is_provider_fault
+from seawall.breaker._store import MemoryBreakerStore
 from seawall.errors import (
     CircuitOpenError,
     ConfigError,
@@ -277,3 +278,39 @@ def test_misconfiguration_fails_at_construction() -> None:
     ):
         with pytest.raises(ConfigError):
             BreakerConfig(**wrong)  # type: ignore[arg-type]
+
+
+def test_an_operator_reads_the_shared_record_and_forces_it_closed(state: SharedState) -> None:
+    config = BreakerConfig(minimum_calls=4, open_seconds=600, state_staleness_seconds=0)
+    breaker = fresh(state, config)
+    for _ in range(config.minimum_calls):
+        fail(breaker)
+    operator = state.circuit_breaker(breaker.provider, config)  # another process: the ops command
+    seen = operator.inspect()
+    assert (seen.state, seen.calls, seen.faults) == (BreakerState.OPEN, 4, 4)
+    assert seen.open_until > time.time() * 1000
+    closed = operator.force_close()
+    assert (closed.state, closed.calls, closed.faults) == (BreakerState.CLOSED, 0, 0)
+    assert operator.inspect().state is BreakerState.CLOSED
+    assert succeed(breaker) == "ok"  # the fleet calls again
+    for _ in range(config.minimum_calls - 2):  # the window was cleared: the old faults count no more
+        fail(breaker)
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_a_probe_in_flight_when_forced_closed_counts_for_nothing(state: SharedState) -> None:
+    breaker = fresh(state)
+    open_breaker(breaker)
+    time.sleep(FAST.open_seconds + 0.05)
+    probe = breaker.before_call()
+    assert probe is not None
+    state.circuit_breaker(breaker.provider, FAST).force_close()
+    breaker.after_call(probe, IntegrationError(breaker.provider, "late failure", status_code=503), 0.01)
+    assert breaker.inspect().state is BreakerState.CLOSED
+
+
+def test_this_containers_fallback_record_can_be_forced_closed_too() -> None:
+    breaker = CircuitBreaker("p-memory", FAST, MemoryBreakerStore())
+    open_breaker(breaker)
+    assert breaker.force_close().state is BreakerState.CLOSED
+    assert breaker.state is BreakerState.CLOSED

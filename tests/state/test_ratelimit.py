@@ -262,3 +262,20 @@ def test_an_exhausted_redis_counter_expires_with_its_window(
     server = valkey.Valkey(port=upstash_endpoint.valkey.port)
     assert server.get(f"ratelimit:acme:{where}:minute") == b"5"
     assert server.pexpiretime(f"ratelimit:acme:{where}:minute") == round(decision.reset * 1000) - 1
+
+
+def test_usage_reads_each_windows_counter_and_takes_no_slot(state: SharedState) -> None:
+    hour, day = Limit("hour", 10, 3600), Limit("day", 3, 86_400)
+    limiter = state.rate_limiter("acme", [hour, day])
+    where = scope()
+    assert [(u.limit, u.used) for u in limiter.usage(where)] == [(hour, 0), (day, 0)]  # nothing counted yet
+    limiter.try_acquire(where)
+    limiter.try_acquire(where)
+    read = limiter.usage(where)
+    assert [u.used for u in read] == [2, 2]
+    assert [u.used for u in limiter.usage(where)] == [2, 2]  # reading took nothing
+    assert [u.reset for u in read] == [u.reset for u in limiter.usage(where)]
+    assert time.time() < read[0].reset <= time.time() + 3600
+    limiter.exhaust(where, "day")
+    assert [u.used for u in limiter.usage(where)] == [2, 3]  # a marked-spent day reads as full
+    assert [u.used for u in limiter.usage(scope())] == [0, 0]  # another scope has its own counters

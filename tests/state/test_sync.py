@@ -14,7 +14,7 @@ from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import DeadlineExceededError, RateLimitedError, StoreUnavailableError
 from seawall.ratelimit import Limit
 from seawall.state import SharedState
-from seawall.sync import Page, Position
+from seawall.sync import JobState, Page, Position
 
 RECORDS = 95
 PAGE = 10
@@ -182,3 +182,39 @@ def test_pages_are_paced_by_the_jobs_share_of_the_quota(state: SharedState) -> N
     per_second = Counter(int(at) for at in source.fetched_at)
     assert len(source.fetched_at) == 6
     assert max(per_second.values()) <= 4
+
+
+def test_an_operator_reads_the_cursor_the_lease_and_how_the_last_run_ended(state: SharedState) -> None:
+    name, source, inside, release = job_name(), Source(), threading.Event(), threading.Event()
+    job = state.sync_job(name)
+    assert job.state() == JobState(Position())  # never ran
+    report = job.run(source.fetch, Applied())
+    after = job.state()
+    assert after.position == Position(report.cursor, 1_700_000_000.0 + RECORDS - 1)
+    assert (after.holder, after.lease_until, after.last_outcome) == (None, None, "caught-up")
+    assert report.held_until is not None
+    assert after.last_run_at is not None
+    assert report.held_from is not None
+    assert report.held_from <= after.last_run_at <= time.time()
+
+    def held_fetch(position: Position) -> Page[int]:
+        inside.set()
+        release.wait(5)
+        return source.fetch(position)
+
+    running = threading.Thread(target=lambda: state.sync_job(name).run(held_fetch, Applied()))
+    running.start()
+    assert inside.wait(5)
+    during = job.state()
+    release.set()
+    running.join()
+    assert during.holder is not None
+    assert during.lease_until is not None
+    assert during.lease_until > time.time()
+
+    def broken(position: Position) -> Page[int]:
+        raise RuntimeError("a bug in the fetch")
+
+    with pytest.raises(RuntimeError):
+        job.run(broken, Applied())
+    assert (job.state().last_outcome, job.state().holder) == ("failed", None)

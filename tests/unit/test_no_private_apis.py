@@ -2,9 +2,9 @@
 
 A private name (``_client``, ``_static_routes``, ``stripe._http_client``) may
 change in any release without notice; the layer uses public APIs or its own
-code instead. Checked on the syntax tree of the layer, the functions and the
-local stack: an underscore attribute must be one our own code defines, and no
-import reaches into a library's underscore module.
+code instead. Checked on the syntax tree of the layer, the functions, the
+local stack and the ops command: an underscore attribute must be one our own
+code defines, and no import reaches into a library's underscore module.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [ROOT / "layers" / "shared" / "seawall", ROOT / "functions", ROOT / "local"]
-FIRST_PARTY = ("seawall", "local", "tests")
+SOURCES = [ROOT / "layers" / "shared" / "seawall", ROOT / "functions", ROOT / "local", ROOT / "ops"]
+FIRST_PARTY = ("seawall", "local", "ops", "tests")
 # Public despite the underscore: namedtuple's documented methods.
 PUBLIC = frozenset({"_replace", "_asdict", "_fields", "_make"})
 

@@ -5,6 +5,6 @@ Build one with ``SharedState.circuit_breaker(provider, config)``.
 
 from seawall.breaker._breaker import CircuitBreaker
 from seawall.breaker._config import BreakerConfig
-from seawall.breaker._record import BreakerState
+from seawall.breaker._record import BreakerState, Snapshot
 
-__all__ = ["BreakerConfig", "BreakerState", "CircuitBreaker"]
+__all__ = ["BreakerConfig", "BreakerState", "CircuitBreaker", "Snapshot"]

@@ -155,6 +155,18 @@ class CircuitBreaker:
         """The state this container last saw."""
         return self._current(_now_ms()).state
 
+    def inspect(self) -> Snapshot:
+        """The shared record as it is now, read from the store (an operator's view: a store failure raises)."""
+        return Snapshot.of(self.store.read(self.provider), _now_ms(), self.config)
+
+    def force_close(self) -> Snapshot:
+        """Close the breaker fleet-wide whatever its state, its window cleared (an operator's override).
+
+        Containers see it once their view is ``state_staleness_seconds`` old; a
+        probe still in flight finds its period over and counts for nothing.
+        """
+        return Snapshot.of(self.store.close(self.provider, slots=self.config.slots), _now_ms(), self.config)
+
     def _current(self, now: int) -> Snapshot:
         stale = time.monotonic() - self._seen_at > self.config.state_staleness_seconds
         if self._seen is None or stale:

@@ -35,31 +35,38 @@ class DynamoDBBreakerStore:
     def _key(self, name: str) -> dict[str, dict[str, str]]:
         return {"pk": {"S": f"breaker:{name}"}}
 
-    def _update(
-        self, name: str, expression: str, condition: str, values: dict[str, Any], slots: range = range(0)
-    ) -> Record | None:
-        """One conditional update; the new record, or ``None`` when the condition failed.
+    def _send(
+        self, name: str, expression: str, condition: str | None, values: dict[str, Any], slots: range = range(0)
+    ) -> Record:
+        """One update (conditional unless ``condition`` is ``None``); the new record.
 
         ``slots`` are the bucket slots whose attributes the expressions name.
         """
-        text = f"{expression} {condition}"
+        text = f"{expression} {condition or ''}"
         names = {key: value for key, value in _NAMES.items() if key in text}
         names.update(
             {f"#{field}{slot}": f"{field}{slot}" for slot in slots for field in "bnfs" if f"#{field}{slot}" in text}
         )
+        arguments = {} if condition is None else {"ConditionExpression": condition}
+        answer = self.client.update_item(
+            TableName=self.table,
+            Key=self._key(name),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+            **arguments,
+        )
+        return _plain(answer["Attributes"])
+
+    def _update(
+        self, name: str, expression: str, condition: str, values: dict[str, Any], slots: range = range(0)
+    ) -> Record | None:
+        """One conditional update; the new record, or ``None`` when the condition failed."""
         try:
-            answer = self.client.update_item(
-                TableName=self.table,
-                Key=self._key(name),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
+            return self._send(name, expression, condition, values, slots)
         except self.client.exceptions.ConditionalCheckFailedException:
             return None
-        return _plain(answer["Attributes"])
 
     def read(self, name: str) -> Record:
         """The record as it is."""
@@ -125,9 +132,8 @@ class DynamoDBBreakerStore:
         counted = self._update(name, "ADD #ok :one", current, values | {":one": _number(1)})
         if counted is None or int(counted.get("successes", 0)) < probes:
             return counted or self.read(name)
-        clear = ", ".join(f"#b{slot} = :none" for slot in range(slots))
-        values |= {":closed": {"S": "closed"}, ":none": _number(-1)}
-        closed = self._update(name, f"SET #state = :closed, {clear}", current, values, range(slots))
+        values |= _CLOSED_VALUES
+        closed = self._update(name, _closing(slots), current, values, range(slots))
         return closed or self.read(name)
 
     def release_probe(self, name: str, *, token: int) -> None:
@@ -138,3 +144,16 @@ class DynamoDBBreakerStore:
             "#state = :half AND #lease = :token AND #probes > :zero",
             {":half": {"S": "half_open"}, ":token": _number(token), ":minus": _number(-1), ":zero": _number(0)},
         )
+
+    def close(self, name: str, *, slots: int) -> Record:
+        """Close whatever the state, the window cleared (unconditional: the operator's word is final)."""
+        return self._send(name, _closing(slots), None, dict(_CLOSED_VALUES), range(slots))
+
+
+_CLOSED_VALUES = {":closed": {"S": "closed"}, ":none": _number(-1)}
+
+
+def _closing(slots: int) -> str:
+    """The update closing the breaker, with every bucket slot cleared (``_CLOSED_VALUES``)."""
+    clear = ", ".join(f"#b{slot} = :none" for slot in range(slots))
+    return f"SET #state = :closed, {clear}"

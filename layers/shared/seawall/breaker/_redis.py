@@ -46,17 +46,31 @@ end
 return 0
 """
 
-_FINISH_PROBE = """
+
+def _closing(slots_argument: int) -> str:
+    """Lua closing the breaker, every bucket slot cleared; ``ARGV[slots_argument]`` is the window's slot count."""
+    return f"""
+redis.call('HSET', KEYS[1], 'state', 'closed')
+for slot = 0, tonumber(ARGV[{slots_argument}]) - 1 do redis.call('HSET', KEYS[1], 'b' .. slot, -1) end
+"""
+
+
+_FINISH_PROBE = f"""
 if redis.call('HGET', KEYS[1], 'state') == 'half_open' and redis.call('HGET', KEYS[1], 'lease_until') == ARGV[1] then
   if ARGV[2] == '1' then
     if redis.call('HINCRBY', KEYS[1], 'successes', 1) >= tonumber(ARGV[4]) then
-      redis.call('HSET', KEYS[1], 'state', 'closed')
-      for slot = 0, tonumber(ARGV[6]) - 1 do redis.call('HSET', KEYS[1], 'b' .. slot, -1) end
+{_closing(6)}
     end
   else
     redis.call('HSET', KEYS[1], 'state', 'open', 'open_until', tonumber(ARGV[3]) + tonumber(ARGV[5]))
   end
 end
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# An operator's override (ARGV[1]: the window's slot count).
+_FORCE_CLOSE = f"""
+{_closing(1)}
 return redis.call('HGETALL', KEYS[1])
 """
 
@@ -111,3 +125,7 @@ class RedisBreakerStore:
     def release_probe(self, name: str, *, token: int) -> None:
         """Free a probe slot of the current period."""
         self.client.eval(_RELEASE_PROBE, keys=[self._key(name)], args=[token])
+
+    def close(self, name: str, *, slots: int) -> Record:
+        """Close whatever the state, the window cleared."""
+        return _as_record(self.client.eval(_FORCE_CLOSE, keys=[self._key(name)], args=[slots]))

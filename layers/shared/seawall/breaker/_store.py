@@ -46,6 +46,10 @@ class BreakerStore(Protocol):
         """Free a probe slot of the period ``token`` without an outcome (the call was never made)."""
         ...
 
+    def close(self, name: str, *, slots: int) -> Record:
+        """Close the breaker whatever its state and clear the window (an operator's override); the new record."""
+        ...
+
 
 class MemoryBreakerStore:
     """The same record in this process's memory: the fallback while the shared store is unreachable.
@@ -117,8 +121,7 @@ class MemoryBreakerStore:
                 else:
                     record["successes"] = int(record.get("successes", 0)) + 1
                     if record["successes"] >= probes:
-                        record["state"] = "closed"
-                        record.update({f"b{slot}": -1 for slot in range(slots)})
+                        _close(record, slots)
             return dict(record)
 
     def release_probe(self, name: str, *, token: int) -> None:
@@ -127,3 +130,16 @@ class MemoryBreakerStore:
             record = self._get(name)
             if record.get("state") == "half_open" and int(record.get("lease_until", 0)) == token:
                 record["probes"] = max(0, int(record.get("probes", 0)) - 1)
+
+    def close(self, name: str, *, slots: int) -> Record:
+        """Close whatever the state, the window cleared."""
+        with self._lock:
+            record = self._get(name)
+            _close(record, slots)
+            return dict(record)
+
+
+def _close(record: Record, slots: int) -> None:
+    """Closed, with every bucket slot cleared: the window starts again empty."""
+    record["state"] = "closed"
+    record.update({f"b{slot}": -1 for slot in range(slots)})

@@ -4,6 +4,6 @@ Build one with ``SharedState.rate_limiter(provider, limits)``.
 """
 
 from seawall.ratelimit._limiter import RateLimiter, StorePolicy
-from seawall.ratelimit._limits import Decision, Limit
+from seawall.ratelimit._limits import Decision, Limit, Usage
 
-__all__ = ["Decision", "Limit", "RateLimiter", "StorePolicy"]
+__all__ = ["Decision", "Limit", "RateLimiter", "StorePolicy", "Usage"]

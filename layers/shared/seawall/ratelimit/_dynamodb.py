@@ -81,6 +81,16 @@ class DynamoDBLimiterStore:
         )
         return now_ms
 
+    def usage(self, key: str, limits: Sequence[Limit]) -> tuple[list[int], int]:
+        """Each limit's counter in its current window (0 when none yet); returns (counts, this clock in ms)."""
+        now_ms = int(time.time() * 1000)
+        counts = []
+        for limit in limits:
+            item_key, _ = self._window(key, limit, now_ms)
+            item = self.client.get_item(TableName=self.table, Key=item_key, ConsistentRead=True).get("Item", {})
+            counts.append(int(item["count"]["N"]) if "count" in item else 0)
+        return counts, now_ms
+
     def _single(self, update: dict[str, Any], now_ms: int) -> tuple[bool, list[int | None], int]:
         try:
             answer = self.client.update_item(**update, ReturnValues="UPDATED_NEW")

@@ -10,7 +10,7 @@ from seawall.deadline import Deadline, current_deadline
 from seawall.errors import ConfigError, DeadlineExceededError, StoreUnavailableError, ThrottledError
 from seawall.observability._logging import logger
 from seawall.observability._metrics import emit
-from seawall.ratelimit._limits import Decision, Limit, decide, validate_limits
+from seawall.ratelimit._limits import Decision, Limit, Usage, decide, usage, validate_limits
 
 StorePolicy = Literal["open", "closed"]
 
@@ -27,6 +27,10 @@ class LimiterStore(Protocol):
 
     def exhaust(self, key: str, limit: Limit) -> int:
         """Set ``limit``'s counter for the current window to the limit; returns the store's time in ms."""
+        ...
+
+    def usage(self, key: str, limits: Sequence[Limit]) -> tuple[list[int], int]:
+        """Each limit's counter in its current window (0 when none), read without taking a slot; and the time in ms."""
         ...
 
 
@@ -107,6 +111,14 @@ class RateLimiter:
             logger.warning("rate limit window marked exhausted", extra={"provider": self.provider, "limit": limit.name})
         end_ms = limit.window_start_ms(now_ms) + limit.window_ms
         return Decision(False, 0, end_ms / 1000, (end_ms - now_ms) / 1000, degraded=degraded)
+
+    def usage(self, scope: str = "default") -> list[Usage]:
+        """How much of each limit ``scope`` has used in the current window; takes no slot.
+
+        For operators: a store failure raises (there is no policy to apply to a reading).
+        """
+        counts, now_ms = self.store.usage(f"ratelimit:{self.provider}:{scope}", self.limits)
+        return usage(self.limits, counts, now_ms)
 
     def _degraded(self, error: Exception) -> Decision:
         allowed = self.on_store_error == "open"

@@ -72,6 +72,23 @@ class Decision:
     degraded: bool = False
 
 
+@dataclass(frozen=True)
+class Usage:
+    """Calls ``used`` in the current window of ``limit``, which ends at ``reset`` (Unix time)."""
+
+    limit: Limit
+    used: int
+    reset: float
+
+
+def usage(limits: Sequence[Limit], counts: Sequence[int], now_ms: int) -> list[Usage]:
+    """Each limit's usage from the counters of its current window, read at ``now_ms`` on the store's clock."""
+    return [
+        Usage(limit, count, (limit.window_start_ms(now_ms) + limit.window_ms) / 1000)
+        for limit, count in zip(limits, counts, strict=True)
+    ]
+
+
 def decide(limits: Sequence[Limit], counts: Sequence[int | None], allowed: bool, now_ms: int) -> Decision:
     """The decision from the store's answer.
 

@@ -48,6 +48,14 @@ redis.call('PEXPIREAT', KEYS[1], now - now % window + window - 1)
 return now
 """
 
+# KEYS: one counter per limit. A key found belongs to the current window (see _CONSUME); nothing is changed.
+_USAGE = """
+local t = redis.call('TIME')
+local counts = {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}
+for i, key in ipairs(KEYS) do counts[i + 1] = tonumber(redis.call('GET', key) or '0') end
+return counts
+"""
+
 
 class RedisLimiterStore:
     """Fixed-window counters in Redis, all limits of a decision in one atomic script."""
@@ -65,3 +73,8 @@ class RedisLimiterStore:
     def exhaust(self, key: str, limit: Limit) -> int:
         """Fill ``limit``'s counter for the current window; returns the server time in ms."""
         return int(self.client.eval(_EXHAUST, keys=[f"{key}:{limit.name}"], args=[limit.limit, limit.window_ms]))
+
+    def usage(self, key: str, limits: Sequence[Limit]) -> tuple[list[int], int]:
+        """Each limit's counter in its current window (0 when none); returns (counts, server time in ms)."""
+        now_ms, *counts = self.client.eval(_USAGE, keys=[f"{key}:{limit.name}" for limit in limits], args=[])
+        return [int(count) for count in counts], int(now_ms)

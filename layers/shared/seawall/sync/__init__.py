@@ -5,12 +5,13 @@
   out of time, checkpointing after each page.
 - :class:`Page`, :class:`Position`: what a fetch returns and where a job stands.
 - :class:`RunReport`: what a run did (records, pages, requests, lag, goodput).
+- :class:`JobState`: a job's stored record (``SyncJob.state()``): cursor, lease, its last run.
 
 Build one with ``SharedState.sync_job(name, ...)``: the cursor and the lease
 live on the state backend, DynamoDB or Upstash.
 """
 
 from seawall.sync._job import Page, RunReport, SyncJob
-from seawall.sync._store import Position
+from seawall.sync._store import JobState, Position
 
-__all__ = ["Page", "Position", "RunReport", "SyncJob"]
+__all__ = ["JobState", "Page", "Position", "RunReport", "SyncJob"]

@@ -23,7 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from seawall.deadline import Deadline, bind_deadline, current_deadline
 from seawall.errors import DeadlineExceededError, RateLimitedError, StoreUnavailableError, ThrottledError
 from seawall.observability import emit, logger
-from seawall.sync._store import Position, SyncStore
+from seawall.sync._store import JobState, Position, SyncStore
 
 if TYPE_CHECKING:
     from seawall.ratelimit import RateLimiter
@@ -162,8 +162,10 @@ class SyncJob(Generic[T]):
                 if not page.has_more:
                     outcome = "caught-up"
                     break
-        finally:
-            self._release(holder)
+        except BaseException:
+            self._release(holder, "failed")  # the schedule retries the run
+            raise
+        self._release(holder, outcome)
         held_until = time.time()
         return self._finish(
             RunReport(
@@ -183,7 +185,7 @@ class SyncJob(Generic[T]):
 
     @contextmanager
     def _reaching_store(self) -> Iterator[None]:
-        """A lease or checkpoint call; a store that fails it is a :class:`StoreUnavailableError` naming the job.
+        """A lease, checkpoint or read call; a store that fails it is a :class:`StoreUnavailableError` naming the job.
 
         The run then fails (the schedule retries it). A lease taken by a call
         whose answer was lost is held by nobody alive and expires.
@@ -195,9 +197,14 @@ class SyncJob(Generic[T]):
         except Exception as error:  # each store fails its own way: botocore's errors, the REST client's
             raise StoreUnavailableError(f"sync store of {self.name}", cause=error) from error
 
-    def _release(self, holder: str) -> None:
+    def state(self) -> JobState:
+        """The job's stored record: cursor, lease, and how its last run ended (for operators)."""
+        with self._reaching_store():
+            return self.store.read(self.name)
+
+    def _release(self, holder: str, outcome: str) -> None:
         try:
-            self.store.release(self.name, holder)
+            self.store.release(self.name, holder, outcome=outcome, now_ms=int(time.time() * 1000))
         except Exception as error:  # noqa: BLE001 (the lease then expires on its own; the run's outcome stands)
             logger.warning(
                 "sync lease not released; it expires", extra={"job": self.name, "error": type(error).__name__}

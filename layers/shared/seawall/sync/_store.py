@@ -5,7 +5,8 @@ marks, and the lease: who holds it and until when (ms since the epoch, on the
 caller's clock, which Lambda keeps synchronised). Taking the lease succeeds
 when nobody holds it or the holder's lease has run out; a checkpoint is
 written only by the holder and extends its lease, so a run that lost the lease
-(it outlived it and another took over) can never move the cursor back.
+(it outlived it and another took over) can never move the cursor back. A run
+giving its lease up records when and how it ended, for operators to read.
 """
 
 from __future__ import annotations
@@ -22,6 +23,21 @@ class Position:
     at: float | None = None
 
 
+@dataclass(frozen=True)
+class JobState:
+    """A job's record as stored: its position, who holds the lease and until when, and how its last run ended.
+
+    Times are Unix seconds. ``last_run_at`` and ``last_outcome`` are written when
+    a run gives its lease up (``None`` before any run finished).
+    """
+
+    position: Position
+    holder: str | None = None
+    lease_until: float | None = None
+    last_run_at: float | None = None
+    last_outcome: str | None = None
+
+
 class SyncStore(Protocol):
     """The lease and checkpoint operations, each one atomic store call."""
 
@@ -33,13 +49,33 @@ class SyncStore(Protocol):
         """Store ``position`` and extend the lease, only while ``holder`` holds it; whether it did."""
         ...
 
-    def release(self, job: str, holder: str) -> None:
-        """Give the lease up, if ``holder`` still holds it."""
+    def release(self, job: str, holder: str, *, outcome: str, now_ms: int) -> None:
+        """Give the lease up, if ``holder`` still holds it, recording how and when its run ended."""
+        ...
+
+    def read(self, job: str) -> JobState:
+        """The job's record as it is (an empty one for a job that never ran)."""
         ...
 
 
 def _key(job: str) -> str:
     return f"sync:{job}"
+
+
+def _state(fields: dict[str, str]) -> JobState:
+    """A record's fields (strings, as both stores can give them) read as a :class:`JobState`."""
+
+    def seconds(name: str, scale: float = 1.0) -> float | None:
+        value = fields.get(name)
+        return float(value) / scale if value else None
+
+    return JobState(
+        Position(fields.get("cursor") or None, seconds("position_at")),
+        holder=fields.get("holder") or None,
+        lease_until=seconds("lease_until", 1000),
+        last_run_at=seconds("last_run_at", 1000),
+        last_outcome=fields.get("last_outcome") or None,
+    )
 
 
 class DynamoDBSyncStore:
@@ -97,19 +133,33 @@ class DynamoDBSyncStore:
             return False
         return True
 
-    def release(self, job: str, holder: str) -> None:
+    def release(self, job: str, holder: str, *, outcome: str, now_ms: int) -> None:
         """See :class:`SyncStore`."""
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": _key(job)}},
-                UpdateExpression="REMOVE #holder, #until",
+                UpdateExpression="REMOVE #holder, #until SET #last = :now, #outcome = :outcome",
                 ConditionExpression="#holder = :me",
-                ExpressionAttributeNames={"#holder": "holder", "#until": "lease_until"},
-                ExpressionAttributeValues={":me": {"S": holder}},
+                ExpressionAttributeNames={
+                    "#holder": "holder",
+                    "#until": "lease_until",
+                    "#last": "last_run_at",
+                    "#outcome": "last_outcome",
+                },
+                ExpressionAttributeValues={
+                    ":me": {"S": holder},
+                    ":now": {"N": str(now_ms)},
+                    ":outcome": {"S": outcome},
+                },
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return  # already taken over: nothing of ours to give up
+
+    def read(self, job: str) -> JobState:
+        """See :class:`SyncStore`."""
+        item = self.client.get_item(TableName=self.table, Key={"pk": {"S": _key(job)}}, ConsistentRead=True)
+        return _state({name: value.get("S", value.get("N", "")) for name, value in item.get("Item", {}).items()})
 
 
 # A hash per job. Lua's nil ends a table, so absent fields come back as "".
@@ -127,7 +177,10 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'position_at', ARGV[4]) end
 return 1
 """
 _RELEASE = """
-if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then redis.call('HDEL', KEYS[1], 'holder', 'lease_until') end
+if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'holder', 'lease_until')
+  redis.call('HSET', KEYS[1], 'last_run_at', ARGV[2], 'last_outcome', ARGV[3])
+end
 return 1
 """
 
@@ -152,6 +205,10 @@ class RedisSyncStore:
         arguments = [holder, until_ms, position.cursor or "", at]
         return bool(int(self.client.eval(_CHECKPOINT, keys=[_key(job)], args=arguments)))
 
-    def release(self, job: str, holder: str) -> None:
+    def release(self, job: str, holder: str, *, outcome: str, now_ms: int) -> None:
         """See :class:`SyncStore`."""
-        self.client.eval(_RELEASE, keys=[_key(job)], args=[holder])
+        self.client.eval(_RELEASE, keys=[_key(job)], args=[holder, now_ms, outcome])
+
+    def read(self, job: str) -> JobState:
+        """See :class:`SyncStore`."""
+        return _state(dict(self.client.hgetall(_key(job))))

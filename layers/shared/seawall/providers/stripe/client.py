@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import stripe
 from stripe import StripeResponse
@@ -182,3 +183,7 @@ class StripeGateway:
         page of a hundred events took twice as long as the request (bench/sync.py).
         """
         return self._call(lambda sdk: sdk.raw_request("get", "/v1/events", **params))
+
+    def get_event(self, event_id: str) -> dict[str, Any]:
+        """One event of the Events API, as Stripe lists it (read raw, like :meth:`list_events`)."""
+        return self._call(lambda sdk: sdk.raw_request("get", f"/v1/events/{quote(event_id, safe='')}"))

@@ -55,7 +55,7 @@ class EventReconciler:
         oldest = int(time.time()) - self.lookback_seconds
         return oldest if at is None else max(oldest, int(at))
 
-    def _payloads(self, events: Sequence[dict[str, Any]]) -> list[bytes]:
+    def payloads(self, events: Sequence[dict[str, Any]]) -> list[bytes]:
         """Each event as the processor reads it; one it could not read is logged and left out, never queued."""
         payloads = []
         for event in events:
@@ -84,7 +84,7 @@ class EventReconciler:
         events: list[dict[str, Any]] = page["data"]
         if not events:
             return Page([], position, False)
-        return Page(self._payloads(events[::-1]), _newest(events), page["has_more"])
+        return Page(self.payloads(events[::-1]), _newest(events), page["has_more"])
 
     def _scan(self, position: Position) -> Page[bytes]:
         """One page back through the look-back window; its last page holds the oldest events, queued first."""
@@ -98,7 +98,7 @@ class EventReconciler:
         if not events:
             return Page([], Position(None, position.at), False)
         # The walk goes on forward from the newest event of this, the oldest, page.
-        return Page(self._payloads(events[::-1]), _newest(events), True)
+        return Page(self.payloads(events[::-1]), _newest(events), True)
 
     def undelivered_events(self, position: Position) -> Page[bytes]:
         """The next page of events whose webhook delivery failed, within the look-back window.
@@ -113,8 +113,8 @@ class EventReconciler:
         page = self.stripe.list_events(params)
         events: list[dict[str, Any]] = page["data"]
         if not page["has_more"] or not events:
-            return Page(self._payloads(events), Position(None, None), False)
-        return Page(self._payloads(events), Position(events[-1]["id"], None), True)
+            return Page(self.payloads(events), Position(None, None), False)
+        return Page(self.payloads(events), Position(events[-1]["id"], None), True)
 
     def queue(self, payloads: Sequence[bytes]) -> None:
         """Put the events on the processor's queue."""
