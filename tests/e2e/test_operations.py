@@ -23,13 +23,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import boto3
 import httpx
 import pytest
 
 from local.sandboxes.stripe import FIXTURES
 from local.template import Template
-from tests.support.make_run import BANNER_END, ROOT, follow, read_until, stack_state, start, stop
+from tests.support.make_run import BANNER_END, ROOT, follow, outside_client, read_until, stack_state, start, stop
 from tests.support.sigv4 import signed_headers
 
 DEADLINE = 60.0  # seconds: far beyond what any check needs, only so that a broken stack fails instead of hanging
@@ -59,13 +58,7 @@ class Running:
     namespace: str  # the functions' metrics namespace: Integrations/<stack name>
 
     def aws(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.state["aws_endpoint"],
-            region_name="us-east-1",
-            aws_access_key_id="outsider",
-            aws_secret_access_key="outsider",
-        )
+        return outside_client(self.state, service)
 
     def queue_url(self, name: str) -> str:
         url: str = self.state["resources"][name]["QueueUrl"]

@@ -27,11 +27,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
-from tests.support.make_run import BANNER_END, ROOT, follow, read_until, run_module, stack_state, start, stop
+from tests.support.make_run import (
+    BANNER_END,
+    ROOT,
+    follow,
+    outside_client,
+    read_until,
+    run_module,
+    stack_state,
+    start,
+    stop,
+)
 
 EVENTS = 1000
 DROP = 0.3
@@ -49,13 +58,7 @@ class Running:
     api_key: str
 
     def aws(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.state["aws_endpoint"],
-            region_name="us-east-1",
-            aws_access_key_id="outsider",
-            aws_secret_access_key="outsider",
-        )
+        return outside_client(self.state, service)
 
     def resource(self, name: str) -> str:
         physical: str = self.state["resources"][name]["Ref"]

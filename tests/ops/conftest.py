@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
-from tests.support.make_run import BANNER_END, ROOT, follow, read_until, stack_state, start, stop
+from tests.support.make_run import BANNER_END, ROOT, follow, outside_client, read_until, stack_state, start, stop
 
 
 def run_ops(
@@ -56,13 +55,7 @@ class Stack:
         return json.loads(result.stdout)
 
     def aws(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.state["aws_endpoint"],
-            region_name="us-east-1",
-            aws_access_key_id="outsider",
-            aws_secret_access_key="outsider",
-        )
+        return outside_client(self.state, service)
 
     def resource(self, logical_id: str) -> str:
         physical: str = self.state["resources"][logical_id]["Ref"]

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from local.__main__ import PORTS
@@ -83,6 +84,17 @@ def run_module(
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def outside_client(state: dict[str, Any], service: str) -> Any:
+    """A boto3 client for the running stack's AWS endpoint, as an outsider (any credentials do)."""
+    return boto3.client(
+        service,
+        endpoint_url=state["aws_endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="outsider",
+        aws_secret_access_key="outsider",
     )
 
 
