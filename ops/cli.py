@@ -18,6 +18,21 @@ Commands that change something refuse without --yes and say what they would do (
 Runbooks: docs/runbooks/."""
 
 
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, ``minimum`` or more (argparse's own error otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more")
+        return value
+
+    return parse
+
+
 def _common() -> argparse.ArgumentParser:
     """The options every command takes, on either side of its name (absent ones are left unset, not defaulted)."""
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -55,8 +70,8 @@ def parser() -> argparse.ArgumentParser:
 
     looked = command("peek", peek.peek, "a queue's messages, without taking them (redacted, shortened)")
     looked.add_argument("queue", help="the queue's logical id, e.g. StripeEventsDeadLetterQueue")
-    looked.add_argument("--max", type=int, default=10, help="at most this many messages (10)")
-    looked.add_argument("--body-chars", type=int, default=500, help="show this much of each body (500)")
+    looked.add_argument("--max", type=_at_least(1), default=10, help="at most this many messages (10)")
+    looked.add_argument("--body-chars", type=_at_least(0), default=500, help="show this much of each body (500)")
 
     moved = command("redrive", redrive.redrive, "a dead-letter queue's messages back to the queue they failed in")
     moved.add_argument("queue", help="the dead-letter queue's logical id, e.g. StripeEventsDeadLetterQueue")

@@ -25,12 +25,13 @@ from pydantic import BaseModel
 
 from local.aws import client_environment
 from local.stack import LocalStack
-from local.state import running_stack
+from local.state import SECRETS_FILE, running_stack
 from local.template import ScheduleSource, Template
 from ops import ROOT
 from ops.errors import OpsError
 from seawall.config import load_settings
 from seawall.errors import ConfigError
+from seawall.observability import register_secret
 from seawall.state import SharedState, StateSettings
 
 M = TypeVar("M", bound=BaseModel)
@@ -92,6 +93,16 @@ class Target(ABC):
             for schedule in spec.schedules
         }
 
+    @abstractmethod
+    def secret_values(self) -> list[Any]:
+        """The values of the stack's secrets (parsed JSON where they are JSON), as far as they can be read."""
+
+    def mask_secrets(self) -> None:
+        """Mask every value of the stack's secrets in all this command prints (the key shapes alone miss some)."""
+        for value in self.secret_values():
+            for text in _strings(value):
+                register_secret(text)
+
     @functools.cached_property
     def state(self) -> SharedState:
         """The fleet's shared state as the functions build it, with their settings (STATE_BACKEND and its own)."""
@@ -110,6 +121,15 @@ class Target(ABC):
         return None
 
 
+def _strings(value: Any) -> list[str]:
+    """Every string in a JSON value."""
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
 class LocalTarget(Target):
     """The running `make run`, from its state file (``local.state``; LOCAL_STATE_DIR moves it)."""
 
@@ -122,11 +142,14 @@ class LocalTarget(Target):
                 "the local stack is not running: start it with `make run` in another terminal,"
                 " or name a deployed stack with --stack NAME (or OPS_STACK)"
             )
-        self.description = f"the local stack (pid {state['pid']})"
-        self.resources: dict[str, dict[str, str]] = state["resources"]
-        self.stack = LocalStack(
-            Path(state["template"]), state["aws_endpoint"], state.get("parameters"), state.get("environment")
-        )
+        self.description = f"the local stack (pid {state.get('pid')})"
+        try:
+            self.resources: dict[str, dict[str, str]] = state["resources"]
+            self.stack = LocalStack(
+                Path(state["template"]), state["aws_endpoint"], state.get("parameters"), state.get("environment")
+            )
+        except KeyError as missing:
+            raise OpsError(f"the local stack's state file lacks {missing}: restart `make run`") from None
         self.stack.adopt(self.resources)
         self.template = self.stack.template
         # This process calls moto as an outsider (local IAM checks only the functions' own keys).
@@ -161,6 +184,14 @@ class LocalTarget(Target):
         finally:
             local.stop()
         return Invoked(invocation.payload, invocation.error)
+
+    def secret_values(self) -> list[Any]:
+        """See :class:`Target`: the local secrets file's values."""
+        try:
+            values: dict[str, Any] = json.loads(SECRETS_FILE.read_text())
+        except (OSError, ValueError):
+            return []
+        return list(values.values())
 
 
 class DeployedTarget(Target):
@@ -219,6 +250,21 @@ class DeployedTarget(Target):
             self._environment[function] = configuration.get("Environment", {}).get("Variables", {})
         return self._environment[function]
 
+    def secret_values(self) -> list[Any]:
+        """See :class:`Target`: each secret of the stack this identity may read (the others masked by shape only)."""
+        client = self.client("secretsmanager")
+        values: list[Any] = []
+        for name in self.logical_ids("AWS::SecretsManager::Secret"):
+            try:
+                text = client.get_secret_value(SecretId=self.physical_id(name)).get("SecretString") or ""
+            except ClientError:
+                continue  # not yet given a value, or not readable with these credentials
+            try:
+                values.append(json.loads(text))
+            except ValueError:
+                values.append(text)
+        return values
+
     def invoke(self, function: str, event: Any) -> Invoked:
         """See :class:`Target`: one synchronous invocation, never resent (a lost answer is no reason to run twice)."""
         config = Config(read_timeout=INVOKE_READ_TIMEOUT_SECONDS, retries={"total_max_attempts": 1})
@@ -231,6 +277,6 @@ class DeployedTarget(Target):
 
 def connect(stack: str | None, *, region: str | None, profile: str | None) -> Target:
     """The deployed ``stack``, or the local one when no stack is named."""
-    if stack:
-        return DeployedTarget(stack, region=region, profile=profile)
-    return LocalTarget()
+    target: Target = DeployedTarget(stack, region=region, profile=profile) if stack else LocalTarget()
+    target.mask_secrets()
+    return target

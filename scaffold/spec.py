@@ -26,6 +26,11 @@ MAX_SEGMENTS = 6
 MAX_PATH = 64
 # Names the local stack or the layer already use for something else (`--aws-port`, `local.sandboxes.faults`).
 RESERVED = frozenset({"aws", "upstash", "port", "faults", "rest", "local", "shared", "seawall", "providers"})
+# Path parameters become Python parameters beside these names in the generated handler and client.
+RESERVED_PARAMETERS = frozenset(
+    {"self", "body", "idempotency_key", "key", "app", "state", "client", "action", "handler", "models", "json"}
+    | {"quote", "correlation", "instrumented", "create_resolver", "problem_responses"}
+)
 # Paths the bundle keeps for itself: webhook receivers and the health check.
 RESERVED_PATHS = ("webhooks", "health")
 # The verb of each action, by method and by whether the path ends on an item ({id}) or a collection.
@@ -177,6 +182,9 @@ def parse_action(provider: str, text: str) -> Action:
     action = Action(provider, method, path)
     if method in ("PUT", "PATCH", "DELETE") and not action.on_item:
         raise SpecError(f"action {text!r}: {method} acts on one object: end the path with a {{parameter}}")
+    for parameter in action.parameters:
+        if keyword.iskeyword(parameter) or parameter in RESERVED_PARAMETERS:
+            raise SpecError(f"action {text!r}: {{{parameter}}} is a name the generated code uses; call it otherwise")
     if len(set(action.parameters)) != len(action.parameters):
         raise SpecError(f"action {text!r}: a parameter name is used twice")
     return action
@@ -239,7 +247,8 @@ def provider_spec(name: str, auth: str, webhooks: str, actions: list[str]) -> Pr
             f"NAME {name!r}: a provider's name is lowercase snake case (a-z, 0-9, _), starts with a letter, "
             f"at most {MAX_NAME} characters"
         )
-    if keyword.iskeyword(name) or name in RESERVED:
+    # test*: its classes (TestSettings, TestSandbox) would be collected as test classes by pytest.
+    if keyword.iskeyword(name) or name in RESERVED or name.startswith("test"):
         raise SpecError(f"NAME {name!r}: the name is taken by Python or by the bundle itself")
     if auth not in AUTHS:
         raise SpecError(f"AUTH {auth!r}: one of {', '.join(AUTHS)}")

@@ -7,6 +7,7 @@ removes whole entries of Parameters, Resources and Outputs, and nothing else.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Iterable
@@ -106,39 +107,85 @@ def add(document: CommentedMap, fragment: CommentedMap, heading: str) -> list[st
 
 
 def remove(document: CommentedMap, names: Iterable[str]) -> list[str]:
-    """Delete the named entries from every section; returns those that were there."""
+    """Delete the named entries from every section; returns those that were there.
+
+    The comment lines right above an entry go with it; those above the entry after it stay there.
+    """
     removed = []
     for name in names:
         for section in EDITED:
             entries = document.get(section)
             if entries is not None and name in entries:
-                _drop_heading(entries, name)
-                del entries[name]
+                _delete(entries, name)
                 removed.append(name)
     return removed
 
 
-def _drop_heading(section: CommentedMap, name: str) -> None:
-    """Remove the comment lines right above ``name``: they go with it, not to the entry after it.
+def _plain(node: Any) -> Any:
+    """A node as plain data, its tags kept (``!Ref X`` is not ``X``), its comments and layout left out."""
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if isinstance(node, dict):
+        plain: Any = {str(key): _plain(value) for key, value in node.items()}
+    elif isinstance(node, list):
+        plain = [_plain(item) for item in node]
+    elif isinstance(node, TaggedScalar):
+        plain = str(node.value)
+    else:
+        plain = node if isinstance(node, int | float | bool) or node is None else str(node)
+    return {tag: plain} if tag and tag.startswith("!") else plain
 
-    Loaded, they are kept after the entry before it; added, with the entry itself.
-    """
-    section.ca.items.pop(name, None)
-    names = list(section)
-    position = names.index(name)
-    tail = _tail(section[names[position - 1]]) if position else None
+
+def fingerprint(document: CommentedMap, name: str) -> str | None:
+    """A hash of the named entry's content (any section), to tell whether it was edited; ``None`` if absent."""
+    for section in EDITED:
+        entries = document.get(section) or {}
+        if name in entries:
+            return hashlib.sha256(json.dumps(_plain(entries[name]), sort_keys=True).encode()).hexdigest()
+    return None
+
+
+def _after(node: Any) -> CommentToken | None:
+    """The comment token written after ``node``: its blank lines, then the next entry's heading comments."""
+    tail = _tail(node)
     if tail is None:
-        return
+        return None
     collection, key = tail
     slots = collection.ca.items.get(key)
-    token = slots[2 if isinstance(collection, CommentedMap) else 0] if slots else None
-    if token is None:
-        return
-    lines = token.value.split("\n")
+    token: CommentToken | None = slots[2 if isinstance(collection, CommentedMap) else 0] if slots else None
+    return token
+
+
+def _split_heading(text: str) -> tuple[str, str]:
+    """A token's text as (what ends the entry before, the comment lines heading the entry after)."""
+    lines = text.split("\n")
     end = len(lines) - 1
-    while end > 1 and lines[end - 1].strip().startswith("#"):
-        end -= 1
-    token.value = "\n".join(lines[:end]) + "\n"
+    start = end
+    while start > 1 and lines[start - 1].strip().startswith("#"):
+        start -= 1
+    heading = "\n".join(lines[start:end])
+    return "\n".join(lines[:start]) + "\n", heading + "\n" if heading else ""
+
+
+def _delete(section: CommentedMap, name: str) -> None:
+    """Delete one entry: its heading (kept after the entry before it, once loaded) goes, the next one's stays."""
+    section.ca.items.pop(name, None)  # a heading added in this run, not yet written
+    names = list(section)
+    position = names.index(name)
+    before = _after(section[names[position - 1]]) if position else None
+    own = _after(section[name])
+    carried = _split_heading(own.value)[1] if own is not None else ""
+    del section[name]
+    following = names[position + 1] if position + 1 < len(names) else None
+    if before is None:  # the entry before ends on a flow collection: the heading goes with the next entry itself
+        if following is not None and carried:
+            blank = [CommentToken("\n", CommentMark(0), None)]
+            lines = [CommentToken(line.strip() + "\n", CommentMark(2), None) for line in carried.splitlines()]
+            section.ca.items.setdefault(following, [None, None, None, None])[1] = blank + lines
+        return
+    if following is not None and (section.ca.items.get(following) or [None, None])[1]:
+        before.value = "\n"  # after a flow collection the next entry keeps its blank line and heading itself
+    else:
+        before.value = _split_heading(before.value)[0] + carried
 
 
 DASHBOARD = "OperationsDashboard"

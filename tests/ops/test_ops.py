@@ -270,3 +270,20 @@ def test_without_a_running_stack_it_says_how_to_start_one(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert "the local stack is not running: start it with `make run`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_peek_masks_every_value_of_the_stacks_secrets(stack: Stack) -> None:
+    secrets = json.loads((stack.state_dir / "secrets.json").read_text())
+    hotelbeds, upstash = secrets["HotelbedsSecret"], secrets["UpstashSecret"]["token"]
+    sqs = stack.aws("sqs")
+    url = stack.resource("HotelBookingsDeadLetterQueue")
+    body = json.dumps({"api_key": hotelbeds["api_key"], "headers": f"X-Signature: {hotelbeds['secret']}"})
+    sqs.send_message(
+        QueueUrl=url, MessageBody=body, MessageAttributes={"token": {"DataType": "String", "StringValue": upstash}}
+    )
+    shown = stack.ops("peek", "HotelBookingsDeadLetterQueue", "--body-chars", "2000", "--json")
+    assert shown.returncode == 0, shown.stderr
+    for value in (hotelbeds["api_key"], hotelbeds["secret"], upstash):
+        assert value not in shown.stdout
+    assert shown.stdout.count("[REDACTED]") >= 3
+    sqs.purge_queue(QueueUrl=url)

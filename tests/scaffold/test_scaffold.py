@@ -28,7 +28,8 @@ PROVIDERS = {
     "beta_pay": ["--auth", "basic", "--webhooks", "hmac", "--actions",
                  "PUT /beta-accounts/{account_id}/limits/{limit_id}, POST /beta-accounts/{account_id}/refunds"],
     "gamma": ["--auth", "api-key", "--actions", "GET /gamma/reports, POST /gamma/reports/{report_id}"],
-    "delta": ["--actions", "GET /deltas/{delta_id}"],
+    # Named like the handler's own globals and a module the generated tests import: they must not collide.
+    "app": ["--actions", "GET /deltas/{delta_id}"],
 }  # fmt: skip
 
 
@@ -104,8 +105,12 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["add", "acme", "--actions", "POST /webhooks/acme"], "kept for the bundle's own routes"),
         (["add", "acme", "--actions", "PUT /widgets"], "acts on one object"),
         (["add", "acme", "--actions", "GET /a/{x}/{x}"], "a parameter name is used twice"),
+        (["add", "acme", "--actions", "GET /widgets/{class}"], "{class} is a name the generated code uses"),
+        (["add", "acme", "--actions", "POST /widgets/{body}"], "{body} is a name the generated code uses"),
+        (["add", "acme", "--actions", "GET /widgets/{models}"], "{models} is a name the generated code uses"),
+        (["add", "testing", "--actions", "GET /widgets"], "taken by Python or by the bundle"),
         (["add", "acme", "--actions", "GET /widgets, GET /widgets"], "clash"),
-        (["add", "acme", "--actions", "GET /a/{id}, DELETE /a/{key}"], "at the same place"),
+        (["add", "acme", "--actions", "GET /a/{id}, DELETE /a/{ref}"], "at the same place"),
         (["add", "acme", "--actions", "POST /customers"], "route POST /customers is already served"),
         (["add", "acme", "--actions", "DELETE /customers/{id}"], "{id} is called {customer_id}"),
         (["remove", "acme"], "no provider of that name was generated"),
@@ -192,13 +197,21 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
     check(root, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_operations.py")
 
     # The way back: everything generated goes, template.yaml byte for byte as it was.
-    (root / "layers/shared/seawall/providers/delta/models.py").write_text("# edited\n")
-    refused = scaffold(root, "remove", "delta")
+    (root / "layers/shared/seawall/providers/app/models.py").write_text("# edited\n")
+    edited = (
+        (root / "template.yaml")
+        .read_text()
+        .replace("  AppDeltasGetFunction:\n", "  AppDeltasGetFunction:\n    DeletionPolicy: Retain\n")
+    )
+    (root / "template.yaml").write_text(edited)
+    refused = scaffold(root, "remove", "app")
     assert refused.returncode == 2
     assert "edited since generated" in refused.stderr
-    assert "layers/shared/seawall/providers/delta/models.py" in refused.stderr
+    assert "layers/shared/seawall/providers/app/models.py" in refused.stderr
+    assert "template.yaml's AppDeltasGetFunction" in refused.stderr
+    assert (root / "template.yaml").read_text() == edited
     for name in PROVIDERS:
-        result = scaffold(root, "remove", name, *(["--force"] if name == "delta" else []))
+        result = scaffold(root, "remove", name, *(["--force"] if name == "app" else []))
         assert result.returncode == 0, result.stderr
     assert (root / "template.yaml").read_text() == original
     assert snapshot(root) == before
