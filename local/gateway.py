@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -174,3 +177,14 @@ def _http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
     raw = result.get("body") or ""
     payload = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
     return int(result["statusCode"]), headers, payload
+
+
+@contextlib.contextmanager
+def served(stack: LocalStack) -> Iterator[str]:
+    """The stack's gateway on a free port, served on a thread while the block runs; its base URL."""
+    gateway = Gateway(stack, port=0)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{gateway.port}"
+    finally:
+        gateway.shutdown()

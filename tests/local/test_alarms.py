@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from html import escape
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from local.alarms import ALARM, INSUFFICIENT_DATA, OK, AlarmState, evaluate_alarms
-from local.gateway import Gateway
+from local.gateway import served
 from local.metrics import Datapoint, Metric, MetricStore
 from local.stack import LocalStack
 from local.template import Template
@@ -200,10 +199,8 @@ def queue_stack(tmp_path: Path, moto_endpoint: str) -> Iterator[tuple[LocalStack
     path.write_text(QUEUE_ALARM_TEMPLATE.replace("AlarmTest", f"AlarmTest{uuid.uuid4().hex[:8]}"))
     stack = LocalStack(path, moto_endpoint)
     stack.provision({})
-    server = Gateway(stack, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield stack, f"http://127.0.0.1:{server.port}"
-    server.shutdown()
+    with served(stack) as url:
+        yield stack, url
     stack.stop()
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import re
 import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from playwright.sync_api import Page, sync_playwright
 from standardwebhooks.webhooks import Webhook
 
 from local.dashboard import dashboards
-from local.gateway import Gateway
+from local.gateway import served
 from local.metrics import Datapoint, Metric, MetricStore, widget_data
 from local.stack import LocalStack
 from local.template import Template
@@ -98,10 +97,8 @@ def test_a_dashboard_body_is_resolved_against_the_local_stacks_names(tmp_path: P
 
 @pytest.fixture(scope="module")
 def gateway(fixture_stack: LocalStack) -> Iterator[str]:
-    server = Gateway(fixture_stack, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
+    with served(fixture_stack) as url:
+        yield url
 
 
 def test_the_gateway_serves_the_local_pages_publicly_and_nothing_else_there(gateway: str) -> None:

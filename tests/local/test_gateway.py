@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ import httpx
 import pytest
 from botocore.credentials import Credentials
 
-from local.gateway import Gateway, match
+from local.gateway import match, served
 from local.stack import LocalStack
 from local.template import Route
 from tests.support.sigv4 import signed_headers
@@ -21,11 +20,8 @@ from tests.support.sigv4 import signed_headers
 
 @pytest.fixture(scope="module")
 def gateway(fixture_stack: LocalStack) -> Iterator[str]:
-    server = Gateway(fixture_stack, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
+    with served(fixture_stack) as url:
+        yield url
 
 
 def echo(response: httpx.Response) -> dict[str, Any]:

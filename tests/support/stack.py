@@ -21,7 +21,7 @@ import pytest
 
 from local.aws import MotoServer, aws_client
 from local.eventsource import QueuePoller, StreamPoller
-from local.gateway import Gateway
+from local.gateway import Gateway, served
 from local.httpserver import ServedOnThread
 from local.sandboxes import local_providers
 from local.sandboxes.hotelbeds import SUITE_DAILY_QUOTA, HotelbedsSandbox
@@ -98,10 +98,8 @@ def project_stack(
 @pytest.fixture(scope="session")
 def api(project_stack: LocalStack) -> Iterator[str]:
     """The local gateway over the real template, on a free port."""
-    gateway = Gateway(project_stack, port=0)
-    threading.Thread(target=gateway.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{gateway.port}"
-    gateway.shutdown()
+    with served(project_stack) as url:
+        yield url
 
 
 @dataclass
