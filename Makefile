@@ -36,6 +36,15 @@ $(VENV313)/.installed: requirements-dev.txt layers/shared/requirements.txt
 $(CHROMIUM):
 	apt-get update && apt-get install -y chromium
 
+# What a function's container has in Lambda: the layer's packages (and the runtime's SnapStart hooks), nothing of
+# the tools; the cold-start benchmark runs its containers on it.
+LAMBDA_VENV := .venv-lambda
+$(LAMBDA_VENV)/.installed: layers/shared/requirements.txt
+	$(PY313_ENV) $(PYTHON313) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet -r layers/shared/requirements.txt snapshot-restore-py==1.0.0
+	touch $@
+
 $(SAM_VENV)/.installed: requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
@@ -87,6 +96,8 @@ typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	# Each function is its own `app` module: checked one at a time, strict like the layer.
 	for handler in functions/*/app.py; do $(VENV)/bin/mypy --strict $$handler || exit 1; done
+	# The cold-start benchmark's twins: one Lambda code folder, its modules top-level.
+	MYPYPATH=bench/twins $(VENV)/bin/mypy --strict --explicit-package-bases bench/twins/*.py
 
 # Everything on python3.13, Lambda's runtime; on python3.11, the local tools' Python, what does not run
 # in a Lambda container (the layer's units, its clients and the Stripe client against real servers,
@@ -105,15 +116,18 @@ template: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 
-build: $(SAM_VENV)/.installed
+build: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(PY313_ENV) $(SAM) build
+	# The layer ships compiled (layers/shared/Makefile): a module without bytecode is compiled on every cold start.
+	$(PY) bench/layer_size.py --check
 
-bench: $(VENV)/.installed
-	$(PY) bench/coldstart.py
+# Cold start on Lambda's runtime (python3.13) against a `make run` of its own, containers on the layer's packages only.
+bench: $(VENV)/.installed $(VENV313)/.installed $(LAMBDA_VENV)/.installed
+	$(VENV313)/bin/python bench/coldstart.py --python $(LAMBDA_VENV)/bin/python
 	$(PY) bench/state.py
 
 openapi: $(VENV)/.installed
 	$(PY) -m local.openapi > docs/openapi.json
 
 clean:
-	rm -rf $(VENV) $(VENV313) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV313) $(LAMBDA_VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -21,10 +21,12 @@ import contextlib
 import importlib
 import json
 import os
+import resource
 import sys
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
@@ -67,6 +69,49 @@ def load(code_dir: str, handler: str, layers: list[str]) -> tuple[ModuleType, st
     return importlib.import_module(module_name), function
 
 
+def _peak_rss_mb() -> float:
+    """The peak resident memory of the process (Lambda's "Max Memory Used").
+
+    VmHWM, not getrusage: Linux carries ru_maxrss across exec, so it would count the parent that started us.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_before_snapshot() -> None:
+    """SnapStart's before-snapshot hooks in Lambda's order: the last registered first."""
+    for hook, args, kwargs in reversed(_hooks("get_before_snapshot")):
+        hook(*args, **kwargs)
+
+
+def run_after_restore() -> float:
+    """SnapStart's after-restore hooks in Lambda's order (as registered); their milliseconds."""
+    started = time.perf_counter()
+    for hook, args, kwargs in _hooks("get_after_restore"):
+        hook(*args, **kwargs)
+    return (time.perf_counter() - started) * 1000
+
+
+def _hooks(registry: str) -> list[Any]:
+    try:
+        hooks = importlib.import_module("snapshot_restore_py")
+    except ImportError:  # not installed: no handler here can have registered a hook
+        return []
+    return list(getattr(hooks, registry)())
+
+
+def snapshot_and_restore() -> float:
+    """A SnapStart cold start: the before-snapshot hooks, then the after-restore ones; the latter's milliseconds.
+
+    No snapshot is taken here: the same process goes on as the restored copy.
+    """
+    run_before_snapshot()
+    return run_after_restore()
+
+
 def _send(answers: TextIO, message: dict[str, Any]) -> None:
     answers.write(json.dumps(message, default=str) + "\n")
     answers.flush()
@@ -88,8 +133,17 @@ def serve(answers: TextIO, code_dir: str, handler: str, layers: list[str]) -> in
         _end_of_logs()
         _send(answers, {"init_error": _error(error)})
         return 1
+    ready: dict[str, Any] = {"ready": True, "init_ms": (time.perf_counter() - started) * 1000}
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+        try:
+            ready["restore_ms"] = snapshot_and_restore()
+        except BaseException as error:  # noqa: BLE001 (a failing hook fails the container, as in Lambda)
+            traceback.print_exc()
+            _end_of_logs()
+            _send(answers, {"init_error": _error(error)})
+            return 1
     _end_of_logs()
-    _send(answers, {"ready": True, "init_ms": (time.perf_counter() - started) * 1000})
+    _send(answers, ready)
     for line in sys.stdin:
         request = json.loads(line)
         context = LambdaContext(**request["context"])
@@ -99,6 +153,7 @@ def serve(answers: TextIO, code_dir: str, handler: str, layers: list[str]) -> in
         except Exception as error:  # noqa: BLE001 (a handler's error is the invocation's result)
             traceback.print_exc()
             message = {"error": _error(error)}
+        message["max_rss_mb"] = _peak_rss_mb()
         _end_of_logs()
         _send(answers, message)
     return 0

@@ -67,6 +67,9 @@ class Invocation:
     init_ms: float | None = None
     duration_ms: float = 0.0
     logs: str = ""
+    peak_rss_mb: float | None = None
+    # A SnapStart container's after-restore hooks, run before its first event.
+    restore_ms: float | None = None
 
 
 @dataclass
@@ -81,6 +84,10 @@ class FunctionConfig:
     environment: dict[str, str]
     layer_dirs: list[str]
     max_containers: int = DEFAULT_MAX_CONTAINERS
+    # Started as a restored SnapStart copy: init, the before-snapshot hooks, then the after-restore hooks.
+    snapstart: bool = False
+    # The interpreter the containers run (the benchmarks give one that has only the layer's packages).
+    python: str = sys.executable
 
     @property
     def arn(self) -> str:
@@ -92,7 +99,7 @@ class FunctionConfig:
     def command(self, mode: str) -> list[str]:
         """The container process's command line (``mode``: the answer descriptor, or ``--openapi``)."""
         code = str(self.code_dir.resolve())
-        return [sys.executable, "-m", "local.container", mode, code, self.handler, *self.layer_dirs]
+        return [self.python, "-m", "local.container", mode, code, self.handler, *self.layer_dirs]
 
     def process_environment(self) -> dict[str, str]:
         """The container's whole environment: the function's, Lambda's own variables, and no more."""
@@ -105,6 +112,7 @@ class FunctionConfig:
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "LAMBDA_TASK_ROOT": str(self.code_dir.resolve()),
             "_HANDLER": self.handler,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start" if self.snapstart else "on-demand",
             "TZ": "UTC",
             "PYTHONUNBUFFERED": "1",
             # No profile or credentials file of this machine's user leaks in: Lambda has none.
@@ -137,6 +145,9 @@ class Container:
         self._answers: IO[bytes] | None = None
         self._current = _Current()
         self._buffer = b""
+        # The process's peak resident memory so far, as its last answer reported it.
+        self.peak_rss_mb: float | None = None
+        self.restore_ms: float | None = None
 
     def start(self) -> tuple[float, str, dict[str, Any] | None]:
         """Start the process and run its init phase: (init ms, init logs, init error or None)."""
@@ -160,6 +171,7 @@ class Container:
             self.stop()
             answer = {"init_error": {"errorType": "Runtime.ExitError", "errorMessage": "the init phase did not finish"}}
         logs = self._logs()
+        self.restore_ms = answer.get("restore_ms")
         init_ms = answer.get("init_ms", (time.monotonic() - started) * 1000)
         return float(init_ms), logs, answer.get("init_error")
 
@@ -194,6 +206,7 @@ class Container:
             self.stop()
             exited = {"errorType": "Runtime.ExitError", "errorMessage": "the container exited during the invocation"}
             return None, exited, self._logs(wait=0.1)
+        self.peak_rss_mb = answer.get("max_rss_mb")
         return answer.get("result"), answer.get("error"), self._logs()
 
     def _answer(self, timeout: float) -> dict[str, Any]:
@@ -312,6 +325,8 @@ class LocalFunction:
             init_ms=init_ms,
             duration_ms=duration_ms,
             logs=logs,
+            peak_rss_mb=container.peak_rss_mb,
+            restore_ms=container.restore_ms if init_ms is not None else None,
         )
 
     def _take(self) -> tuple[Container | None, int]:

@@ -84,6 +84,7 @@ class LocalStack:
                     environment=self.environment_of(spec),
                     layer_dirs=[str(path.resolve()) for path in self.template.layer_dirs(spec)],
                     max_containers=max_containers or spec.reserved_concurrency or DEFAULT_MAX_CONTAINERS,
+                    snapstart=spec.snapstart,
                 )
                 self._functions[name] = LocalFunction(config, self.metrics)
             return self._functions[name]

@@ -121,6 +121,8 @@ class FunctionSpec:
     queues: list[QueueSource] = field(default_factory=list)
     streams: list[StreamSource] = field(default_factory=list)
     schedules: list[ScheduleSource] = field(default_factory=list)
+    # SnapStart on published versions: Lambda runs the runtime hooks around its snapshot.
+    snapstart: bool = False
 
 
 class Template:
@@ -168,6 +170,7 @@ class Template:
                 reserved_concurrency=(
                     int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
                 ),
+                snapstart=(props.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions",
             )
             for event_name, event in props.get("Events", {}).items():
                 kind, event_props = event.get("Type"), event.get("Properties", {})

@@ -3,9 +3,9 @@
 Either way a :class:`Target` answers the same questions: the physical id of
 a logical one, the resources of a type, a function's environment (the
 settings the layer's own clients are built from), and invoking a function.
-Connecting configures boto3's default session for the target, so the
-layer's clients (``seawall.aws.aws_client``: the state stores, Secrets
-Manager) reach the same stack as this command's own.
+Connecting points this process's environment (and boto3's default session)
+at the target, so the layer's clients (``seawall.aws.aws_client``: the state
+stores, Secrets Manager) reach the same stack as this command's own.
 """
 
 from __future__ import annotations
@@ -200,6 +200,9 @@ class DeployedTarget(Target):
     moves_messages = True
 
     def __init__(self, stack: str, *, region: str | None, profile: str | None) -> None:
+        # In the environment too: the layer's clients (seawall.aws) start their own botocore session from it.
+        os.environ.update({"AWS_PROFILE": profile} if profile else {})
+        os.environ.update({"AWS_DEFAULT_REGION": region} if region else {})
         try:
             boto3.setup_default_session(profile_name=profile, region_name=region)
             cloudformation = boto3.client("cloudformation")

@@ -9,45 +9,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import create_resolver, problem_responses
 from seawall.config import Secret
 from seawall.handler import instrumented
 from seawall.observability import correlation
-from seawall.webhooks import WebhookInbox, raw_body, verify_rotating
+from seawall.problems import Problem, ProblemError, problem_responses
+from seawall.webhooks import WebhookInbox, verify_rotating
+from seawall.webhooks.receiver import Delivery, WebhookReceiver
 from seawall.webhooks.standard import StandardWebhookSecrets, publishable_event, verify_standard_webhook
 
-app = create_resolver()
+app = WebhookReceiver(
+    "/webhooks/<provider>",
+    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 404, 413, 502, 503, 504)},
+)
 secret = Secret.from_env("STANDARD_WEBHOOKS_SECRET_ARN", StandardWebhookSecrets, label="standard-webhooks")
 inbox = WebhookInbox.from_env("standard-webhooks", "PROVIDER_EVENTS_QUEUE_URL")
 
 
-@app.post(
-    "/webhooks/<provider>",
-    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 404, 413, 502, 503, 504)},
-)
-def receive(provider: str) -> dict[str, bool]:
-    """Verify, check, queue, acknowledge; an unknown provider is 404, a bad signature or body 400."""
+@app.post
+def receive(delivery: Delivery) -> None:
+    """Verify, check, queue; an unknown provider is 404, a bad signature or body 400."""
+    provider = delivery.path.get("provider", "")
     if provider not in secret.get().providers:
-        raise ServiceError(404, f"no webhook provider {provider!r}")  # not NotFoundError: that means "no route"
-    request = app.current_event
-    payload = raw_body(request.raw_event)
-    headers = dict(request.headers)
+        raise ProblemError(Problem(404, "http", f"no webhook provider {provider!r}"))
 
     def verify() -> dict[str, str]:
         webhook_id = verify_rotating(
             secret,
             lambda value: verify_standard_webhook(
-                provider, payload, headers, [item.get_secret_value() for item in value.providers.get(provider, [])]
+                provider,
+                delivery.payload,
+                delivery.headers,
+                [item.get_secret_value() for item in value.providers.get(provider, [])],
             ),
         )
-        publishable_event(provider, webhook_id, payload)
+        publishable_event(provider, webhook_id, delivery.payload)
         return {"provider": provider, "webhook_id": webhook_id}
 
-    inbox.receive(payload, request.request_context.request_id, verify, provider=provider)
-    return {"received": True}
+    inbox.receive(delivery.payload, delivery.request_id, verify, provider=provider)
 
 
 @instrumented(correlation.API_GATEWAY_REST, trace=False)

@@ -12,40 +12,39 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import create_resolver, problem_responses
 from seawall.config import Secret
 from seawall.handler import instrumented
 from seawall.observability import correlation
+from seawall.problems import problem_responses
 from seawall.providers.stripe._secrets import StripeWebhookSecret
 from seawall.providers.stripe.webhooks import parse_event, verify_signature
-from seawall.webhooks import WebhookInbox, raw_body, verify_rotating
+from seawall.webhooks import WebhookInbox, verify_rotating
+from seawall.webhooks.receiver import Delivery, WebhookReceiver
 
-app = create_resolver()
+app = WebhookReceiver(
+    "/webhooks/stripe",
+    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 413, 502, 503, 504)},
+)
 secret = Secret.from_env("STRIPE_WEBHOOK_SECRET_ARN", StripeWebhookSecret, label="stripe-webhook")
 inbox = WebhookInbox.from_env("stripe", "STRIPE_EVENTS_QUEUE_URL")
 
 
-@app.post(
-    "/webhooks/stripe",
-    responses={200: {"description": "Verified and queued"}, **problem_responses(400, 413, 502, 503, 504)},
-)
-def receive() -> dict[str, bool]:
-    """Verify, check, queue, acknowledge; a bad signature or a body that is no event is 400, a queue failure 5xx."""
-    request = app.current_event
-    payload = raw_body(request.raw_event)
-    signature = request.headers.get("Stripe-Signature")
+@app.post
+def receive(delivery: Delivery) -> None:
+    """Verify, check, queue; a bad signature or a body that is no event is 400, a queue failure 5xx."""
 
     def verify() -> None:
         verify_rotating(
             secret,
             lambda value: verify_signature(
-                payload, signature, [item.get_secret_value() for item in value.webhook_secrets]
+                delivery.payload,
+                delivery.headers.get("stripe-signature"),
+                [item.get_secret_value() for item in value.webhook_secrets],
             ),
         )
-        parse_event(payload)
+        parse_event(delivery.payload)
 
-    inbox.receive(payload, request.request_context.request_id, verify)
-    return {"received": True}
+    inbox.receive(delivery.payload, delivery.request_id, verify)
 
 
 @instrumented(correlation.API_GATEWAY_REST, trace=False)

@@ -1,4 +1,4 @@
-"""Provider secrets from Secrets Manager (moto server over HTTP), through Powertools Parameters."""
+"""Provider secrets from Secrets Manager (moto server over HTTP), read and cached by seawall.config.Secret."""
 
 from __future__ import annotations
 

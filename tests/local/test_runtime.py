@@ -107,3 +107,19 @@ def test_the_gateway_serves_sixty_clients_at_once(fixture_stack: LocalStack) -> 
     finally:
         gateway.shutdown()
     assert statuses == [200] * 60
+
+
+def test_a_snapstart_container_runs_the_runtime_hooks_in_lambdas_order_before_its_first_event(
+    fixture_stack: LocalStack,
+) -> None:
+    function = fixture_stack.function("SnapshotFunction")
+    try:
+        first, warm = function.run({}), function.run({})
+    finally:
+        function.stop()
+    # Before the snapshot the last registered runs first; after the restore, in order; then the event.
+    order = ["before second", "before first", "after first", "after second"]
+    assert first.payload == {"hooks": order, "initialization_type": "snap-start"}
+    assert first.restore_ms is not None
+    assert warm.payload["hooks"] == order  # a warm container is not restored again
+    assert warm.restore_ms is None

@@ -12,7 +12,7 @@ from tests.local.conftest import FIXTURE, SECRET
 
 
 def test_functions_merge_globals_and_keep_their_own_settings() -> None:
-    echo, counter = Template(FIXTURE).functions()
+    echo, counter, snapshot = Template(FIXTURE).functions()
     assert echo.timeout == 7
     assert echo.memory == 256
     assert echo.handler == "app.handler"
@@ -20,6 +20,7 @@ def test_functions_merge_globals_and_keep_their_own_settings() -> None:
     assert echo.environment["TABLE_NAME"] == {"Ref": "Table"}
     assert (echo.reserved_concurrency, counter.reserved_concurrency) == (None, 2)
     assert counter.timeout == 2
+    assert (echo.snapstart, snapshot.snapstart) == (False, True)
 
 
 def test_routes_carry_their_auth() -> None:

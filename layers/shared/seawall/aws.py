@@ -5,10 +5,18 @@ far past a 5-second function. Every client the layer and the handlers build
 comes from :func:`aws_client`: each attempt is bounded by its connect and read
 timeouts, and none starts unless it can finish before the invocation's
 deadline, so retries stop there too.
+
+All of a container's clients come from one botocore session (service models
+parsed once). After a SnapStart restore, :func:`renew_clients` drops the
+session and every client built from it, so credentials and connections made
+before the snapshot are never used again; each client is rebuilt on its next
+call, from the models already in memory.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,16 +48,93 @@ def _refuse_past_deadline(service: str, timeouts: ClientTimeouts) -> Any:
     return before_send
 
 
-def aws_client(service: str, timeouts: ClientTimeouts = ClientTimeouts()) -> Any:
-    """A boto3 client for ``service`` whose attempts are bounded by ``timeouts`` and the deadline."""
-    import boto3  # noqa: PLC0415 (boto3 costs cold-start time; functions without AWS calls never load it)
-    from botocore.config import Config  # noqa: PLC0415
+class _Session:
+    """The container's botocore session; boto3 is not needed for clients and its import costs ~100 ms of cold start."""
 
-    config = Config(
-        connect_timeout=timeouts.connect,
-        read_timeout=timeouts.read,
-        retries={"mode": "standard", "total_max_attempts": timeouts.attempts},
-    )
-    client = boto3.client(service, config=config)
-    client.meta.events.register("before-send", _refuse_past_deadline(service, timeouts))
-    return client
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._loader: Any = None
+
+    def get(self) -> Any:
+        """The session, created on first use."""
+        with self._lock:
+            if self._session is None:
+                from botocore.session import get_session  # noqa: PLC0415 (functions without AWS calls never load it)
+
+                self._session = get_session()
+                if self._loader is None:
+                    self._loader = self._session.get_component("data_loader")
+                else:  # renewed: keep the service models already loaded, nothing else
+                    self._session.register_component("data_loader", self._loader)
+            return self._session
+
+    def renew(self) -> None:
+        """Forget the session (its cached credentials); the next client starts a new one."""
+        with self._lock:
+            self._session = None
+
+
+_SESSION = _Session()
+
+
+class AwsClient:
+    """A botocore client for one service, built on first use and rebuilt after :func:`renew_clients`.
+
+    Attribute access goes to the current client, so module-level objects that
+    hold one (an inbox, a store) never keep a client from before a restore.
+    """
+
+    def __init__(self, service: str, timeouts: ClientTimeouts) -> None:
+        self.service = service
+        self.timeouts = timeouts
+        self._client: Any = None
+        self._lock = threading.Lock()
+        _CLIENTS.add(self)
+
+    def current(self) -> Any:
+        """The botocore client, built now if there is none."""
+        with self._lock:
+            if self._client is None:
+                from botocore.config import Config  # noqa: PLC0415
+
+                config = Config(
+                    connect_timeout=self.timeouts.connect,
+                    read_timeout=self.timeouts.read,
+                    retries={"mode": "standard", "total_max_attempts": self.timeouts.attempts},
+                )
+                client = _SESSION.get().create_client(self.service, config=config)
+                client.meta.events.register("before-send", _refuse_past_deadline(self.service, self.timeouts))
+                self._client = client
+            return self._client
+
+    def forget(self) -> None:
+        """Drop the client and close its connections; the next call builds another."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current(), name)
+
+
+_CLIENTS: weakref.WeakSet[AwsClient] = weakref.WeakSet()
+
+
+def aws_client(service: str, timeouts: ClientTimeouts = ClientTimeouts()) -> Any:
+    """A client for ``service`` whose attempts are bounded by ``timeouts`` and the deadline (built on first call)."""
+    return AwsClient(service, timeouts)
+
+
+def build_clients() -> None:
+    """Build every client made so far (before a SnapStart snapshot: the restored container finds them ready)."""
+    for client in list(_CLIENTS):
+        client.current()
+
+
+def renew_clients() -> None:
+    """A new session and no client from before (after a SnapStart restore: new credentials, new connections)."""
+    _SESSION.renew()
+    for client in list(_CLIENTS):
+        client.forget()

@@ -12,6 +12,7 @@ from seawall.config._settings import core_settings
 from seawall.deadline import Deadline, bind_deadline
 from seawall.observability._logging import logger
 from seawall.observability._metrics import emit, metrics
+from seawall.snapstart import enable as enable_snapstart
 
 R = TypeVar("R")
 Handler = Callable[[Any, LambdaContext], R]
@@ -24,9 +25,11 @@ def instrumented(correlation_id_path: str | None = None, *, trace: bool = True) 
     ``aws_lambda_powertools.logging.correlation_paths.API_GATEWAY_REST``.
     ``trace=False`` leaves the X-Ray SDK unloaded (a third of a cold start) for
     functions that call nothing downstream; Lambda still traces the invocation.
-    Applying it validates the core settings, so a bad environment fails at cold start.
+    Applying it validates the core settings, so a bad environment fails at cold start,
+    and registers the SnapStart hooks (``seawall.snapstart``).
     """
     margin = core_settings().deadline_margin_ms / 1000
+    enable_snapstart()
 
     def decorate(handler: Handler[R]) -> Handler[R]:
         @functools.wraps(handler)

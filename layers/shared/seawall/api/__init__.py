@@ -9,16 +9,9 @@
 Idempotent actions are in :mod:`seawall.idempotency`.
 """
 
-from seawall.api._problems import (
-    CONTENT_TYPE,
-    Problem,
-    ProblemError,
-    problem_for,
-    problem_response,
-    problem_responses,
-    retry_after_headers,
-)
+from seawall.api._problems import problem_response
 from seawall.api._resolver import ActionResolver, create_resolver
+from seawall.problems import CONTENT_TYPE, Problem, ProblemError, problem_for, problem_responses, retry_after_headers
 
 __all__ = [
     "CONTENT_TYPE",

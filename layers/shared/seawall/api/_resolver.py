@@ -13,9 +13,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError, Servic
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall.api._problems import problem_response
-from seawall.observability import emit
-
-MAX_BODY_BYTES = 256 * 1024
+from seawall.problems import oversized, proxy_response
 
 
 def _body(event: Mapping[str, Any]) -> bytes:
@@ -80,9 +78,9 @@ class ActionResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """Answer 413, 415 or 400 for a body no handler should see; otherwise resolve as Powertools does."""
         body = _body(event)
-        if len(body) > MAX_BODY_BYTES:
-            emit("RequestTooLarge")  # alarmed: a provider's webhook this large would otherwise be refused unseen
-            return self._refuse(event, 413, f"the request body exceeds {MAX_BODY_BYTES // 1024} KB")
+        problem = oversized(body)
+        if problem is not None:
+            return self._refuse(event, problem.status, problem.detail)
         if self.json_only and body:
             if not _is_json(event):
                 return self._refuse(event, 415, "send the body as application/json")
@@ -99,12 +97,7 @@ class ActionResolver(APIGatewayRestResolver):
         request_id = (event.get("requestContext") or {}).get("requestId")
         response = problem_response(ServiceError(status, detail), request_id)
         headers = {"Content-Type": response.content_type or "", **response.headers}
-        return {
-            "statusCode": response.status_code,
-            "multiValueHeaders": {name: [value] for name, value in headers.items()},
-            "body": response.body,
-            "isBase64Encoded": False,
-        }
+        return proxy_response(response.status_code, str(response.body), headers)
 
 
 # Deeper than any request of ours; far below the depth at which a JSON parser runs out of stack.

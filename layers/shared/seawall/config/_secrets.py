@@ -1,16 +1,21 @@
 """Per-provider secrets: JSON in Secrets Manager, validated by a pydantic model.
 
-Reads go through Powertools Parameters (cached for ``max_age`` seconds) on a
-Secrets Manager client of the secret's own, with the layer's timeouts.
+Reads go to Secrets Manager through the layer's client (its timeouts, the
+deadline) and are cached for ``max_age`` seconds. Not Powertools Parameters:
+it imports boto3, about 100 ms of every cold start, for a cache this small.
+After a SnapStart restore, :func:`forget_secrets` empties every cache, so no
+value read before the snapshot outlives it.
 Every string in a loaded secret is registered for redaction, and failures
 raise :class:`ConfigError` naming the secret and the fields, never a value.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
@@ -69,11 +74,12 @@ class Secret(Generic[M]):
         self.model = model
         self.label = label
         self.max_age = load_settings(SecretSettings).max_age_seconds if max_age is None else max_age
-        self._raw: object = None
         self._value: M | None = None
-        self._provider: Any = None
+        self._read_at = -float("inf")
+        self._client: Any = None
         self._forced_at = -float("inf")
         self._lock = threading.Lock()
+        _SECRETS.add(self)
 
     @classmethod
     def from_env(cls, variable: str, model: type[M], *, label: str, max_age: int | None = None) -> Secret[M]:
@@ -89,33 +95,46 @@ class Secret(Generic[M]):
         A secret that is missing, unreadable or malformed is a :class:`ConfigError`;
         Secrets Manager being unavailable for a while is a :class:`StoreUnavailableError` (503).
         """
-        # Powertools' parameters import boto3: keep it off the cold path of functions that never read a secret.
-        from aws_lambda_powertools.utilities import parameters
-
-        if self._provider is None:
-            self._provider = parameters.SecretsProvider(boto3_client=aws_client("secretsmanager"))
+        with self._lock:
+            if not force and self._value is not None and time.monotonic() - self._read_at < self.max_age:
+                return self._value
+        raw = self._read()
+        for text in _strings(raw):
+            register_secret(text)
         source = f"secret {self.label} ({self.secret_id})"
         try:
-            raw = self._provider.get(self.secret_id, transform="json", max_age=self.max_age, force_fetch=force)
-        except parameters.TransformParameterError:
-            raise ConfigError(source, reason="is not a JSON object") from None
-        except parameters.GetParameterError as error:
-            if isinstance(error.__context__, DeadlineExceededError):
-                raise error.__context__ from None
-            if _is_transient(error.__context__):
-                raise StoreUnavailableError(f"secret {self.label}", cause=error.__context__) from None
-            raise ConfigError(source, reason=f"could not be read ({_error_code(error.__context__)})") from None
+            value = self.model.model_validate(raw)
+        except ValidationError as error:
+            raise config_error(source, error) from None
         with self._lock:
-            if raw is self._raw and self._value is not None:
-                return self._value
-            for text in _strings(raw):
-                register_secret(text)
-            try:
-                value = self.model.model_validate(raw)
-            except ValidationError as error:
-                raise config_error(source, error) from None
-            self._raw, self._value = raw, value
-            return value
+            self._value, self._read_at = value, time.monotonic()
+        return value
+
+    def _read(self) -> Any:
+        """The secret's JSON from Secrets Manager, now."""
+        source = f"secret {self.label} ({self.secret_id})"
+        if self._client is None:
+            self._client = aws_client("secretsmanager")
+        try:
+            text = self._client.get_secret_value(SecretId=self.secret_id).get("SecretString")
+        except DeadlineExceededError:
+            raise
+        except Exception as error:  # noqa: BLE001 (botocore's errors: transient ones are 503, the rest misconfiguration)
+            if _is_transient(error):
+                raise StoreUnavailableError(f"secret {self.label}", cause=error) from None
+            raise ConfigError(source, reason=f"could not be read ({_error_code(error)})") from None
+        try:
+            raw = json.loads(text or "")
+        except ValueError:
+            raw = None
+        if not isinstance(raw, dict):
+            raise ConfigError(source, reason="is not a JSON object")
+        return raw
+
+    def forget(self) -> None:
+        """Drop the cached value: the next :meth:`get` reads Secrets Manager."""
+        with self._lock:
+            self._value, self._read_at, self._forced_at = None, -float("inf"), -float("inf")
 
     def refetched(self, *, min_interval: float = 30.0) -> M | None:
         """The secret read again now, or ``None`` if this container already did so within ``min_interval`` seconds.
@@ -130,3 +149,12 @@ class Secret(Generic[M]):
                 return None
             self._forced_at = now
         return self.get(force=True)
+
+
+_SECRETS: weakref.WeakSet[Secret[Any]] = weakref.WeakSet()
+
+
+def forget_secrets() -> None:
+    """Empty every secret's cache (after a SnapStart restore: values read before the snapshot are not reused)."""
+    for secret in list(_SECRETS):
+        secret.forget()

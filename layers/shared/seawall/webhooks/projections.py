@@ -22,9 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
-
-_SERIALIZER = TypeSerializer()
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
 # EventBridge takes entries of at most 256 KB (Source, DetailType, Detail and Time, in UTF-8).
 EVENTBRIDGE_ENTRY_BYTES = 256 * 1024
@@ -113,7 +110,11 @@ class Write:
     def update(self) -> dict[str, Any]:
         """The conditional UpdateItem (as a transaction item or a call's arguments)."""
         names = {f"#{name}": name for name in self.values}
-        values = {f":{name}": _SERIALIZER.serialize(value) for name, value in self.values.items()}
+        # Imported when first needed: boto3 costs ~150 ms of the cold start of receivers that name DomainEvent.
+        from boto3.dynamodb.types import TypeSerializer  # noqa: PLC0415
+
+        serializer = TypeSerializer()
+        values = {f":{name}": serializer.serialize(value) for name, value in self.values.items()}
         assignments = [f"#{name} = :{name}" for name in self.values]
         removals: list[str] = []
         if self.final:

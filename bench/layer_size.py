@@ -1,0 +1,118 @@
+"""What each package of the built layer costs: bytes unzipped, and the time to import it in a fresh interpreter.
+
+Reads the layer `sam build` made (.aws-sam/build/SharedLayer/python; run
+`make build` first): each distribution's files from its RECORD, and the
+packages it provides. Each import is timed with ``python -X importtime`` in a
+fresh interpreter, the median of --runs: the package with everything it pulls
+in. Which functions load a package on their first answer is in
+docs/benchmarks.md, from `python -X importtime` of each function.
+
+Usage: .venv313/bin/python bench/layer_size.py [--layer DIR] [--runs 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYER = ROOT / ".aws-sam" / "build" / "SharedLayer" / "python"
+
+
+def distributions(layer: Path) -> dict[str, tuple[int, list[str]]]:
+    """Each distribution: its bytes on disk, and the top-level modules it installs."""
+    found: dict[str, tuple[int, list[str]]] = {}
+    for info in sorted(layer.glob("*.dist-info")):
+        name = info.name.split("-")[0]
+        size, tops = 0, set()
+        with (info / "RECORD").open() as record:
+            for row in csv.reader(record):
+                path = layer / row[0]
+                if path.is_file():
+                    size += path.stat().st_size
+                top = row[0].split("/")[0]
+                if not top.endswith((".dist-info", ".data")) and top != "..":
+                    tops.add(top.removesuffix(".py"))
+        found[name] = (size, sorted(top for top in tops if top.isidentifier() and not top.startswith("_")))
+    return found
+
+
+def import_ms(module: str) -> float:
+    """One import of ``module`` in a fresh interpreter: cumulative milliseconds.
+
+    The layer is built for arm64 (pydantic-core is compiled), so the import is
+    timed on this interpreter's own copy of the same pinned versions.
+    """
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"], capture_output=True, text=True, check=True
+    )
+    for line in reversed(result.stderr.splitlines()):
+        _, cumulative, name = [*line.split("|"), "", ""][:3]  # "import time: self | cumulative | name"
+        if name.strip() == module:
+            return int(cumulative) / 1000
+    return 0.0
+
+
+def uncompiled(layer: Path) -> list[Path]:
+    """The layer's modules with no python3.13 .pyc beside them (Lambda would compile them on every cold start)."""
+    return [
+        path
+        for path in layer.rglob("*.py")
+        if not (path.parent / "__pycache__" / f"{path.stem}.cpython-313.pyc").exists()
+    ]
+
+
+def main() -> None:
+    """Measure and print the table, or JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layer", type=Path, default=LAYER, help="the built layer's python/ folder")
+    parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per import")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--check", action="store_true", help="only check that every module ships compiled")
+    args = parser.parse_args()
+    if not args.layer.is_dir():
+        raise SystemExit(f"no built layer at {args.layer}: run `make build` first")
+    missing = uncompiled(args.layer)
+    if args.check:
+        print(
+            f"{len(missing)} of the built layer's modules ship without bytecode"
+            + "".join(f"\n  {p}" for p in missing[:10])
+        )
+        raise SystemExit(1 if missing else 0)
+    report: dict[str, dict[str, Any]] = {}
+    for name, (size, modules) in distributions(args.layer).items():
+        timings = {module: statistics.median(import_ms(module) for _ in range(args.runs)) for module in modules}
+        report[name] = {"megabytes": round(size / 1e6, 2), "import_ms": {m: round(t, 1) for m, t in timings.items()}}
+    own = sum(path.stat().st_size for path in (args.layer / "seawall").rglob("*.py"))
+    report["seawall (ours)"] = {"megabytes": round(own / 1e6, 2), "import_ms": {}}
+    total = sum(path.stat().st_size for path in args.layer.rglob("*") if path.is_file())
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "python": sys.version.split()[0],
+                    "total_megabytes": round(total / 1e6, 1),
+                    "uncompiled_modules": len(missing),
+                    "packages": report,
+                }
+            )
+        )
+        return
+    print(
+        f"Built layer {args.layer.relative_to(ROOT)}: {total / 1e6:.1f} MB unzipped, {len(missing)} modules"
+        f" without bytecode; imports timed on Python {sys.version.split()[0]}"
+    )
+    print(f"{'distribution':<26}{'MB':>8}  import ms (median of {args.runs}, alone)")
+    for name, row in sorted(report.items(), key=lambda item: -item[1]["megabytes"]):
+        imports = ", ".join(f"{module} {ms}" for module, ms in row["import_ms"].items())
+        print(f"{name:<26}{row['megabytes']:>8}  {imports}")
+
+
+if __name__ == "__main__":
+    main()

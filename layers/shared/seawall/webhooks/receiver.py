@@ -1,0 +1,100 @@
+"""A webhook receiver's one route, answered without loading Powertools' event handler.
+
+A receiver has one POST route that API Gateway alone routes to it, so it
+needs no router, no request validation and no OpenAPI machinery at run time:
+Powertools' event handler would add about a quarter of its cold start (see
+docs/benchmarks.md). :class:`WebhookReceiver` reads the delivery, refuses a
+body over the size limit (413), runs the receive function and answers 200, or
+problem+json through the same mapping as the API actions
+(:mod:`seawall.problems`). The OpenAPI document is still generated from the
+same route: :meth:`WebhookReceiver.get_openapi_json_schema` builds the
+actions' resolver only when the document is asked for.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from seawall.problems import CONTENT_TYPE, answer, oversized, problem_for, proxy_response
+from seawall.webhooks.inbox import raw_body
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a receiver reads of a delivery: the raw body, the headers (names lower-cased), path parameters."""
+
+    payload: bytes
+    headers: dict[str, str]
+    path: dict[str, str]
+    request_id: str
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> Delivery:
+        """The delivery in an API Gateway (REST, proxy) event."""
+        return cls(
+            payload=raw_body(event),
+            headers={str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()},
+            path={str(name): str(value) for name, value in (event.get("pathParameters") or {}).items()},
+            request_id=str((event.get("requestContext") or {}).get("requestId") or ""),
+        )
+
+
+Receive = Callable[[Delivery], None]
+
+
+class WebhookReceiver:
+    """``POST rule`` (``/webhooks/<provider>``: Powertools' rule syntax) answered by one receive function."""
+
+    def __init__(self, rule: str, responses: dict[int, Any]) -> None:
+        self.rule = rule
+        self.responses = responses
+        self._receive: Receive | None = None
+
+    def post(self, receive: Receive) -> Receive:
+        """Register the receive function (a decorator): it raises to refuse, returns to acknowledge."""
+        self._receive = receive
+        return receive
+
+    def resolve(self, event: Mapping[str, Any], context: object) -> dict[str, Any]:
+        """The API Gateway response: 200 ``{"received": true}``, or problem+json."""
+        if self._receive is None:
+            raise RuntimeError(f"no receive function registered for {self.rule}")
+        delivery = Delivery.from_event(event)
+        problem = oversized(delivery.payload)
+        if problem is not None:
+            return self._problem(problem, None, delivery.request_id)
+        try:
+            self._receive(delivery)
+        except Exception as error:  # noqa: BLE001 (every failure is answered as problem+json, as the resolver does)
+            return self._problem(problem_for(error), error, delivery.request_id)
+        body = json.dumps({"received": True}, separators=(",", ":"))
+        return proxy_response(200, body, {"Content-Type": "application/json"})
+
+    @staticmethod
+    def _problem(problem: Any, error: BaseException | None, request_id: str) -> dict[str, Any]:
+        headers = {"Content-Type": CONTENT_TYPE, **problem.headers}
+        return proxy_response(problem.status, answer(problem, error, request_id or None), headers)
+
+    def get_openapi_json_schema(self, **options: Any) -> str:
+        """The route's OpenAPI document, from the actions' resolver (loaded only now)."""
+        from seawall.api import create_resolver  # noqa: PLC0415 (documentation only: never on the cold path)
+
+        def documented(**_: str) -> dict[str, bool]:
+            return {"received": True}
+
+        documented.__name__ = getattr(self._receive, "__name__", "receive")  # the operationId's stem
+        # The route's path parameters, as Powertools reads them from the handler's signature.
+        names = re.findall(r"<(\w+)>", self.rule)
+        documented.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str) for name in names],
+            return_annotation=dict[str, bool],
+        )
+        app = create_resolver()
+        app.post(self.rule, responses=self.responses)(documented)
+        schema: str = app.get_openapi_json_schema(**options)
+        return schema
