@@ -18,7 +18,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke ops env-json sign-event provider provider-remove test suites lint typecheck unit unit-py313 e2e template build bench openapi clean
+.PHONY: run invoke ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build bench openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,10 @@ provider: $(VENV)/.installed
 	$(PY) -m scaffold add "$(NAME)" --auth "$(or $(AUTH),bearer)" --webhooks "$(or $(WEBHOOKS),none)" --actions "$(ACTIONS)"
 
 # The way back: every generated file and template.yaml entry (FORCE=1 also removes files edited since).
+# After changing layers/shared: record its digest in template.yaml (make lint checks it).
+layer-digest: $(VENV)/.installed
+	$(PY) -m local.layer_digest
+
 provider-remove: $(VENV)/.installed
 	$(PY) -m scaffold remove "$(NAME)" $(if $(FORCE),--force)
 
@@ -88,6 +92,8 @@ suites:
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	# template.yaml carries the layer's digest, so that a change to the layer alone reaches the `live` alias.
+	$(PY) -m local.layer_digest --check
 	$(VENV)/bin/ruff format --check .
 	# The module diagram of docs/architecture.md (contracts in pyproject.toml).
 	PYTHONPATH=layers/shared:. $(VENV)/bin/lint-imports --no-cache

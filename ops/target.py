@@ -3,8 +3,8 @@
 Either way a :class:`Target` answers the same questions: the physical id of
 a logical one, the resources of a type, a function's environment (the
 settings the layer's own clients are built from), and invoking a function.
-Connecting points this process's environment (and boto3's default session)
-at the target, so the layer's clients (``seawall.aws.aws_client``: the state
+Connecting points boto3's default session and the layer's own session
+(``seawall.aws``) at the target, so the layer's clients (``seawall.aws.aws_client``: the state
 stores, Secrets Manager) reach the same stack as this command's own.
 """
 
@@ -29,6 +29,7 @@ from local.state import SECRETS_FILE, running_stack
 from local.template import ScheduleSource, Template
 from ops import ROOT
 from ops.errors import OpsError
+from seawall.aws import configure_session, renew_clients
 from seawall.config import load_settings
 from seawall.errors import ConfigError
 from seawall.observability import register_secret
@@ -155,6 +156,7 @@ class LocalTarget(Target):
         # This process calls moto as an outsider (local IAM checks only the functions' own keys).
         os.environ.update(client_environment(state["aws_endpoint"]))
         boto3.setup_default_session()
+        renew_clients()  # the layer's clients: a session that reads the environment just set
 
     def physical_id(self, logical_id: str) -> str:
         """See :class:`Target` (locally a function's physical id is its logical id)."""
@@ -200,9 +202,8 @@ class DeployedTarget(Target):
     moves_messages = True
 
     def __init__(self, stack: str, *, region: str | None, profile: str | None) -> None:
-        # In the environment too: the layer's clients (seawall.aws) start their own botocore session from it.
-        os.environ.update({"AWS_PROFILE": profile} if profile else {})
-        os.environ.update({"AWS_DEFAULT_REGION": region} if region else {})
+        # The layer's clients (seawall.aws) have a botocore session of their own: the same profile and region.
+        configure_session(profile=profile, region=region)
         try:
             boto3.setup_default_session(profile_name=profile, region_name=region)
             cloudformation = boto3.client("cloudformation")

@@ -22,6 +22,7 @@ from typing import Any
 
 import copier
 
+from local.layer_digest import write as write_layer_digest
 from scaffold import template_yaml
 from scaffold.spec import ProviderSpec, SpecError, parameter_clashes, provider_spec
 
@@ -147,6 +148,7 @@ def add(spec: ProviderSpec, root: Path) -> list[Path]:
                 written.append(relative)
             _format(root, [path for path in written if path.suffix == ".py"])
             template.write_text(planned.template)
+            write_layer_digest(root)
             _write_record(spec, root, written, template_yaml.load(planned.template), planned.entries)
         except BaseException:
             for relative in written:
@@ -211,6 +213,7 @@ def remove(name: str, root: Path, *, force: bool = False) -> list[str]:
         _prune(root, (root / relative).parent)
     path.unlink()
     _prune(root, path.parent)
+    write_layer_digest(root)
     return [str(relative) for relative in files] + removed
 
 

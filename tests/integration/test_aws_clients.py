@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from seawall.aws import ClientTimeouts, aws_client
+from seawall.aws import ClientTimeouts, aws_client, configure_session
 from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import DeadlineExceededError
 from tests.support.http_server import ProviderServer, Reply
@@ -36,3 +38,23 @@ def test_clients_have_explicit_timeouts_and_attempts() -> None:
     config = aws_client("dynamodb", ClientTimeouts(connect=0.8, read=0.8, attempts=2)).meta.config
     assert (config.connect_timeout, config.read_timeout) == (0.8, 0.8)
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+
+
+def test_a_profile_configured_for_the_session_wins_over_keys_in_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[ops]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = secret\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENVIRONMENT")
+    signed: list[str] = []
+    try:
+        configure_session(profile="ops")  # what `python -m ops --profile ops` does for the layer's clients
+        sqs = aws_client("sqs")
+        sqs.meta.events.register(
+            "before-send", lambda request, **_: signed.append(str(request.headers["Authorization"]))
+        )
+        sqs.list_queues()
+    finally:
+        configure_session()
+    assert "Credential=AKIDFROMPROFILE/" in signed[0]

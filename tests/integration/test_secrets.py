@@ -99,3 +99,14 @@ def test_an_unset_secret_variable_fails_at_construction(monkeypatch: pytest.Monk
     with pytest.raises(ConfigError) as caught:
         Secret.from_env("STRIPE_SECRET_ARN", StripeSecret, label="stripe")
     assert caught.value.fields == ("STRIPE_SECRET_ARN",)
+
+
+def test_a_malformed_secret_is_read_once_per_max_age_not_once_per_request(put_secret: Any) -> None:
+    arn = put_secret("stack/stripe-malformed", {"api_key": ""})
+    secret = Secret(arn, StripeSecret, label="stripe", max_age=300)
+    with pytest.raises(ConfigError):
+        secret.get()
+    put_secret("stack/stripe-malformed", STRIPE)
+    with pytest.raises(ConfigError):
+        secret.get()  # the cached copy: a flood of webhooks is not a flood of Secrets Manager reads
+    assert secret.get(force=True).api_key.get_secret_value() == STRIPE["api_key"]

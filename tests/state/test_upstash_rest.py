@@ -22,7 +22,7 @@ from seawall.state._upstash import UpstashRest
 @pytest.fixture
 def ours(upstash_endpoint: UpstashEndpoint) -> Iterator[UpstashRest]:
     upstash_endpoint.delay, upstash_endpoint.drop_answers = 0.0, 0
-    yield UpstashRest(upstash_endpoint.url, upstash_endpoint.token, 0.5)
+    yield UpstashRest.at(upstash_endpoint.url, upstash_endpoint.token, 0.5)
     upstash_endpoint.delay, upstash_endpoint.drop_answers = 0.0, 0
 
 

@@ -92,3 +92,17 @@ def test_the_receiver_loads_no_powertools_event_handler() -> None:
         [sys.executable, "-c", code], env={"PYTHONPATH": str(LAYER)}, capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "False"
+
+
+def test_what_api_gateway_never_sends_is_answered_not_raised() -> None:
+    seen: list[Delivery] = []
+    receiver = receiver_raising(None, seen)
+    bad_base64 = receiver.resolve(delivery_event("%%%not base64", isBase64Encoded=True), None)
+    assert (bad_base64["statusCode"], json.loads(bad_base64["body"])["type"]) == (400, "urn:seawall:problem:malformed")
+    wrong_method = receiver.resolve(delivery_event("{}", httpMethod="GET"), None)
+    assert (wrong_method["statusCode"], wrong_method["multiValueHeaders"]["Allow"]) == (405, ["POST"])
+    assert seen == []
+    lone_surrogate = receiver.resolve({"body": "\udcff", "headers": None}, None)
+    assert lone_surrogate["statusCode"] == 200
+    assert seen[0].payload == b"\xed\xb3\xbf"  # the bytes as sent, not re-encoded
+    assert seen[0].request_id  # a correlation id for the queue, although the event had none

@@ -7,10 +7,11 @@ timeouts, and none starts unless it can finish before the invocation's
 deadline, so retries stop there too.
 
 All of a container's clients come from one botocore session (service models
-parsed once). After a SnapStart restore, :func:`renew_clients` drops the
-session and every client built from it, so credentials and connections made
-before the snapshot are never used again; each client is rebuilt on its next
-call, from the models already in memory.
+parsed once). Before a SnapStart snapshot, :func:`prepare_clients` loads what
+they need without fetching anything; after each restore, :func:`renew_clients`
+drops the session and every client built from it, so credentials and
+connections made before the snapshot are never used again; each client is
+rebuilt on its next call, from the models already in memory.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class _Session:
         self._lock = threading.Lock()
         self._session: Any = None
         self._loader: Any = None
+        self.settings: dict[str, str] = {}
 
     def get(self) -> Any:
         """The session, created on first use."""
@@ -63,6 +65,8 @@ class _Session:
                 from botocore.session import get_session  # noqa: PLC0415 (functions without AWS calls never load it)
 
                 self._session = get_session()
+                for name, value in self.settings.items():
+                    self._session.set_config_variable(name, value)
                 if self._loader is None:
                     self._loader = self._session.get_component("data_loader")
                 else:  # renewed: keep the service models already loaded, nothing else
@@ -92,21 +96,28 @@ class AwsClient:
         self._lock = threading.Lock()
         _CLIENTS.add(self)
 
+    def _create(self, **credentials: str) -> Any:
+        from botocore.config import Config  # noqa: PLC0415
+
+        config = Config(
+            connect_timeout=self.timeouts.connect,
+            read_timeout=self.timeouts.read,
+            retries={"mode": "standard", "total_max_attempts": self.timeouts.attempts},
+        )
+        return _SESSION.get().create_client(self.service, config=config, **credentials)
+
     def current(self) -> Any:
         """The botocore client, built now if there is none."""
         with self._lock:
             if self._client is None:
-                from botocore.config import Config  # noqa: PLC0415
-
-                config = Config(
-                    connect_timeout=self.timeouts.connect,
-                    read_timeout=self.timeouts.read,
-                    retries={"mode": "standard", "total_max_attempts": self.timeouts.attempts},
-                )
-                client = _SESSION.get().create_client(self.service, config=config)
+                client = self._create()
                 client.meta.events.register("before-send", _refuse_past_deadline(self.service, self.timeouts))
                 self._client = client
             return self._client
+
+    def prepare(self) -> None:
+        """Load what building the client needs (service model, endpoint rules) without credentials or a network call."""
+        self._create(aws_access_key_id="prepare", aws_secret_access_key="prepare").close()  # noqa: S106 (no secret)
 
     def forget(self) -> None:
         """Drop the client and close its connections; the next call builds another."""
@@ -116,6 +127,8 @@ class AwsClient:
             client.close()
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # never this proxy's own state (copy, pickle, a half-built instance)
+            raise AttributeError(name)
         return getattr(self.current(), name)
 
 
@@ -127,10 +140,22 @@ def aws_client(service: str, timeouts: ClientTimeouts = ClientTimeouts()) -> Any
     return AwsClient(service, timeouts)
 
 
-def build_clients() -> None:
-    """Build every client made so far (before a SnapStart snapshot: the restored container finds them ready)."""
+def prepare_clients() -> None:
+    """Load what every client made so far needs, fetching nothing (before a SnapStart snapshot).
+
+    Each client is built once with placeholder credentials and thrown away: the
+    session keeps the parsed service models and endpoint rules (most of a
+    client's cost), and no credentials are resolved, which in Lambda would be
+    a call to the credentials endpoint from inside the snapshot hook.
+    """
     for client in list(_CLIENTS):
-        client.current()
+        client.prepare()
+
+
+def configure_session(*, profile: str | None = None, region: str | None = None) -> None:
+    """Give every client from now on this profile and region (for tools; a profile set here beats the environment)."""
+    _SESSION.settings = {name: value for name, value in (("profile", profile), ("region", region)) if value}
+    renew_clients()
 
 
 def renew_clients() -> None:

@@ -4,9 +4,10 @@ With SnapStart, Lambda initialises a published version once, snapshots the
 container, and starts later cold starts from copies of that snapshot. What the
 init phase made is then shared by every copy, so:
 
-- before the snapshot, every AWS client made at import is built (botocore's
-  session and service models: most of a client's cost). Nothing is fetched:
-  no secret is read and no connection opened, so none is in the snapshot;
+- before the snapshot, what every AWS client made at import needs is loaded
+  (botocore's service models and endpoint rules: most of a client's cost).
+  Nothing is fetched: no credentials are resolved, no secret is read and no
+  connection is opened, so none is in the snapshot;
 - after each restore, before the first event: a new botocore session and new
   clients (this environment's credentials, new connections), every cached
   secret dropped, and ``random`` reseeded (retry jitter differs between copies).
@@ -22,15 +23,15 @@ import random
 
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
-from seawall.aws import build_clients, renew_clients
+from seawall.aws import prepare_clients, renew_clients
 from seawall.config import forget_secrets
 
 _enabled = False
 
 
 def before_snapshot() -> None:
-    """Build the clients the init phase made; fetch nothing."""
-    build_clients()
+    """Load what the init phase's clients need; fetch nothing."""
+    prepare_clients()
 
 
 def after_restore() -> None:

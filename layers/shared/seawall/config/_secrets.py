@@ -74,6 +74,7 @@ class Secret(Generic[M]):
         self.model = model
         self.label = label
         self.max_age = load_settings(SecretSettings).max_age_seconds if max_age is None else max_age
+        self._raw: dict[str, Any] | None = None
         self._value: M | None = None
         self._read_at = -float("inf")
         self._client: Any = None
@@ -96,21 +97,27 @@ class Secret(Generic[M]):
         Secrets Manager being unavailable for a while is a :class:`StoreUnavailableError` (503).
         """
         with self._lock:
-            if not force and self._value is not None and time.monotonic() - self._read_at < self.max_age:
+            fresh = not force and self._raw is not None and time.monotonic() - self._read_at < self.max_age
+            if fresh and self._value is not None:
                 return self._value
-        raw = self._read()
-        for text in _strings(raw):
-            register_secret(text)
-        source = f"secret {self.label} ({self.secret_id})"
+            raw = self._raw if fresh else None
+        if raw is None:
+            # Kept for max_age even if it does not validate: a malformed secret is not read again on every request.
+            raw = self._read()
+            for text in _strings(raw):
+                register_secret(text)
+            with self._lock:
+                self._raw, self._value, self._read_at = raw, None, time.monotonic()
         try:
             value = self.model.model_validate(raw)
         except ValidationError as error:
-            raise config_error(source, error) from None
+            raise config_error(f"secret {self.label} ({self.secret_id})", error) from None
         with self._lock:
-            self._value, self._read_at = value, time.monotonic()
+            if self._raw is raw:
+                self._value = value
         return value
 
-    def _read(self) -> Any:
+    def _read(self) -> dict[str, Any]:
         """The secret's JSON from Secrets Manager, now."""
         source = f"secret {self.label} ({self.secret_id})"
         if self._client is None:
@@ -134,7 +141,8 @@ class Secret(Generic[M]):
     def forget(self) -> None:
         """Drop the cached value: the next :meth:`get` reads Secrets Manager."""
         with self._lock:
-            self._value, self._read_at, self._forced_at = None, -float("inf"), -float("inf")
+            self._raw, self._value = None, None
+            self._read_at, self._forced_at = -float("inf"), -float("inf")
 
     def refetched(self, *, min_interval: float = 30.0) -> M | None:
         """The secret read again now, or ``None`` if this container already did so within ``min_interval`` seconds.

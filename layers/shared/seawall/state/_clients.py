@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from seawall.aws import ClientTimeouts, aws_client
+from seawall.config import Secret
 from seawall.state._upstash import UpstashRest
 
 
@@ -30,6 +31,11 @@ def dynamodb_state_client(timeout_ms: int) -> Any:
     return aws_client("dynamodb", ClientTimeouts(connect=seconds, read=seconds, attempts=2))
 
 
-def upstash_state_client(secret: UpstashSecret, timeout_ms: int) -> UpstashRest:
-    """The Upstash REST client, with a timeout on every request and no retries."""
-    return UpstashRest(secret.url, secret.token.get_secret_value(), timeout_ms / 1000)
+def upstash_state_client(secret: Secret[UpstashSecret], timeout_ms: int) -> UpstashRest:
+    """The Upstash REST client, with a timeout on every request and no retries; the secret is read per command."""
+
+    def credentials() -> tuple[str, str]:
+        value = secret.get()  # cached by the Secret; forgotten after a SnapStart restore
+        return value.url, value.token.get_secret_value()
+
+    return UpstashRest(credentials, timeout_ms / 1000)

@@ -53,8 +53,8 @@ class SharedState:
 
     @functools.cached_property
     def upstash(self) -> Any:
-        """The upstash-redis client, its URL and token read from UPSTASH_SECRET_ARN."""
-        secret = Secret(self.settings.upstash_secret, UpstashSecret, label="upstash").get()
+        """The Upstash REST client; its URL and token are read from UPSTASH_SECRET_ARN when it first sends."""
+        secret = Secret(self.settings.upstash_secret, UpstashSecret, label="upstash")
         return upstash_state_client(secret, self.settings.timeout_ms)
 
     def persistence_layer(self) -> BasePersistenceLayer:

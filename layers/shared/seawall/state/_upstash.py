@@ -14,8 +14,10 @@ SDK's reading of the same data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import httpx
 
 from seawall.errors import IntegrationError
 from seawall.http import Timeouts, http_client, request
@@ -24,23 +26,41 @@ SERVICE = "upstash"
 
 
 class UpstashRest:
-    """Redis commands over Upstash's REST API, each one request with the given timeouts."""
+    """Redis commands over Upstash's REST API, each one request with the given timeouts.
 
-    def __init__(self, url: str, token: str, timeout_seconds: float) -> None:
+    The URL and token come from ``credentials`` when a command is sent, not
+    when the client is made: a container never holds a token its secret no
+    longer gives (a rotation, a SnapStart restore), and nothing is read or
+    connected before the first command.
+    """
+
+    def __init__(self, credentials: Callable[[], tuple[str, str]], timeout_seconds: float) -> None:
         self.timeouts = Timeouts(timeout_seconds, timeout_seconds, timeout_seconds, timeout_seconds)
-        self._client = http_client(SERVICE, base_url=url, timeouts=self.timeouts, quiet=True)
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._credentials = credentials
+        self._client: httpx.Client | None = None
+
+    @classmethod
+    def at(cls, url: str, token: str, timeout_seconds: float) -> UpstashRest:
+        """A client for a fixed URL and token."""
+        return cls(lambda: (url, token), timeout_seconds)
+
+    def _connection(self) -> tuple[httpx.Client, str]:
+        url, token = self._credentials()
+        if self._client is None or str(self._client.base_url).rstrip("/") != url.rstrip("/"):
+            self._client = http_client(SERVICE, base_url=url, timeouts=self.timeouts, quiet=True)
+        return self._client, token
 
     def execute(self, *command: object) -> Any:
         """Run one command (``"SET", "k", "v"``) and return its result; a Redis error raises IntegrationError."""
+        client, token = self._connection()
         response = request(
-            self._client,
+            client,
             "POST",
             "/",
             service=SERVICE,
             timeouts=self.timeouts,
             json=[str(part) for part in command],
-            headers=self._headers,
+            headers={"Authorization": f"Bearer {token}"},
         )
         body = response.json()
         if not isinstance(body, dict) or "error" in body:

@@ -9,6 +9,6 @@
 - ``standard``: Standard Webhooks signatures and envelope.
 """
 
-from seawall.webhooks.inbox import WebhookInbox, raw_body, verify_rotating
+from seawall.webhooks.inbox import WebhookInbox, verify_rotating
 
-__all__ = ["WebhookInbox", "raw_body", "verify_rotating"]
+__all__ = ["WebhookInbox", "verify_rotating"]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -25,14 +24,6 @@ from seawall.observability.correlation import CORRELATION_ATTRIBUTE
 M = TypeVar("M", bound=BaseModel)
 _SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
 T = TypeVar("T")
-
-
-def raw_body(event: Mapping[str, Any]) -> bytes:
-    """The request body exactly as the provider sent it (API Gateway may have base64-encoded it)."""
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return base64.b64decode(body)
-    return str(body).encode("utf-8")
 
 
 def verify_rotating(secret: Secret[M], verify: Callable[[M], T]) -> T:

@@ -13,15 +13,17 @@ actions' resolver only when the document is asked for.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import inspect
 import json
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from seawall.problems import CONTENT_TYPE, answer, oversized, problem_for, proxy_response
-from seawall.webhooks.inbox import raw_body
+from seawall.problems import CONTENT_TYPE, Problem, ProblemError, answer, oversized, problem_for, proxy_response
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,25 @@ class Delivery:
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> Delivery:
-        """The delivery in an API Gateway (REST, proxy) event."""
+        """The delivery in an API Gateway (REST, proxy) event; a body that is not valid base64 is a 400."""
         return cls(
-            payload=raw_body(event),
+            payload=_raw_body(event),
             headers={str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()},
             path={str(name): str(value) for name, value in (event.get("pathParameters") or {}).items()},
-            request_id=str((event.get("requestContext") or {}).get("requestId") or ""),
+            # API Gateway always gives one; a direct invocation may not, and the queue needs a correlation id.
+            request_id=str((event.get("requestContext") or {}).get("requestId") or uuid.uuid4()),
         )
+
+
+def _raw_body(event: Mapping[str, Any]) -> bytes:
+    """The body exactly as the provider sent it (API Gateway base64-encodes binary media types)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise ProblemError(Problem(400, "malformed", "the request body is not valid base64")) from None
+    return str(body).encode("utf-8", errors="surrogatepass")  # what was sent, even if it is not UTF-8
 
 
 Receive = Callable[[Delivery], None]
@@ -64,21 +78,25 @@ class WebhookReceiver:
         """The API Gateway response: 200 ``{"received": true}``, or problem+json."""
         if self._receive is None:
             raise RuntimeError(f"no receive function registered for {self.rule}")
-        delivery = Delivery.from_event(event)
-        problem = oversized(delivery.payload)
-        if problem is not None:
-            return self._problem(problem, None, delivery.request_id)
+        request_id = str((event.get("requestContext") or {}).get("requestId") or "") or None
+        if str(event.get("httpMethod") or "POST").upper() != "POST":
+            refusal = Problem(405, "http", "use POST", headers={"Allow": "POST"})
+            return self._problem(refusal, None, request_id)
         try:
+            delivery = Delivery.from_event(event)
+            problem = oversized(delivery.payload)
+            if problem is not None:
+                return self._problem(problem, None, request_id)
             self._receive(delivery)
         except Exception as error:  # noqa: BLE001 (every failure is answered as problem+json, as the resolver does)
-            return self._problem(problem_for(error), error, delivery.request_id)
+            return self._problem(problem_for(error), error, request_id)
         body = json.dumps({"received": True}, separators=(",", ":"))
         return proxy_response(200, body, {"Content-Type": "application/json"})
 
     @staticmethod
-    def _problem(problem: Any, error: BaseException | None, request_id: str) -> dict[str, Any]:
+    def _problem(problem: Problem, error: BaseException | None, request_id: str | None) -> dict[str, Any]:
         headers = {"Content-Type": CONTENT_TYPE, **problem.headers}
-        return proxy_response(problem.status, answer(problem, error, request_id or None), headers)
+        return proxy_response(problem.status, answer(problem, error, request_id), headers)
 
     def get_openapi_json_schema(self, **options: Any) -> str:
         """The route's OpenAPI document, from the actions' resolver (loaded only now)."""
