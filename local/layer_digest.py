@@ -39,11 +39,16 @@ def recorded(root: Path = ROOT) -> str | None:
     return found.group(2) if found else None
 
 
+def with_digest(template_text: str, digest: str) -> str:
+    """``template_text`` with ``digest`` as its LAYER_DIGEST."""
+    return _LINE.sub(lambda match: match.group(1) + digest, template_text, count=1)
+
+
 def write(root: Path = ROOT) -> str:
     """Record the layer's current digest in template.yaml; returns it."""
     template = root / "template.yaml"
     digest = layer_digest(root)
-    template.write_text(_LINE.sub(lambda match: match.group(1) + digest, template.read_text(), count=1))
+    template.write_text(with_digest(template.read_text(), digest))
     return digest
 
 

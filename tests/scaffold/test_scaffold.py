@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from local.layer_digest import layer_digest, recorded, with_digest
 from scaffold import template_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,8 +153,9 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
         assert result.returncode == 0, result.stderr
         assert f"Next: docs/providers/{name}.md" in result.stdout
 
-    # template.yaml: the new entries appended, every other byte kept; a document that deploys.
-    changed = (root / "template.yaml").read_text()
+    # template.yaml: the new entries appended, the layer's new digest recorded, every other byte kept.
+    assert recorded(root) == layer_digest(root) != layer_digest(ROOT)
+    changed = with_digest((root / "template.yaml").read_text(), layer_digest(ROOT))
     assert only_added(original, changed)
     document = template_yaml.load(changed)
     added = template_yaml.logical_ids(document) - template_yaml.logical_ids(template_yaml.load(original))

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from seawall.aws import aws_client
+from seawall.aws import ClientTimeouts, aws_client
 from seawall.config._errors import config_error
 from seawall.config._settings import load_settings
 from seawall.errors import ConfigError, DeadlineExceededError, StoreUnavailableError
@@ -69,8 +69,18 @@ def _is_transient(error: BaseException | None) -> bool:
 class Secret(Generic[M]):
     """One provider's secret: fetched lazily, cached, validated, refreshable."""
 
-    def __init__(self, secret_id: str, model: type[M], *, label: str, max_age: int | None = None) -> None:
+    def __init__(
+        self,
+        secret_id: str,
+        model: type[M],
+        *,
+        label: str,
+        max_age: int | None = None,
+        timeouts: ClientTimeouts | None = None,
+    ) -> None:
         self.secret_id = secret_id
+        # Bounds each read (a store's secret is read within the store's own timeouts).
+        self.timeouts = timeouts or ClientTimeouts()
         self.model = model
         self.label = label
         self.max_age = load_settings(SecretSettings).max_age_seconds if max_age is None else max_age
@@ -121,7 +131,7 @@ class Secret(Generic[M]):
         """The secret's JSON from Secrets Manager, now."""
         source = f"secret {self.label} ({self.secret_id})"
         if self._client is None:
-            self._client = aws_client("secretsmanager")
+            self._client = aws_client("secretsmanager", self.timeouts)
         try:
             text = self._client.get_secret_value(SecretId=self.secret_id).get("SecretString")
         except DeadlineExceededError:

@@ -25,10 +25,15 @@ class UpstashSecret(BaseModel):
     token: SecretStr = Field(min_length=1)
 
 
-def dynamodb_state_client(timeout_ms: int) -> Any:
-    """A DynamoDB client with the state timeouts and one quick retry for throttling."""
+def state_timeouts(timeout_ms: int) -> ClientTimeouts:
+    """The state timeouts for an AWS client, with one quick retry for throttling."""
     seconds = timeout_ms / 1000
-    return aws_client("dynamodb", ClientTimeouts(connect=seconds, read=seconds, attempts=2))
+    return ClientTimeouts(connect=seconds, read=seconds, attempts=2)
+
+
+def dynamodb_state_client(timeout_ms: int) -> Any:
+    """A DynamoDB client with the state timeouts."""
+    return aws_client("dynamodb", state_timeouts(timeout_ms))
 
 
 def upstash_state_client(secret: Secret[UpstashSecret], timeout_ms: int) -> UpstashRest:

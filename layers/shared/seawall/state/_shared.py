@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from seawall.config._secrets import Secret
 from seawall.config._settings import load_settings
-from seawall.state._clients import UpstashSecret, dynamodb_state_client, upstash_state_client
+from seawall.state._clients import UpstashSecret, dynamodb_state_client, state_timeouts, upstash_state_client
 from seawall.state._settings import StateSettings
 
 if TYPE_CHECKING:
@@ -54,7 +54,8 @@ class SharedState:
     @functools.cached_property
     def upstash(self) -> Any:
         """The Upstash REST client; its URL and token are read from UPSTASH_SECRET_ARN when it first sends."""
-        secret = Secret(self.settings.upstash_secret, UpstashSecret, label="upstash")
+        timeouts = state_timeouts(self.settings.timeout_ms)  # read on a store call: bounded as the call is
+        secret = Secret(self.settings.upstash_secret, UpstashSecret, label="upstash", timeouts=timeouts)
         return upstash_state_client(secret, self.settings.timeout_ms)
 
     def persistence_layer(self) -> BasePersistenceLayer:
