@@ -51,6 +51,9 @@ class DynamoDBLimiterStore:
 
     def consume(self, key: str, limits: Sequence[Limit]) -> tuple[bool, list[int | None], int]:
         """Take a slot in every limit, or none; returns (allowed, counts, this clock in ms)."""
+        # A container's first call builds its client: read the clock after, when the request can leave, or
+        # the slot lands in a window that has ended by the time the caller's request reaches the provider.
+        self.client.meta  # noqa: B018
         now_ms = int(time.time() * 1000)
         updates = [self._update(key, limit, now_ms) for limit in limits]
         if len(updates) == 1:
