@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-_LINE = re.compile(r"^(\s*LAYER_DIGEST: )(\S+)", re.MULTILINE)
+# Quoted: a hex digest can read as a YAML number ("1234e567..." is a float).
+_LINE = re.compile(r'^([ \t]*LAYER_DIGEST: )"?([0-9a-z]+)"?$', re.MULTILINE)
 
 
 def layer_digest(root: Path = ROOT) -> str:
@@ -41,7 +42,7 @@ def recorded(root: Path = ROOT) -> str | None:
 
 def with_digest(template_text: str, digest: str) -> str:
     """``template_text`` with ``digest`` as its LAYER_DIGEST."""
-    return _LINE.sub(lambda match: match.group(1) + digest, template_text, count=1)
+    return _LINE.sub(lambda match: f'{match.group(1)}"{digest}"', template_text, count=1)
 
 
 def write(root: Path = ROOT) -> str:
