@@ -47,6 +47,34 @@ from local.stack import LocalStack  # noqa: E402
 from local.state import running_stack  # noqa: E402
 from tests.support import make_run  # noqa: E402
 
+# Imports the function's module as its container does, answers the event on stdin, and prints sys.modules in
+# the order the modules were loaded: what the first answer needed.
+_LOADED = """
+import json, sys, time
+from local.container import LambdaContext, load
+code_dir, handler, name, timeout, *layers = sys.argv[1:]
+module, function = load(code_dir, handler, layers)
+deadline = int(time.time() * 1000 + float(timeout) * 1000)
+context = LambdaContext(name, "$LATEST", "arn:aws:lambda:::function:" + name, 512, "floor", "-", "-", deadline)
+getattr(module, function)(json.load(sys.stdin), context)
+sys.__stdout__.write(json.dumps(list(sys.modules)) + "\\n")
+"""
+# Imports the given modules in the given order, and says so: the floor any code using those packages waits for.
+_FLOOR = """
+import importlib, sys
+layers, names = sys.argv[1:], sys.stdin.read().split()
+sys.path[:1] = layers
+for name in names:
+    try:
+        importlib.import_module(name)
+    except Exception:  # a module made at run time (six.moves, ...): its package made it
+        pass
+sys.stdout.write("imported\\n")
+sys.stdout.flush()
+"""
+# Not the floor: the code that is the function's own (or the local runtime's).
+_OWN = ("__main__", "app", "seawall", "local")
+
 TWINS = ROOT / "bench" / "twins"
 EVENTS = ROOT / "events"
 # Only the layer's packages, as in Lambda (`make bench` builds it): the tools' packages change what some imports load.
@@ -163,6 +191,48 @@ def measure(config: FunctionConfig, event: dict[str, Any], stack: LocalStack) ->
     )
 
 
+def loaded_modules(config: FunctionConfig, event: dict[str, Any]) -> list[str]:
+    """The third-party and standard modules ``config``'s function has loaded once it has answered ``event``."""
+    code = str(config.code_dir.resolve())
+    command = [config.python, "-c", _LOADED, code, config.handler, config.name, str(config.timeout), *config.layer_dirs]
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=config.process_environment(),
+        input=json.dumps(event),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names: list[str] = json.loads(done.stdout.splitlines()[-1])
+    return [name for name in names if name.split(".")[0] not in _OWN]
+
+
+def floor(config: FunctionConfig, modules: list[str]) -> float:
+    """Milliseconds from process start until ``modules`` are imported, in order, and nothing else is done."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [config.python, "-c", _FLOOR, *config.layer_dirs],
+        cwd=config.code_dir,
+        env=config.process_environment(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    try:
+        process.stdin.write("\n".join(modules))
+        process.stdin.close()
+        said = process.stdout.readline()
+        waited = (time.perf_counter() - started) * 1000
+    finally:
+        process.wait()
+    if said.strip() != "imported":
+        raise RuntimeError(f"{config.name}: the floor's imports did not finish")
+    return waited
+
+
 def summary(samples: list[Sample]) -> dict[str, Any]:
     """Medians of one side's samples, and the outcomes seen."""
     return {
@@ -194,11 +264,16 @@ def run(runs: int, only: list[str], python: str) -> dict[str, Any]:
         taken: dict[str, dict[str, list[Sample]]] = {
             name: {"function": [], "twin": [], "snapstart": []} for name in names
         }
+        needed = {
+            name: loaded_modules(sides[0][1], resign(unique(event), secrets)) for name, (sides, event) in pairs.items()
+        }
+        floors: dict[str, list[float]] = {name: [] for name in names}
         for round_number in range(runs):
             for name, (sides, event) in pairs.items():
                 # Who goes first alternates: neither side always follows the other's warm page cache.
                 for side, side_config in sides if round_number % 2 == 0 else reversed(sides):
                     taken[name][side].append(measure(side_config, resign(unique(event), secrets), stack))
+                floors[name].append(floor(sides[0][1], needed[name]))
         for name in names:
             own, theirs = summary(taken[name]["function"]), summary(taken[name]["twin"])
             restored = taken[name]["snapstart"]
@@ -208,6 +283,10 @@ def run(runs: int, only: list[str], python: str) -> dict[str, Any]:
                 "ratio_to_twin": round(own["first_answer_ms"] / theirs["first_answer_ms"], 2),
                 "import_only_ratio": round(own["init_ms"] / theirs["init_ms"], 2),
                 "snapstart_after_restore_ms": round(statistics.median(s.restore_ms + s.invoke_ms for s in restored), 1),
+                # The packages' imports alone: no code that uses them (ours or the twin's) can answer sooner.
+                "floor_ms": round(statistics.median(floors[name]), 1),
+                "floor_ratio_to_twin": round(statistics.median(floors[name]) / theirs["first_answer_ms"], 2),
+                "floor_modules": len(needed[name]),
                 "runs": runs,
             }
     return report
@@ -218,7 +297,8 @@ def print_table(report: dict[str, Any], runs: int, version: str, python: str) ->
     print(
         f"Cold start (fresh container: init + first answer), median of {runs} samples each,"
         f" Python {version} ({python}); twin = seed-style handler doing the same job;"
-        " restored = SnapStart's after-restore hooks + first answer"
+        " restored = SnapStart's after-restore hooks + first answer;"
+        " floor = only importing the modules the first answer loaded, x (floor) = floor / twin's first answer"
     )
     header = (
         "function",
@@ -231,6 +311,8 @@ def print_table(report: dict[str, Any], runs: int, version: str, python: str) ->
         "RSS MB",
         "twin RSS",
         "restored",
+        "floor ms",
+        "x (floor)",
     )
     print(f"{header[0]:<30}" + "".join(f"{column:>10}" for column in header[1:]) + "  outcomes")
     for name, row in sorted(report.items(), key=lambda item: item[1]["ratio_to_twin"]):
@@ -245,6 +327,8 @@ def print_table(report: dict[str, Any], runs: int, version: str, python: str) ->
             function["peak_rss_mb"],
             twin["peak_rss_mb"],
             row["snapstart_after_restore_ms"],
+            row["floor_ms"],
+            row["floor_ratio_to_twin"],
         )
         outcomes = f"{'/'.join(function['outcomes'])} vs {'/'.join(twin['outcomes'])}"
         print(f"{name:<30}" + "".join(f"{figure:>10}" for figure in figures) + f"  {outcomes}")

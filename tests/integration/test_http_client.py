@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
+import http.server
+import ipaddress
+import ssl
+import threading
+from pathlib import Path
+
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from pydantic import BaseModel
 
 from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import DeadlineExceededError, IntegrationError, ProviderTimeoutError, RateLimitedError
 from seawall.http import Timeouts, http_client, parse_payload, request
-from seawall.http._client import USER_AGENT
+from seawall.http._client import USER_AGENT, tls_context
+from seawall.observability import register_secret_shape
 from seawall.observability._redaction import MASK
 from tests.conftest import LogCapture, json_lines
 from tests.support.http_server import ProviderServer, Reply
@@ -114,7 +126,8 @@ class Thing(BaseModel):
 
 
 def test_payload_validation_logs_the_body_once_truncated_and_redacted(logs: LogCapture) -> None:
-    body = '{"id": "th_1", "amount": "lots", "key": "sk_live_leakedkey123", "pad": "' + "x" * 5000 + '"}'
+    register_secret_shape(r"\bacme_live_[A-Za-z0-9]+")  # as a provider registers its key format
+    body = '{"id": "th_1", "amount": "lots", "key": "acme_live_leakedkey123", "pad": "' + "x" * 5000 + '"}'
     with pytest.raises(IntegrationError) as caught:
         parse_payload(Thing, body, service="acme")
     assert not caught.value.retryable
@@ -124,10 +137,55 @@ def test_payload_validation_logs_the_body_once_truncated_and_redacted(logs: LogC
     assert record["errors"] == [{"loc": "amount", "type": "int_parsing"}]
     assert record["body_truncated"] is True
     assert len(record["body"]) <= 2048
-    assert "sk_live_leakedkey123" not in logs.text
+    assert "acme_live_leakedkey123" not in logs.text
     assert MASK in record["body"]
 
 
 def test_valid_payloads_parse_from_bytes_text_or_mappings() -> None:
     assert parse_payload(Thing, b'{"id": "a", "amount": 1}', service="acme") == Thing(id="a", amount=1)
     assert parse_payload(Thing, {"id": "a", "amount": 1, "extra": True}, service="acme").amount == 1
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no CA signed, and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def test_clients_share_one_tls_context_that_verifies_the_server(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}"
+        clients = [http_client("acme", base_url=url, timeouts=FAST) for _ in range(2)]
+        for client in clients:  # a certificate no trusted CA signed is refused by each client
+            with pytest.raises(IntegrationError) as refused:
+                request(client, "GET", "/ping", service="acme")
+            assert isinstance(refused.value.__cause__, httpx.ConnectError)
+            assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value.__cause__)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert tls_context() is tls_context()  # loaded once per container
