@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 import uuid
 from typing import Any
@@ -143,3 +145,53 @@ def test_a_delivery_whose_event_the_bus_cannot_take_is_413_and_never_queued(
     assert answer.status_code == 413
     assert answer.json()["type"] == "urn:seawall:problem:payload-too-large"
     assert pipeline.provider_events.poll_once() == 0
+
+
+@pytest.mark.parametrize(
+    "listed",
+    ["v1a,{ed25519} {valid}", "{valid} v1a,{ed25519}", "v1,abc {valid}", "v2,{ed25519} {valid}"],
+    ids=["v1a first", "v1a last", "undecodable v1 first", "unknown version first"],
+)
+def test_a_valid_v1_signature_verifies_beside_entries_it_cannot_check(
+    api: str, acme_secret: str, pipeline: Pipeline, listed: str
+) -> None:
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    headers = signed(acme_secret, webhook_id)
+    ed25519 = base64.b64encode(bytes(64)).decode()
+    headers["webhook-signature"] = listed.format(valid=headers["webhook-signature"], ed25519=ed25519)
+    assert httpx.post(f"{api}/webhooks/acme", content=BODY, headers=headers).status_code == 200
+    pipeline.settle()
+    (event,) = pipeline.published()
+    assert event["detail"]["webhook_id"] == webhook_id
+
+
+@pytest.mark.parametrize("number", ["NaN", "-Infinity", "1e400"])
+def test_a_number_json_cannot_carry_gets_400_and_is_never_queued(
+    api: str, acme_secret: str, pipeline: Pipeline, number: str
+) -> None:
+    body = '{"type": "t.number", "data": {"v": %s}}' % number  # noqa: UP031 (the number is JSON text)
+    answer = httpx.post(f"{api}/webhooks/acme", content=body, headers=signed(acme_secret, "msg_n", body=body))
+    assert answer.status_code == 400
+    assert answer.json()["type"] == "urn:seawall:problem:invalid-payload"
+    assert pipeline.provider_events.poll_once() == 0
+
+
+def test_a_correctly_signed_body_that_is_not_utf8_is_an_invalid_payload(api: str, acme_secret: str) -> None:
+    body = '{"type": "t", "data": {"n": "caf\xe9"}}'.encode("latin-1")
+    webhook_id, timestamp = "msg_latin1", str(int(dt.datetime.now(dt.UTC).timestamp()))
+    key = base64.b64decode(acme_secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()  # over the raw bytes
+    headers = {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+    }
+    answer = httpx.post(f"{api}/webhooks/acme", content=body, headers=headers)
+    assert answer.status_code == 400
+    assert answer.json()["type"] == "urn:seawall:problem:invalid-payload"
+
+
+def test_an_unknown_provider_is_not_echoed(api: str, acme_secret: str) -> None:
+    answer = httpx.post(f"{api}/webhooks/{'a' * 5000}", content=BODY, headers=signed(acme_secret, "msg_1"))
+    assert answer.status_code == 404
+    assert "aaaa" not in answer.text

@@ -246,3 +246,27 @@ def test_a_rejected_signature_logs_and_counts_its_reason_and_nothing_secret(
     assert (counted["provider"], counted["reason"], counted["WebhookRejected"]) == ("stripe", reason, [1.0])
     assert secret not in invocation.logs
     assert header is None or header.split("v1=")[-1] not in invocation.logs
+
+
+def test_a_verified_body_that_is_no_event_is_logged_and_counted_as_not_an_event(
+    project_stack: LocalStack, seeded_secrets: dict[str, Any]
+) -> None:
+    body = '{"object": "not an event"}'
+    event = {**_with_signature(sign(body.encode(), signing_secret(seeded_secrets))), "body": body}
+    invocation = project_stack.function("StripeWebhookFunction").run(event)
+    assert invocation.payload["statusCode"] == 400
+    lines = [json.loads(line) for line in invocation.logs.splitlines() if line.startswith("{")]
+    (logged,) = [line for line in lines if line.get("message") == "webhook rejected"]
+    assert (logged["provider"], logged["reason"]) == ("stripe", "not-an-event")
+    (counted,) = [line for line in lines if "WebhookRejected" in line]
+    assert (counted["reason"], counted["WebhookRejected"]) == ("not-an-event", [1.0])
+
+
+@pytest.mark.parametrize("path", ["/webhooks/stripe", "/webhooks/acme"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_another_method_on_a_webhook_route_is_405_with_allow_post(api: str, path: str, method: str) -> None:
+    answer = httpx.request(method, f"{api}{path}", content=b"{}")
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "POST"
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.json()["status"] == 405

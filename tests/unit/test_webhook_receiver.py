@@ -57,7 +57,7 @@ def test_a_delivery_is_read_as_sent_and_acknowledged() -> None:
 def test_refusals_and_failures_are_problem_json_with_the_request_id() -> None:
     cases = [
         (WebhookVerificationError("acme", "no match", reason="no-match"), 400, "invalid-signature"),
-        (ProblemError(Problem(404, "http", "no webhook provider 'acme'")), 404, "http"),
+        (ProblemError(Problem(404, "http", "no such webhook provider")), 404, "http"),
         (RuntimeError("a bug"), 500, "internal"),
     ]
     for error, status, slug in cases:

@@ -15,6 +15,7 @@ from seawall.errors import (
     DeadlineExceededError,
     IntegrationError,
     StoreUnavailableError,
+    WebhookRejectedError,
     WebhookVerificationError,
 )
 from seawall.observability._logging import logger
@@ -76,7 +77,7 @@ class WebhookInbox:
         name = provider or self.provider
         try:
             attributes = verify()
-        except WebhookVerificationError as error:
+        except WebhookRejectedError as error:  # a bad signature, or a verified body that is not an event
             logger.info("webhook rejected", extra={"provider": name, "reason": error.reason})
             emit("WebhookRejected", provider=name, reason=error.reason)
             raise

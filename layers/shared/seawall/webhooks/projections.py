@@ -29,8 +29,11 @@ _TIME_BYTES = 14
 
 
 def _json(value: Any) -> str:
-    """Compact JSON with text as it is: a non-ASCII character costs its UTF-8 bytes, not six."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact, standard JSON with text as it is: a non-ASCII character costs its UTF-8 bytes, not six.
+
+    NaN and Infinity raise ValueError: they are not JSON, and a subscriber's parser would refuse the event.
+    """
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 _CREATED_DIGITS, _RANK_DIGITS = 12, 12

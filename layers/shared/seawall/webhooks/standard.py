@@ -8,6 +8,8 @@ timestamp), the event envelope, and the bundle's error types.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,7 +23,8 @@ from seawall.webhooks.projections import DomainEvent
 
 _ID = re.compile(r"[\x21-\x7e]{1,255}")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
-_SIGNATURES = re.compile(r"v[0-9]+,[A-Za-z0-9+/=]+( v[0-9]+,[A-Za-z0-9+/=]+)*")
+# Space-separated "<version>,<base64>" entries: v1 (HMAC-SHA256) and others, such as v1a (ed25519), this does not check.
+_SIGNATURES = re.compile(r"v[0-9]+[a-z]?,[A-Za-z0-9+/=]+( v[0-9]+[a-z]?,[A-Za-z0-9+/=]+)*")
 
 
 class StandardWebhookSecrets(BaseModel):
@@ -70,7 +73,11 @@ def provider_event(provider: str, webhook_id: str, event: StandardEvent) -> Doma
 def publishable_event(provider: str, webhook_id: str, payload: bytes) -> DomainEvent:
     """The delivery's domain event, if the bus will take it; :class:`WebhookPayloadError` otherwise (never queued)."""
     event = provider_event(provider, webhook_id, parse_standard_event(provider, payload))
-    if not event.fits_eventbridge():
+    try:
+        fits = event.fits_eventbridge()
+    except ValueError:  # NaN or Infinity (1e400 parses as one): no subscriber's JSON parser would read it
+        raise WebhookPayloadError(provider) from None
+    if not fits:
         raise WebhookPayloadError(provider, "the event is too large to publish", reason="too-large")
     return event
 
@@ -83,16 +90,28 @@ def verify_standard_webhook(provider: str, payload: bytes, headers: Mapping[str,
         raise WebhookVerificationError(provider, "missing webhook headers", reason="missing-header")
     if not (_ID.fullmatch(webhook_id) and _TIMESTAMP.fullmatch(timestamp) and _SIGNATURES.fullmatch(signature)):
         raise WebhookVerificationError(provider, "malformed webhook headers", reason="malformed-header")
+    try:
+        payload.decode("utf-8")  # the library signs text: its UnicodeDecodeError would read as a wrong signature
+    except UnicodeDecodeError:
+        raise WebhookPayloadError(provider, "the body is not UTF-8") from None
+    # Only the v1 entries that decode are checked: the library stops at the first it cannot decode.
+    checked = " ".join(entry for entry in signature.split(" ") if _is_v1(entry))
+    if not checked:  # nothing a v1 secret can match: a new secret would not help either
+        raise WebhookVerificationError(provider, "no v1 signature", reason="malformed-header")
     reason = "no-match"
     for secret in secrets:
         try:
-            Webhook(secret).verify(payload, lowered, json_parse=False)
+            Webhook(secret).verify(payload, {**lowered, "webhook-signature": checked}, json_parse=False)
         except LibraryVerificationError as error:
             reason = "timestamp" if "timestamp" in str(error) else reason
             continue
-        except UnicodeDecodeError:
-            continue
-        except ValueError:  # a signature that is not base64 the library can read
-            raise WebhookVerificationError(provider, "malformed webhook headers", reason="malformed-header") from None
         return webhook_id
     raise WebhookVerificationError(provider, "no signature matches", reason=reason)
+
+
+def _is_v1(entry: str) -> bool:
+    version, _, value = entry.partition(",")
+    try:
+        return version == "v1" and bool(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return False
