@@ -29,7 +29,7 @@ RESERVED = frozenset({"aws", "upstash", "port", "faults", "rest", "local", "shar
 # Path parameters become Python parameters beside these names in the generated handler and client.
 RESERVED_PARAMETERS = frozenset(
     {"self", "body", "idempotency_key", "key", "app", "state", "client", "action", "handler", "models", "json"}
-    | {"quote", "correlation", "instrumented", "create_resolver", "problem_responses"}
+    | {"quote", "correlation", "instrumented", "problem_responses"}
 )
 # Paths the bundle keeps for itself: webhook receivers and the health check.
 RESERVED_PATHS = ("webhooks", "health")

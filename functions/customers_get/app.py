@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import create_resolver, problem_responses
+from seawall.api import ActionRouter, problem_responses
 from seawall.handler import instrumented
 from seawall.observability import correlation
 from seawall.providers.stripe.client import StripeGateway
@@ -15,7 +14,7 @@ from seawall.providers.stripe.limits import CustomerId
 from seawall.providers.stripe.models import Customer
 from seawall.state import SharedState
 
-app = create_resolver(enable_validation=True)
+app = ActionRouter()
 stripe = StripeGateway(SharedState.from_env())
 
 
@@ -24,7 +23,7 @@ stripe = StripeGateway(SharedState.from_env())
     summary="Get a customer",
     responses={200: {"description": "The customer"}, **problem_responses(404, 422, 429, 502, 503, 504)},
 )
-def get_customer(customer_id: Annotated[CustomerId, Path()]) -> Customer:
+def get_customer(customer_id: CustomerId) -> Customer:
     """The customer; unknown and deleted customers answer 404."""
     return stripe.get_customer(customer_id)
 

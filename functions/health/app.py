@@ -11,13 +11,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from seawall import __version__
-from seawall.api import create_resolver, problem_responses
+from seawall.api import ActionRouter, problem_responses
 from seawall.config import core_settings
 from seawall.handler import instrumented
 from seawall.observability import correlation
 
 settings = core_settings()
-app = create_resolver()
+app = ActionRouter()
 
 
 @app.get("/health", responses={200: {"description": "The function runs and is configured"}, **problem_responses()})

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import Problem, ProblemError, create_resolver, problem_responses, retry_after_headers
+from seawall.api import ActionRouter, Problem, ProblemError, Response, problem_responses, retry_after_headers
 from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.handler import instrumented
@@ -24,7 +21,7 @@ PENDING_RETRY_AFTER = 30.0
 
 
 settings = load_settings(BookingSettings)
-app = create_resolver(enable_validation=True)
+app = ActionRouter()
 bookings = BookingStore(aws_client("dynamodb"), settings.table)
 hotelbeds = HotelbedsGateway(SharedState.from_env())
 
@@ -34,11 +31,11 @@ hotelbeds = HotelbedsGateway(SharedState.from_env())
     summary="Cancel a hotel booking",
     responses={200: {"description": "The cancelled booking"}, **problem_responses(404, 409, 422, 429, 502, 503, 504)},
 )
-def cancel_booking(booking_id: Annotated[BookingId, Path()]) -> Response[dict[str, Any]]:
+def cancel_booking(booking_id: BookingId) -> Response:
     """Cancel it (what Hotelbeds charged is in ``cancellation_amount``); a pending booking answers 409."""
     record = bookings.find(caller_identity(app), booking_id)
     if record is None:
-        raise ServiceError(404, "no such booking")  # NotFoundError would mean "no route" (405)
+        raise ProblemError(Problem(404, "http", "no such booking"))
     if record.status in ("pending", "in-doubt"):
         raise ProblemError(
             Problem(
@@ -52,7 +49,7 @@ def cancel_booking(booking_id: Annotated[BookingId, Path()]) -> Response[dict[st
         raise ProblemError(Problem(409, "booking-failed", "the booking failed: there is nothing to cancel"))
     if record.status == "confirmed" and record.booking is not None:
         record = bookings.cancel(record.id, hotelbeds.cancel_booking(record.booking.reference))
-    return Response(status_code=200, content_type="application/json", body=record.public())
+    return Response(status_code=200, body=record.public())
 
 
 @instrumented(correlation.API_GATEWAY_REST)

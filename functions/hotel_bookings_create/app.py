@@ -7,14 +7,12 @@ at GET /hotel-bookings/{id}. The same Idempotency-Key names the same booking.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from seawall.api import create_resolver, problem_responses
+from seawall.api import ActionRouter, Response, problem_responses
 from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.handler import instrumented
@@ -31,7 +29,7 @@ class Settings(BookingSettings):
 
 
 settings = load_settings(Settings)
-app = create_resolver(enable_validation=True)
+app = ActionRouter()
 desk = BookingDesk(BookingStore(aws_client("dynamodb"), settings.table), aws_client("sqs"), settings.queue_url)
 action = IdempotentAction("hotel-bookings-create", SharedState.from_env())
 
@@ -44,7 +42,7 @@ action = IdempotentAction("hotel-bookings-create", SharedState.from_env())
         **problem_responses(400, 409, 413, 415, 422, 429, 502, 503, 504),
     },
 )
-def create_booking(booking: Annotated[BookingRequest, Body()]) -> Response[dict[str, Any]]:
+def create_booking(booking: BookingRequest) -> Response:
     """Store and queue the booking; a retry with the same key answers the same booking."""
     caller = caller_identity(app)
     return action.created(
@@ -58,8 +56,8 @@ def create_booking(booking: Annotated[BookingRequest, Body()]) -> Response[dict[
 
 def request_path() -> str:
     """The path the caller used (with the stage prefix or a custom domain's base path, when the URL has one)."""
-    context = app.current_event.raw_event.get("requestContext") or {}
-    return str(context.get("path") or app.current_event.path).rstrip("/")
+    context = app.request.event.get("requestContext") or {}
+    return str(context.get("path") or app.request.path).rstrip("/")
 
 
 @instrumented(correlation.API_GATEWAY_REST)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import create_resolver, problem_responses
+from seawall.api import ActionRouter, Problem, ProblemError, Response, problem_responses
 from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.handler import instrumented
@@ -18,7 +15,7 @@ from seawall.observability import correlation
 from seawall.providers.hotelbeds.bookings import BookingId, BookingSettings, BookingStore
 
 settings = load_settings(BookingSettings)
-app = create_resolver(enable_validation=True)
+app = ActionRouter()
 # Other methods on this path come here (template: ANY); DELETE is HotelBookingsCancelFunction's.
 app.allow("/hotel-bookings/<booking_id>", "DELETE")
 bookings = BookingStore(aws_client("dynamodb"), settings.table)
@@ -29,12 +26,12 @@ bookings = BookingStore(aws_client("dynamodb"), settings.table)
     summary="Get a hotel booking",
     responses={200: {"description": "The booking"}, **problem_responses(404, 422, 503, 504)},
 )
-def get_booking(booking_id: Annotated[BookingId, Path()]) -> Response[dict[str, Any]]:
+def get_booking(booking_id: BookingId) -> Response:
     """The booking; another caller's and unknown ids answer 404."""
     record = bookings.find(caller_identity(app), booking_id)
     if record is None:
-        raise ServiceError(404, "no such booking")  # NotFoundError would mean "no route" (405)
-    return Response(status_code=200, content_type="application/json", body=record.public())
+        raise ProblemError(Problem(404, "http", "no such booking"))
+    return Response(status_code=200, body=record.public())
 
 
 @instrumented(correlation.API_GATEWAY_REST)

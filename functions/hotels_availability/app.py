@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import create_resolver, problem_responses
+from seawall.api import ActionRouter, Response, problem_responses
 from seawall.handler import instrumented
 from seawall.observability import correlation
 from seawall.providers.hotelbeds.client import HotelbedsGateway
@@ -16,7 +14,7 @@ from seawall.providers.hotelbeds.models import Availability
 from seawall.providers.hotelbeds.search import AvailabilitySearch
 from seawall.state import SharedState
 
-app = create_resolver(enable_validation=True)
+app = ActionRouter()
 hotelbeds = HotelbedsGateway(SharedState.from_env())
 
 
@@ -30,10 +28,10 @@ hotelbeds = HotelbedsGateway(SharedState.from_env())
     # A search changes nothing: no Idempotency-Key (local/openapi.py).
     openapi_extensions={"x-safe": True},
 )
-def search(request: Annotated[AvailabilitySearch, Body()]) -> Response[dict[str, Any]]:
+def search(request: AvailabilitySearch) -> Response:
     """Hotels and rates; equal searches within the cache's lifetime are answered without calling Hotelbeds."""
     availability = hotelbeds.availability(request)
-    return Response(status_code=200, content_type="application/json", body=availability.model_dump(mode="json"))
+    return Response(status_code=200, body=availability)
 
 
 @instrumented(correlation.API_GATEWAY_REST)

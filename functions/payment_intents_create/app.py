@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from seawall.api import create_resolver, problem_responses
+from seawall.api import ActionRouter, Response, problem_responses
 from seawall.handler import instrumented
 from seawall.idempotency import IdempotentAction
 from seawall.observability import correlation
@@ -18,7 +16,7 @@ from seawall.providers.stripe.limits import Amount, Currency, CustomerId, Metada
 from seawall.providers.stripe.models import PaymentIntent
 from seawall.state import SharedState
 
-app = create_resolver(enable_validation=True)
+app = ActionRouter()
 state = SharedState.from_env()
 stripe = StripeGateway(state)
 action = IdempotentAction("payment-intents-create", state)
@@ -43,7 +41,7 @@ class NewPaymentIntent(BaseModel):
         **problem_responses(400, 402, 409, 413, 415, 422, 429, 502, 503, 504),
     },
 )
-def create_payment_intent(intent: Annotated[NewPaymentIntent, Body()]) -> Response[dict[str, Any]]:
+def create_payment_intent(intent: NewPaymentIntent) -> Response:
     """Create the payment intent at Stripe; a retry with the same key returns the first answer."""
     return action.created(
         app,

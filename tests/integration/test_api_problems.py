@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from pydantic import BaseModel, Field
 
-from seawall.api import create_resolver
+from seawall.api import ActionRouter, Problem, ProblemError
 from seawall.errors import IntegrationError, RateLimitedError
 from tests.conftest import LogCapture
 from tests.support.events import api_event
 
-app = create_resolver(enable_validation=True)
+app = ActionRouter()
 
 
 class Order(BaseModel):
@@ -38,7 +37,7 @@ def crash() -> None:
 
 @app.get("/bad")
 def bad() -> None:
-    raise BadRequestError("missing Idempotency-Key header")
+    raise ProblemError(Problem(400, "http", "missing Idempotency-Key header"))
 
 
 @app.post("/orders")
@@ -76,7 +75,7 @@ def test_a_crash_answers_500_with_nothing_of_the_error_but_logs_it_redacted(logs
     assert "RuntimeError" in record["exception_name"]
 
 
-def test_powertools_http_errors_keep_their_status() -> None:
+def test_a_refusal_keeps_its_status() -> None:
     status, _, body = call(api_event("GET", "/bad"))
     assert (status, body["detail"]) == (400, "missing Idempotency-Key header")
 

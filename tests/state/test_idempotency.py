@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -18,6 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from local.aws import MotoServer
 from local.upstash import UpstashEndpoint
+from seawall.api import ProblemError
 from seawall.errors import IntegrationError, ProviderTimeoutError
 from seawall.idempotency import IdempotentAction
 from seawall.state import SharedState
@@ -161,9 +161,9 @@ def test_each_idempotent_action_keeps_its_own_configuration_in_one_container(sta
     assert brief.run(caller, key, {"x": 1}, lambda: act("brief")) == {"run": 1}
     assert lasting.run(caller, key, {"x": 1}, lambda: act("lasting")) == {"run": 2}
     assert lasting.run(caller, key, {"x": 1}, lambda: act("lasting")) == {"run": 2}
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(ProblemError) as caught:
         lasting.run(caller, key, {"x": 2}, lambda: act("lasting"))
-    assert caught.value.status_code == 422
+    assert caught.value.problem.status == 422
     time.sleep(2.1)  # brief's records expire (whole seconds), lasting's do not
     assert brief.run(caller, key, {"x": 1}, lambda: act("brief")) == {"run": 3}
     assert lasting.run(caller, key, {"x": 1}, lambda: act("lasting")) == {"run": 2}

@@ -6,7 +6,7 @@ What a handler reaches for:
   metrics, tracing, the invocation's deadline).
 - ``seawall.state.SharedState``: built once per function at init; hands out
   limiters, breakers and idempotency persistence on DynamoDB or Upstash.
-- ``seawall.api.create_resolver`` and ``seawall.idempotency.IdempotentAction``:
+- ``seawall.api.ActionRouter`` and ``seawall.idempotency.IdempotentAction``:
   API actions answering problem+json, run once per caller and Idempotency-Key.
 - ``seawall.webhooks``: verify and queue (``inbox``), consume (``processor``),
   project and publish (``projections``, ``outbox``).

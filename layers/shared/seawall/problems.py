@@ -205,6 +205,14 @@ def answer(problem: Problem, error: BaseException | None = None, request_id: str
     return json.dumps(body)
 
 
+def problem_response(
+    problem: Problem, error: BaseException | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    """The API Gateway proxy response answering ``problem`` (logged by :func:`answer`)."""
+    headers = {"Content-Type": CONTENT_TYPE, **problem.headers}
+    return proxy_response(problem.status, answer(problem, error, request_id), headers)
+
+
 def proxy_response(status: int, body: str, headers: Mapping[str, str | list[str]]) -> dict[str, Any]:
     """An API Gateway (REST, proxy integration) response, shaped as Powertools' resolver shapes one."""
     return {

@@ -15,9 +15,6 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError, ServiceError
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -27,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from seawall.api import Problem, ProblemError, retry_after_headers
+from seawall.api import ActionRouter, Problem, ProblemError, Response, retry_after_headers
 from seawall.errors import StoreUnavailableError
 
 if TYPE_CHECKING:
@@ -39,22 +36,22 @@ _VALID = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, as Stripe accep
 IN_PROGRESS_RETRY_AFTER = 1.0
 
 
-def idempotency_key(app: ApiGatewayResolver) -> str:
+def idempotency_key(app: ActionRouter) -> str:
     """The request's Idempotency-Key header; 400 when it is missing or malformed."""
-    key = app.current_event.headers.get(HEADER)  # case-insensitive in Powertools v3
+    key = app.request.headers.get(HEADER.lower())
     if not key:
-        raise BadRequestError(f"the {HEADER} header is required")
+        raise ProblemError(Problem(400, "http", f"the {HEADER} header is required"))
     if not _VALID.match(key):
-        raise BadRequestError(f"the {HEADER} header must be 1-255 printable ASCII characters")
+        raise ProblemError(Problem(400, "http", f"the {HEADER} header must be 1-255 printable ASCII characters"))
     return key
 
 
-def caller_identity(app: ApiGatewayResolver) -> str:
+def caller_identity(app: ActionRouter) -> str:
     """The IAM principal API Gateway authenticated (its ARN); 403 when the request carries none."""
-    identity = (app.current_event.raw_event.get("requestContext") or {}).get("identity") or {}
+    identity = (app.request.event.get("requestContext") or {}).get("identity") or {}
     caller = identity.get("userArn") or identity.get("caller")
     if not isinstance(caller, str) or not caller:
-        raise ServiceError(403, "the caller could not be identified")
+        raise ProblemError(Problem(403, "http", "the caller could not be identified"))
     return caller
 
 
@@ -107,7 +104,7 @@ class IdempotentAction:
         try:
             result: dict[str, Any] = self._run(request={"caller": caller, "key": key, "body": body}, action=attempt)
         except IdempotencyValidationError:
-            raise ServiceError(422, f"this {HEADER} was used with a different request body") from None
+            raise ProblemError(Problem(422, "http", f"this {HEADER} was used with a different request body")) from None
         except IdempotencyAlreadyInProgressError:
             raise ProblemError(
                 Problem(
@@ -125,13 +122,13 @@ class IdempotentAction:
 
     def created(
         self,
-        app: ApiGatewayResolver,
+        app: ActionRouter,
         request: BaseModel,
         create: Callable[[str], BaseModel | dict[str, Any]],
         *,
         status_code: int = 201,
         location: Callable[[dict[str, Any]], str] | None = None,
-    ) -> Response[dict[str, Any]]:
+    ) -> Response:
         """``status_code`` with what ``create(provider_key)`` made, once per caller, Idempotency-Key and body.
 
         ``location(result)`` gives the ``Location`` header (a 202's status resource).
@@ -145,7 +142,7 @@ class IdempotentAction:
 
         result = self.run(caller, key, request.model_dump(mode="json"), make)
         headers = {"Location": location(result)} if location is not None else None
-        return Response(status_code=status_code, content_type="application/json", body=result, headers=headers)
+        return Response(status_code=status_code, body=result, headers=headers)
 
     def provider_key(self, caller: str, key: str) -> str:
         """The key sent to the provider: the client's, scoped to the caller and this action (never the clock).

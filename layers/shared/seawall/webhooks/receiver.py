@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from seawall.problems import CONTENT_TYPE, Problem, ProblemError, answer, oversized, problem_for, proxy_response
+from seawall.problems import Problem, ProblemError, oversized, problem_for, problem_response, proxy_response
 
 
 @dataclass(frozen=True)
@@ -81,38 +81,33 @@ class WebhookReceiver:
         request_id = str((event.get("requestContext") or {}).get("requestId") or "") or None
         if str(event.get("httpMethod") or "POST").upper() != "POST":
             refusal = Problem(405, "http", "use POST", headers={"Allow": "POST"})
-            return self._problem(refusal, None, request_id)
+            return problem_response(refusal, None, request_id)
         try:
             delivery = Delivery.from_event(event)
             problem = oversized(delivery.payload)
             if problem is not None:
-                return self._problem(problem, None, request_id)
+                return problem_response(problem, None, request_id)
             self._receive(delivery)
         except Exception as error:  # noqa: BLE001 (every failure is answered as problem+json, as the resolver does)
-            return self._problem(problem_for(error), error, request_id)
+            return problem_response(problem_for(error), error, request_id)
         body = json.dumps({"received": True}, separators=(",", ":"))
         return proxy_response(200, body, {"Content-Type": "application/json"})
 
-    @staticmethod
-    def _problem(problem: Problem, error: BaseException | None, request_id: str | None) -> dict[str, Any]:
-        headers = {"Content-Type": CONTENT_TYPE, **problem.headers}
-        return proxy_response(problem.status, answer(problem, error, request_id), headers)
-
     def get_openapi_json_schema(self, **options: Any) -> str:
-        """The route's OpenAPI document, from the actions' resolver (loaded only now)."""
-        from seawall.api import create_resolver  # noqa: PLC0415 (documentation only: never on the cold path)
+        """The route's OpenAPI document, as the API actions' is generated (loaded only now)."""
+        from seawall.api import ActionRouter  # noqa: PLC0415 (documentation only: never on the cold path)
 
         def documented(**_: str) -> dict[str, bool]:
             return {"received": True}
 
         documented.__name__ = getattr(self._receive, "__name__", "receive")  # the operationId's stem
-        # The route's path parameters, as Powertools reads them from the handler's signature.
+        # The route's path parameters, as the router reads them from the handler's signature.
         names = re.findall(r"<(\w+)>", self.rule)
         documented.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str) for name in names],
             return_annotation=dict[str, bool],
         )
-        app = create_resolver()
+        documented.__annotations__ = {**dict.fromkeys(names, str), "return": dict[str, bool]}
+        app = ActionRouter()
         app.post(self.rule, responses=self.responses)(documented)
-        schema: str = app.get_openapi_json_schema(**options)
-        return schema
+        return app.get_openapi_json_schema(**options)

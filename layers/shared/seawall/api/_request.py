@@ -1,0 +1,83 @@
+"""What an API action reads of its API Gateway (REST, proxy) event, and the checks before any parsing."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Deeper than any request of ours; far below the depth at which a JSON parser runs out of stack.
+MAX_JSON_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Request:
+    """The request an action answers: method, path, headers (names lower-cased), raw body and the event."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+    event: Mapping[str, Any]
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> Request:
+        """The request in a REST API proxy event (a body that is not base64 when it says so is not UTF-8 either)."""
+        return cls(
+            method=str(event.get("httpMethod") or "GET").upper(),
+            path=str(event.get("path") or "/"),
+            headers={str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()},
+            body=_body(event),
+            event=event,
+        )
+
+    @property
+    def request_id(self) -> str | None:
+        """API Gateway's request id (problems carry it, so a caller can quote it)."""
+        return str((self.event.get("requestContext") or {}).get("requestId") or "") or None
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the body is declared as JSON (no Content-Type counts as JSON)."""
+        media_type = self.headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
+        return media_type == "application/json"
+
+
+def _body(event: Mapping[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body)
+        except (binascii.Error, ValueError):
+            return b"\xff"  # not base64 either: certainly not UTF-8 JSON
+    return str(body).encode("utf-8", errors="surrogatepass")
+
+
+def too_deep(text: str) -> bool:
+    """Whether the JSON text opens more than MAX_JSON_DEPTH arrays or objects at once (strings skipped).
+
+    Counted, not parsed: a parser would raise RecursionError (a 500) before saying so. Most bodies open
+    fewer brackets in all than the limit, which two C-speed counts tell without a walk in Python.
+    """
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
