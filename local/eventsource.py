@@ -19,7 +19,10 @@ import datetime as dt
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from local.aws import REGION, aws_client
 from local.runtime import FunctionError, LocalFunction
@@ -59,6 +62,24 @@ def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
+
+
+def poll_until(stop: threading.Event, poll_once: Callable[[], int], idle: float, name: str) -> None:
+    """Poll until ``stop`` is set, resting ``idle`` seconds after finding nothing.
+
+    An event source outlives a failed read of its queue or stream, as Lambda's pollers do: it asks again
+    after resting (a moto restarting, or stopping under a stack that is stopping, is such a failure).
+    """
+    while not stop.is_set():
+        try:
+            found = poll_once()
+        except (BotoCoreError, ClientError) as error:
+            if stop.is_set():
+                return
+            print(f"[event source] {name}: reading failed ({type(error).__name__}); asking again")
+            found = 0
+        if not found:
+            stop.wait(idle)
 
 
 def _failed(function: LocalFunction, event: dict[str, Any]) -> set[str] | None:
@@ -133,9 +154,7 @@ class QueuePoller:
 
     def run(self, stop: threading.Event, idle: float = IDLE_POLL_SECONDS) -> None:
         """Poll until ``stop`` is set, resting ``idle`` seconds after finding nothing."""
-        while not stop.is_set():
-            if not self.poll_once():
-                stop.wait(idle)
+        poll_until(stop, self.poll_once, idle, self.function.config.name)
 
     def start(self, stop: threading.Event) -> None:
         """As many pollers as the function may have containers, each on a thread of its own.
@@ -232,9 +251,7 @@ class StreamPoller:
 
     def run(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set."""
-        while not stop.is_set():
-            if not self.poll_once():
-                stop.wait(IDLE_POLL_SECONDS)
+        poll_until(stop, self.poll_once, IDLE_POLL_SECONDS, self.function.config.name)
 
     def start(self, stop: threading.Event) -> None:
         """One reader (shards are read in order, one batch at a time)."""
