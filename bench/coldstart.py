@@ -12,7 +12,10 @@ noise hits them alike.
 Printed per function: the median first answer (process start to answer), the
 ratio to its twin's (goal: at most 0.6), the import-only figure (the init
 phase alone, which is what earlier versions of this benchmark measured), the
-first invocation alone, and the peak RSS. --json prints the same as JSON.
+first invocation alone, the peak RSS, a restored SnapStart copy's hooks plus
+first answer, and the floor: a fresh process importing only the modules both
+the function and its twin load by their first answer (no code doing the job
+with those packages answers sooner). --json prints the same as JSON.
 
 Run it with the runtime's Python (python3.13, `.venv313/bin/python`). It joins
 the running `make run`, or starts one of its own on free ports and stops it.
