@@ -61,7 +61,10 @@ class Route:
 
     @property
     def pattern(self) -> re.Pattern[str]:
-        """The path template as a regex: ``{name}`` matches a segment, ``{name+}`` the rest."""
+        """The path template as a regex: ``{name}`` matches a segment, ``{name+}`` the rest.
+
+        A trailing slash reaches the resource without it, as in API Gateway (the event's path keeps it).
+        """
         parts = re.split(r"(\{[^}]+\})", self.path)
         regex = ""
         for part in parts:
@@ -71,7 +74,7 @@ class Route:
                 regex += f"(?P<{part[1:-1]}>[^/]+)"
             else:
                 regex += re.escape(part)
-        return re.compile(f"^{regex}$")
+        return re.compile(f"^{regex}/?$")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ def test_exact_paths_win_over_templated_ones() -> None:
     assert match(routes, "GET", "/items/special") == (routes[1], {})
     assert match(routes, "GET", "/items/it_1") == (routes[0], {"id": "it_1"})
     assert match(routes, "POST", "/items/it_1") is None
+    assert match(routes, "GET", "/items/it_1/") == (routes[0], {"id": "it_1"})  # as API Gateway routes it
 
 
 def test_a_get_becomes_a_rest_proxy_event(gateway: str) -> None:

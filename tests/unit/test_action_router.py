@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from seawall.api import ActionRouter, Response
+from seawall.idempotency import idempotency_key
 from tests.support.events import api_event
 from tests.support.stack import ROOT
 
@@ -40,6 +41,11 @@ def get_thing(thing_id: ThingId) -> dict[str, Any]:
     return {"id": thing_id}
 
 
+@app.post("/keyed")
+def keyed(thing: NewThing) -> dict[str, str]:
+    return {"key": idempotency_key(app)}
+
+
 def call(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
     response = app.resolve(event, None)
     headers = {name: values[-1] for name, values in response["multiValueHeaders"].items()}
@@ -57,6 +63,7 @@ def test_a_valid_body_reaches_the_handler_as_its_model_and_the_answer_keeps_stat
 
 def test_a_path_parameter_is_validated_by_its_annotation() -> None:
     assert call(api_event("GET", "/things/th_7"))[::2] == (200, {"id": "th_7"})
+    assert call(api_event("GET", "/things/th_7/"))[::2] == (200, {"id": "th_7"})  # API Gateway keeps the slash
     status, headers, body = call(api_event("GET", "/things/nope"))
     assert (status, headers["Content-Type"]) == (422, "application/problem+json")
     assert [error["loc"] for error in body["errors"]] == [["path", "thing_id"]]
@@ -78,12 +85,14 @@ def test_every_invalid_field_is_named_without_its_value() -> None:
     ("body", "headers", "status", "detail"),
     [
         (None, {}, 422, "the request is not valid"),
-        ("{not json", {}, 400, "the request body is not valid JSON"),
+        ("{not json", {}, 400, "the request body cannot be read as JSON"),
+        ('{"name": "\\ud800", "size": 1}', {}, 400, "cannot be read as JSON"),
+        ('{"name": "a", "size": ' + "9" * 5000 + "}", {}, 400, "cannot be read as JSON"),
         ('{"name": "a"}', {"Content-Type": "application/x-www-form-urlencoded"}, 415, "application/json"),
         ("[" * 100_000, {}, 400, "nested too deeply"),
         ("x" * (256 * 1024 + 1), {}, 413, "256 KB"),
     ],
-    ids=["missing", "not JSON", "a form", "too deep", "too large"],
+    ids=["missing", "not JSON", "a lone surrogate", "a huge number", "a form", "too deep", "too large"],
 )
 def test_what_no_handler_should_parse_is_refused_as_a_problem(
     body: str | None, headers: dict[str, str], status: int, detail: str
@@ -137,3 +146,14 @@ def test_an_action_loads_no_powertools_event_handler() -> None:
         [sys.executable, "-c", code], env={"PYTHONPATH": layer}, capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("sent", "status"), [(["k-1"], 200), (["k-1", "k-1"], 200), (["k-1", "k-2"], 400)], ids=["one", "same twice", "two"]
+)
+def test_two_different_idempotency_keys_are_refused_not_one_of_them_picked(sent: list[str], status: int) -> None:
+    event = api_event("POST", "/keyed", json.dumps({"name": "a", "size": 1}), headers={"Idempotency-Key": sent[-1]})
+    event["multiValueHeaders"]["Idempotency-Key"] = sent  # as API Gateway passes repeated headers
+    answered, _, body = call(event)
+    assert answered == status
+    assert body == {"key": "k-1"} if status == 200 else body["detail"] == "send one Idempotency-Key header"

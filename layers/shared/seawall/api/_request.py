@@ -33,6 +33,13 @@ class Request:
             event=event,
         )
 
+    def header_values(self, name: str) -> list[str]:
+        """Every value the request sent for the header ``name`` (any case), in order."""
+        wanted = name.lower()
+        multi = self.event.get("multiValueHeaders") or {}
+        values = [str(value) for key, sent in multi.items() if str(key).lower() == wanted for value in sent or ()]
+        return values or ([self.headers[wanted]] if wanted in self.headers else [])
+
     @property
     def request_id(self) -> str | None:
         """API Gateway's request id (problems carry it, so a caller can quote it)."""

@@ -37,8 +37,11 @@ class Response:
 
 
 def _pattern(rule: str) -> re.Pattern[str]:
-    """``/customers/<customer_id>`` (Powertools' rule syntax) as a regex: each ``<name>`` one path segment."""
-    return re.compile("^" + re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", re.escape(rule)) + "$")
+    """``/customers/<customer_id>`` (Powertools' rule syntax) as a regex: each ``<name>`` one path segment.
+
+    Trailing slashes are allowed: API Gateway routes ``/customers/`` to the ``/customers`` resource.
+    """
+    return re.compile("^" + re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", re.escape(rule)) + "/*$")
 
 
 class Route:
@@ -85,12 +88,16 @@ class Route:
                 try:
                     values[name] = model.model_validate_json(request.body)
                 except ValidationError as error:
+                    # Not JSON, or JSON no parser here represents (a lone surrogate, a number past 4300 digits).
                     if any(item["type"] == "json_invalid" for item in error.errors()):
-                        raise ProblemError(Problem(400, "malformed", "the request body is not valid JSON")) from None
+                        raise ProblemError(_UNREADABLE) from None
                     errors += _errors(("body",), error)
         if errors:
             raise ProblemError(Problem(422, "validation", "the request is not valid", {"errors": errors}))
         return values
+
+
+_UNREADABLE = Problem(400, "malformed", "the request body cannot be read as JSON")
 
 
 def _errors(where: tuple[str, ...], error: ValidationError) -> list[dict[str, Any]]:

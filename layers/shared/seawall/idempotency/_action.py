@@ -37,7 +37,9 @@ IN_PROGRESS_RETRY_AFTER = 1.0
 
 
 def idempotency_key(app: ActionRouter) -> str:
-    """The request's Idempotency-Key header; 400 when it is missing or malformed."""
+    """The request's Idempotency-Key header; 400 when it is missing, malformed or sent twice with two keys."""
+    if len(set(app.request.header_values(HEADER))) > 1:  # API Gateway's headers would keep the last: ambiguous
+        raise ProblemError(Problem(400, "http", f"send one {HEADER} header"))
     key = app.request.headers.get(HEADER.lower())
     if not key:
         raise ProblemError(Problem(400, "http", f"the {HEADER} header is required"))
