@@ -3,7 +3,7 @@
 Each action is one function behind one API Gateway route, so it needs a
 route table, pydantic validation of its path parameters and JSON body, and
 the one error mapping (:mod:`seawall.problems`); Powertools' event handler,
-which does that and more, was about 60-80 ms of every action's cold start
+which does that and more, was about 40-80 ms of every action's cold start
 (docs/benchmarks.md). The OpenAPI document is still Powertools': it is
 generated from the same routes, loading Powertools only when asked for
 (:mod:`seawall.api._openapi`).
@@ -29,7 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(frozen=True)
 class Response:
-    """An action's answer other than 200: its status, JSON body (a pydantic model is dumped) and headers."""
+    """An action's answer with its own status or headers: its JSON body (a pydantic model is dumped as JSON)."""
 
     status_code: int
     body: Any
