@@ -11,6 +11,7 @@ identity and the action, so two callers can never see each other's results.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -140,7 +141,10 @@ class IdempotentAction:
 
         def make() -> dict[str, Any]:
             made = create(self.provider_key(caller, key))
-            return made if isinstance(made, dict) else made.model_dump(mode="json")
+            result = made if isinstance(made, dict) else made.model_dump(mode="json")
+            # Powertools keeps a result with its keys sorted: so does the first answer, and a replay is byte for byte.
+            sorted_result: dict[str, Any] = json.loads(json.dumps(result, sort_keys=True))
+            return sorted_result
 
         result = self.run(caller, key, request.model_dump(mode="json"), make)
         headers = {"Location": location(result)} if location is not None else None
