@@ -11,7 +11,7 @@
 Idempotent actions are in :mod:`seawall.idempotency`.
 """
 
-from seawall.api._request import Request
+from seawall.api._request import Request, raw_body
 from seawall.api._router import ActionRouter, Response
 from seawall.problems import CONTENT_TYPE, Problem, ProblemError, problem_for, problem_responses, retry_after_headers
 
@@ -24,5 +24,6 @@ __all__ = [
     "Response",
     "problem_for",
     "problem_responses",
+    "raw_body",
     "retry_after_headers",
 ]

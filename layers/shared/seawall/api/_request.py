@@ -25,11 +25,12 @@ class Request:
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> Request:
         """The request in a REST API proxy event (a body that is not base64 when it says so is not UTF-8 either)."""
+        body = raw_body(event)
         return cls(
             method=str(event.get("httpMethod") or "GET").upper(),
             path=str(event.get("path") or "/"),
             headers={str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()},
-            body=_body(event),
+            body=b"\xff" if body is None else body,  # not base64 either: certainly not UTF-8 JSON
             event=event,
         )
 
@@ -52,14 +53,15 @@ class Request:
         return media_type == "application/json"
 
 
-def _body(event: Mapping[str, Any]) -> bytes:
+def raw_body(event: Mapping[str, Any]) -> bytes | None:
+    """The body exactly as sent (API Gateway base64-encodes binary media types); ``None`` when it is not base64."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
-            return base64.b64decode(body)
+            return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
-            return b"\xff"  # not base64 either: certainly not UTF-8 JSON
-    return str(body).encode("utf-8", errors="surrogatepass")
+            return None
+    return str(body).encode("utf-8", errors="surrogatepass")  # what was sent, even if it is not UTF-8
 
 
 def too_deep(text: str) -> bool:

@@ -13,8 +13,6 @@ actions' resolver only when the document is asked for.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import inspect
 import json
 import re
@@ -23,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from seawall.api import raw_body
 from seawall.problems import Problem, ProblemError, oversized, problem_for, problem_response, proxy_response
 
 
@@ -48,14 +47,11 @@ class Delivery:
 
 
 def _raw_body(event: Mapping[str, Any]) -> bytes:
-    """The body exactly as the provider sent it (API Gateway base64-encodes binary media types)."""
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise ProblemError(Problem(400, "malformed", "the request body is not valid base64")) from None
-    return str(body).encode("utf-8", errors="surrogatepass")  # what was sent, even if it is not UTF-8
+    """The body exactly as the provider sent it; a body that says it is base64 and is not is a 400."""
+    body = raw_body(event)
+    if body is None:
+        raise ProblemError(Problem(400, "malformed", "the request body is not valid base64"))
+    return body
 
 
 Receive = Callable[[Delivery], None]
