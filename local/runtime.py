@@ -170,6 +170,10 @@ class Container:
         except ContainerDied:
             self.stop()
             answer = {"init_error": {"errorType": "Runtime.ExitError", "errorMessage": "the init phase did not finish"}}
+        except TimeoutError:  # Lambda's 10 s: the init fails (it must not escape: the slot it holds would leak)
+            self.stop()
+            late = f"the init phase did not finish in {INIT_TIMEOUT_SECONDS:g} s"
+            answer = {"init_error": {"errorType": "Sandbox.Timedout", "errorMessage": late}}
         logs = self._logs()
         self.restore_ms = answer.get("restore_ms")
         init_ms = answer.get("init_ms", (time.monotonic() - started) * 1000)

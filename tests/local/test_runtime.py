@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from local import runtime
 from local.runtime import Invocation, LocalFunction
 from local.stack import LocalStack
 
@@ -123,3 +124,19 @@ def test_a_snapstart_container_runs_the_runtime_hooks_in_lambdas_order_before_it
     assert first.restore_ms is not None
     assert warm.payload["hooks"] == order  # a warm container is not restored again
     assert warm.restore_ms is None
+
+
+def test_an_init_past_its_time_fails_the_invocation_and_gives_its_slot_back(
+    counter: LocalFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime, "INIT_TIMEOUT_SECONDS", 0.001)  # no interpreter starts this fast
+    for _ in range(counter.config.max_containers + 1):
+        late = counter.run({})
+        assert late.error is not None
+        assert late.error["errorType"] == "Sandbox.Timedout"
+    monkeypatch.setattr(runtime, "INIT_TIMEOUT_SECONDS", 10.0)
+    answers: list[Invocation] = []
+    caller = threading.Thread(target=lambda: answers.append(counter.run({})), daemon=True)
+    caller.start()
+    caller.join(30)  # with the slots leaked, this call would wait for a container forever
+    assert [answer.error for answer in answers] == [None]
