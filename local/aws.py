@@ -58,7 +58,8 @@ class MotoServer:
 
     In front of moto sit what AWS has and moto lacks: IAM (``iam``: each
     function's calls are checked against its role and recorded), outages
-    on demand (``down``: services that answer 503 ServiceUnavailable, set here
+    on demand (``down``: services, or one operation of a service such as
+    ``dynamodb:TransactWriteItems``, that answer 503 ServiceUnavailable, set here
     or with ``POST /_local/faults {"down": ["events"]}``), and the queues'
     CloudWatch metrics (``GET /_local/queues``: :func:`queue_metrics`).
     """
@@ -85,9 +86,9 @@ class MotoServer:
             target = environ.get("HTTP_X_AMZ_TARGET", "")
             if signed:
                 service = signed["service"]
-                if service in self.down:
-                    return _error(503, "ServiceUnavailable", f"{service} is down (local fault)", start_response)
                 operation = target.rsplit(".", 1)[-1] if target else ""
+                if service in self.down or f"{service}:{operation}" in self.down:
+                    return _error(503, "ServiceUnavailable", f"{service} is down (local fault)", start_response)
                 calls = self.iam.authorize(signed["key"], service, operation, parse_body(raw)) if operation else []
                 denied = next((call for call in calls if not call.allowed), None)
                 if denied is not None:

@@ -48,12 +48,12 @@ def _reconciler(target: Target) -> EventReconciler:
 
 
 def _since(reconciler: EventReconciler, start: float) -> list[bytes]:
-    """Every event from ``start`` on, oldest first: the reconciliation's walk from a position with no cursor."""
+    """Every event from ``start`` on, newest first: one pass of the reconciliation's walk, from exactly ``start``."""
     queued: list[bytes] = []
     position = Position(None, start)
     correlation_id = f"ops-replay-{int(time.time())}"
     while True:
-        page = reconciler.new_events(position)
+        page = reconciler.new_events(position, overlap=0)
         reconciler.inbox.put_batch(page.items, correlation_id)  # page by page: a failure leaves the rest for a rerun
         queued += page.items
         position = page.position

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 
 # The layer's logger, metrics and tracer read these when first imported (at collection).
 os.environ.update(
@@ -30,6 +31,17 @@ from tests.support.http_server import ProviderServer
 
 # Both state backends (`state`), and the real template running locally (`project_stack`, `api`, `pipeline`).
 pytest_plugins = ["tests.support.state", "tests.support.stack"]
+
+# The model-based tests' long run (`pytest tests/model --hypothesis-profile=long`, docs/benchmarks.md).
+settings.register_profile(
+    "long",
+    max_examples=60,
+    stateful_step_count=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    print_blob=True,
+)
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log would drown what a test shows
 

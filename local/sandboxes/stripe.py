@@ -12,7 +12,9 @@ Stripe-Should-Retry and Retry-After, 500, 503, connection reset, malformed
 body), and a rate limit in requests per second over any sliding second
 (``GET /_sandbox/faults`` says how many requests it refused).
 
-The Events API as Stripe serves it: newest first, ``created[gt|gte|lt|lte]``,
+The Events API as Stripe serves it: newest first in creation order (events of
+the same second too; the ``shuffle_ties`` fault lists each second's events in
+a random, fixed order instead), ``created[gt|gte|lt|lte]``,
 ``starting_after`` and ``ending_before`` paging, ``delivery_success=false``.
 With a webhook endpoint configured (``POST /_sandbox/webhooks`` with
 ``{"url", "secret", "drop"}``, or ``{"drop"}`` alone to change the share
@@ -71,6 +73,7 @@ class Faults:
     latency: float = 0.0
     queue: deque[Fault] = field(default_factory=deque)
     requests_per_second: int | None = None
+    shuffle_ties: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class WebhookEndpoint:
 class StripeError(Exception):
     """An error answer in Stripe's shape."""
 
-    def __init__(self, status: int, error_type: str, message: str, **details: str) -> None:
+    def __init__(self, status: int, error_type: str, message: str, **details: Any) -> None:
         super().__init__(message)
         self.status = status
         self.body = {"error": {"type": error_type, "message": message, **details}}
@@ -116,7 +119,10 @@ class StripeSandbox(ServedOnThread):
         # Stripe's example customer, which the sample events in events/ name.
         self.customers: dict[str, dict[str, Any]] = {FIXTURES["customer"]["id"]: copy.deepcopy(FIXTURES["customer"])}
         self.payment_intents: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
+        # Each object's place among those of its second: (creation order, a random rank for shuffle_ties).
+        self._ties: dict[str, tuple[int, float]] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers
         self._idempotency: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {}
         self._window: deque[float] = deque()
@@ -140,9 +146,18 @@ class StripeSandbox(ServedOnThread):
             data={"object": copy.deepcopy(obj)},
             api_version=API_VERSION,
         )
+        self._created(event)
         self.events.append(event)
         if self.webhook is not None:
             self._deliveries.put(event)
+
+    def _created(self, obj: dict[str, Any]) -> None:
+        """Note an object's place among those created in its second."""
+        self._ties[obj["id"]] = (len(self._ties), random.random())  # noqa: S311 (an order, not a secret)
+
+    def _tie(self, obj: dict[str, Any]) -> float:
+        tie = self._ties.get(obj["id"], (-1, 0.0))
+        return tie[1] if self.faults.shuffle_ties else tie[0]
 
     def _deliver_forever(self) -> None:
         """Deliver queued events one at a time, in order, as Stripe's webhook sender would."""
@@ -170,6 +185,18 @@ class StripeSandbox(ServedOnThread):
             delivered = False
         if not delivered:
             self.undelivered.add(event["id"])
+
+    def reset(self) -> None:
+        """Forget every object, event, request and fault: an account with nothing in it (Stripe's example customer)."""
+        with self._lock:
+            self.customers = {FIXTURES["customer"]["id"]: copy.deepcopy(FIXTURES["customer"])}
+            for kept in (self.payment_intents, self.charges, self._ties, self._idempotency):
+                kept.clear()
+            self.events.clear()
+            self.requests.clear()
+            self.undelivered.clear()
+            self.faults = Faults()
+            self.throttled = 0
 
     def deliveries(self) -> dict[str, int]:
         """How many events wait to be delivered, and how many were not."""
@@ -207,6 +234,7 @@ class StripeSandbox(ServedOnThread):
         if customer is None:
             customer = copy.deepcopy(FIXTURES["customer"])
             customer.update(id=_object_id("cus"), created=int(time.time()), email=None, name=None, metadata={})
+            self._created(customer)
             self.customers[customer["id"]] = customer
             kind = "customer.created"
         else:
@@ -252,11 +280,40 @@ class StripeSandbox(ServedOnThread):
         intent["client_secret"] = f"{intent['id']}_secret_{secrets.token_hex(8)}"
         self.payment_intents[intent["id"]] = intent
         self._event("payment_intent.created", intent)
-        if params.get("payment_method") == DECLINED_PAYMENT_METHOD and params.get("confirm") == "true":
+        if params.get("confirm") == "true":
+            self._confirm(intent, params.get("payment_method"))
+        return 200, intent
+
+    def _payment_intent(self, intent_id: str) -> dict[str, Any]:
+        intent = self.payment_intents.get(intent_id)
+        if intent is None:
+            raise StripeError(
+                404,
+                "invalid_request_error",
+                f"No such payment_intent: '{intent_id}'",
+                code="resource_missing",
+                param="intent",
+            )
+        return intent
+
+    def _refuse_state(self, intent: dict[str, Any], action: str) -> None:
+        raise StripeError(
+            400,
+            "invalid_request_error",
+            f"You cannot {action} this PaymentIntent because it has a status of {intent['status']}.",
+            code="payment_intent_unexpected_state",
+        )
+
+    def _confirm(self, intent: dict[str, Any], payment_method: str | None) -> dict[str, Any]:
+        """A confirmation: declined (``payment_failed``, 402) or paid (``succeeded``, with its charge)."""
+        if intent["status"] in ("succeeded", "canceled"):
+            self._refuse_state(intent, "confirm")
+        if payment_method == DECLINED_PAYMENT_METHOD:
             intent.update(
                 status="requires_payment_method",
                 last_payment_error={"type": "card_error", "code": "card_declined", "decline_code": "generic_decline"},
             )
+            self._event("payment_intent.payment_failed", intent)
             raise StripeError(
                 402,
                 "card_error",
@@ -265,11 +322,64 @@ class StripeSandbox(ServedOnThread):
                 decline_code="generic_decline",
                 payment_intent=intent,
             )
-        return 200, intent
+        charge = copy.deepcopy(FIXTURES["charge"])
+        charge.update(
+            id=_object_id("ch"),
+            amount=intent["amount"],
+            amount_refunded=0,
+            refunded=False,
+            currency=intent["currency"],
+            payment_intent=intent["id"],
+            customer=intent["customer"],
+            created=int(time.time()),
+            captured=True,
+        )
+        self.charges[charge["id"]] = charge
+        intent.update(status="succeeded", last_payment_error=None, latest_charge=charge["id"])
+        self._event("payment_intent.succeeded", intent)
+        return intent
+
+    def _cancel(self, intent: dict[str, Any]) -> dict[str, Any]:
+        if intent["status"] in ("succeeded", "canceled"):
+            self._refuse_state(intent, "cancel")
+        intent.update(status="canceled", canceled_at=int(time.time()))
+        self._event("payment_intent.canceled", intent)
+        return intent
+
+    def _refund(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A refund of a paid payment intent (all that is left, or ``amount``): its charge's ``charge.refunded``."""
+        intent = self._payment_intent(params.get("payment_intent", ""))
+        charge = self.charges.get(intent.get("latest_charge") or "")
+        if charge is None:
+            raise StripeError(
+                400, "invalid_request_error", "This PaymentIntent does not have a successful charge to refund."
+            )
+        left = charge["amount"] - charge["amount_refunded"]
+        amount = int(params.get("amount", left))
+        if not 0 < amount <= left:
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
+                param="amount",
+            )
+        charge.update(amount_refunded=charge["amount_refunded"] + amount, refunded=amount == left)
+        refund: dict[str, Any] = copy.deepcopy(FIXTURES["refund"])
+        refund.update(
+            id=_object_id("re"),
+            amount=amount,
+            charge=charge["id"],
+            payment_intent=intent["id"],
+            currency=charge["currency"],
+            created=int(time.time()),
+            status="succeeded",
+        )
+        self._event("charge.refunded", charge)
+        return refund
 
     def _list(self, items: list[dict[str, Any]], query: dict[str, str], path: str) -> dict[str, Any]:
         limit = min(max(int(query.get("limit", "10")), 1), 100)
-        ordered = sorted(items, key=lambda item: (item["created"], item["id"]), reverse=True)
+        ordered = sorted(items, key=lambda item: (item["created"], self._tie(item)), reverse=True)
         bounds: dict[str, Callable[[int, int], bool]] = {
             "gt": operator.gt,
             "gte": operator.ge,
@@ -297,7 +407,7 @@ class StripeSandbox(ServedOnThread):
             return {"object": "list", "data": newer[-limit:], "has_more": len(newer) > limit, "url": path}
         return {"object": "list", "data": ordered[:limit], "has_more": len(ordered) > limit, "url": path}
 
-    def route(  # noqa: PLR0911 (one answer per endpoint)
+    def route(  # noqa: PLR0911, PLR0912 (one answer per endpoint)
         self, method: str, path: str, query: dict[str, str], params: dict[str, Any]
     ) -> tuple[int, Any]:
         """Answer one authenticated API request (status, JSON body)."""
@@ -322,16 +432,14 @@ class StripeSandbox(ServedOnThread):
                 return 200, {"id": customer_id, "object": "customer", "deleted": True}
             case "POST", ["v1", "payment_intents"]:
                 return self._create_payment_intent(params)
-            case "GET", ["v1", "payment_intents", intent_id] if intent_id in self.payment_intents:
-                return 200, self.payment_intents[intent_id]
             case "GET", ["v1", "payment_intents", intent_id]:
-                raise StripeError(
-                    404,
-                    "invalid_request_error",
-                    f"No such payment_intent: '{intent_id}'",
-                    code="resource_missing",
-                    param="intent",
-                )
+                return 200, self._payment_intent(intent_id)
+            case "POST", ["v1", "payment_intents", intent_id, "confirm"]:
+                return 200, self._confirm(self._payment_intent(intent_id), params.get("payment_method"))
+            case "POST", ["v1", "payment_intents", intent_id, "cancel"]:
+                return 200, self._cancel(self._payment_intent(intent_id))
+            case "POST", ["v1", "refunds"]:
+                return 200, self._refund(params)
             case "GET", ["v1", "events"]:
                 return 200, self._list(self.events, query, path)
             case "GET", ["v1", "events", event_id]:
@@ -465,15 +573,17 @@ class StripeSandbox(ServedOnThread):
             "latency": self.faults.latency,
             "requests_per_second": self.faults.requests_per_second,
             "queued": len(self.faults.queue),
+            "shuffle_ties": self.faults.shuffle_ties,
             "throttled": self.throttled,
         }
 
     def configure_faults(self, spec: dict[str, Any]) -> None:
-        """Set faults from JSON: ``{"latency": 0.2, "requests_per_second": 5, "queue": [{"kind": ...}]}``."""
+        """Set faults from JSON: ``{"latency": 0.2, "requests_per_second": 5, "shuffle_ties": true, "queue": []}``."""
         self.faults = Faults(
             latency=float(spec.get("latency", 0)),
             queue=deque(Fault(**item) for item in spec.get("queue", [])),
             requests_per_second=spec.get("requests_per_second"),
+            shuffle_ties=bool(spec.get("shuffle_ties", False)),
         )
 
 

@@ -41,7 +41,13 @@ def apply_three_times(stack: LocalStack) -> str:
     arn = stack.template.physical["StripeEventsQueue"]["Arn"]
     logs = ""
     for number in range(3):
-        message = {"MessageId": f"m{number}", "ReceiptHandle": "r", "Body": json.dumps(event), "MD5OfBody": ""}
+        message = {
+            "MessageId": f"m{number}",
+            "ReceiptHandle": "r",
+            "Body": json.dumps(event),
+            "MD5OfBody": "",
+            "MessageAttributes": {"provider": {"DataType": "String", "StringValue": "stripe"}},
+        }
         invocation = stack.function("StripeEventsFunction").run({"Records": [sqs_record(message, arn)]})
         assert invocation.payload == {"batchItemFailures": []}
         logs += invocation.logs

@@ -132,9 +132,12 @@ def test_every_function_is_granted_exactly_what_it_calls(
     for kind, obj in [
         ("customer.created", {**FIXTURES["customer"], "id": f"cus_{uuid.uuid4().hex[:12]}"}),
         ("payment_intent.created", {**FIXTURES["payment_intent"], "id": f"pi_{uuid.uuid4().hex[:12]}"}),
-        ("customer.updated", {**FIXTURES["customer"], "id": f"cus_{uuid.uuid4().hex[:12]}", "name": "x" * 420_000}),
+        ("customer.updated", {**FIXTURES["customer"], "id": f"cus_{uuid.uuid4().hex[:12]}"}),
     ]:
-        processor.invoke(queue_batch(stack, "StripeEventsQueue", stripe_event(kind, obj)))
+        failing = kind == "customer.updated"  # its projection's write fails: its idempotency record is removed
+        moto_server.down |= {"dynamodb:TransactWriteItems"} if failing else set()
+        processor.invoke(queue_batch(stack, "StripeEventsQueue", stripe_event(kind, obj), {"provider": "stripe"}))
+        moto_server.down.discard("dynamodb:TransactWriteItems")
     attributes = {"provider": "acme", "webhook_id": f"msg_{uuid.uuid4().hex}"}
     stack.function("ProviderEventsFunction").invoke(queue_batch(stack, "ProviderEventsQueue", standard, attributes))
     # The reconciliation job, in both modes (the sandbox has the events of the calls above, and more).

@@ -18,7 +18,7 @@ from local.aws import MotoServer
 from local.eventsource import QueuePoller, sqs_record
 from local.sandboxes.stripe import FIXTURES
 from local.stack import LocalStack
-from tests.support.stack import Pipeline
+from tests.support.stack import STRIPE_ATTRIBUTES, Pipeline
 
 
 def stripe_event(kind: str, obj: dict[str, Any], created: int, event_id: str | None = None) -> dict[str, Any]:
@@ -70,7 +70,13 @@ def test_concurrent_duplicates_in_separate_containers_make_one_write_and_one_eve
     event = stripe_event("customer.created", customer(customer_id), 100)
     function = project_stack.function("StripeEventsFunction")
     queue_arn = project_stack.template.physical["StripeEventsQueue"]["Arn"]
-    message = {"MessageId": "", "ReceiptHandle": "r", "Body": json.dumps(event), "MD5OfBody": ""}
+    message = {
+        "MessageId": "",
+        "ReceiptHandle": "r",
+        "Body": json.dumps(event),
+        "MD5OfBody": "",
+        "MessageAttributes": {name: {"DataType": "String", "StringValue": v} for name, v in STRIPE_ATTRIBUTES.items()},
+    }
     writes_before = len(moto_server.iam.calls)
     answers: list[Any] = []
 
@@ -91,6 +97,7 @@ def test_concurrent_duplicates_in_separate_containers_make_one_write_and_one_eve
         for call in moto_server.iam.calls[writes_before:]
         if call.principal == project_stack.principal("StripeEventsFunction")
         and call.resource == table
+        and call.action == "dynamodb:UpdateItem"
         and call.status == 200
     ]
     assert len(landed) == 1
@@ -121,7 +128,11 @@ def test_sixty_concurrent_deliveries_of_one_event_make_one_write_and_one_domain_
     pipeline.stripe_events.drain(seconds=120, concurrently=True)  # batches side by side, as Lambda's pollers run them
     pipeline.outbox.drain()
     table = project_stack.template.physical["CustomersTable"]["Arn"]
-    writes = [call for call in moto_server.iam.calls[start:] if call.resource == table and call.status == 200]
+    writes = [
+        call
+        for call in moto_server.iam.calls[start:]
+        if call.resource == table and call.action == "dynamodb:UpdateItem" and call.status == 200
+    ]
     assert len(writes) == 1
     assert [event["detail"]["customer_id"] for event in pipeline.published()] == [customer_id]
 
@@ -142,7 +153,11 @@ def test_shuffled_customer_events_end_in_the_right_state(
     late = stripe_event("customer.updated", customer(customer_id, name="ghost"), 500)  # after deletion: ignored
     pipeline.deliver(late)
     stored = item(project_stack, moto_endpoint, "CustomersTable", customer_id)
+    assert stored.pop("fact_sequence") == 5  # five facts recorded, the late update's too
     assert stored == {"id": customer_id, "deleted": True}  # as Stripe's deleted customer: nothing but its id
+    published = pipeline.published()
+    late_fact = next(event for event in published if event["detail"]["stripe_event_id"] == late["id"])
+    assert (late_fact["detail-type"], late_fact["detail"]["changed"]) == ("CustomerUpserted", False)
 
 
 def test_a_same_second_update_and_delete_end_deleted_in_either_order(
@@ -202,7 +217,7 @@ def test_a_message_that_is_no_event_is_logged_once_counted_and_dead_lettered(
 ) -> None:
     good = stripe_event("customer.created", customer(f"cus_{uuid.uuid4().hex[:12]}"), 100)
     poison = json.dumps({"id": "evt_poison", "type": "customer.created", "secret_looking": "sk_live_notinlogs0"})
-    pipeline.send(pipeline.stripe_events, json.dumps(good), poison)
+    pipeline.send(pipeline.stripe_events, json.dumps(good), poison, attributes=STRIPE_ATTRIBUTES)
     QueuePoller(project_stack, "StripeEventsFunction", "StripeEventsQueue", 10, retry_delay=0).drain()
     dead = project_stack.template.physical["StripeEventsDeadLetterQueue"]["QueueUrl"]
     moved = pipeline.sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10).get("Messages", [])
@@ -213,7 +228,7 @@ def test_a_message_that_is_no_event_is_logged_once_counted_and_dead_lettered(
     failures = [json.loads(line) for line in output.splitlines() if '"record failed' in line]
     assert len(failures) == 5  # once per receive, until the redrive policy moved it
     assert {(failure["event_id"], failure["event_type"], failure["error"]) for failure in failures} == {
-        ("evt_poison", "customer.created", "ValidationError")
+        ("evt_poison", "customer.created", "WebhookPayloadError")
     }
     assert "sk_live_notinlogs0" not in output  # never the payload
     assert output.count('"RecordFailed"') >= 5
@@ -241,10 +256,10 @@ def test_with_eventbridge_down_no_domain_event_is_lost_nor_sent_twice(
     failed = stripe_event("payment_intent.payment_failed", payment(intent_id, "requires_payment_method"), 100)
     succeeded = stripe_event("payment_intent.succeeded", payment(intent_id, "succeeded"), 200)
     moto_server.down.add("events")
-    pipeline.send(pipeline.stripe_events, json.dumps(failed))
+    pipeline.queue(failed)
     pipeline.stripe_events.drain()
     pipeline.outbox.poll_once()  # the publisher tries, and fails: the event stays in the outbox
-    pipeline.send(pipeline.stripe_events, json.dumps(succeeded))  # a newer event is applied meanwhile
+    pipeline.queue(succeeded)  # a newer event is applied meanwhile
     pipeline.stripe_events.drain()
     for _ in range(3):
         pipeline.outbox.poll_once()
@@ -272,7 +287,106 @@ def test_an_event_from_stripes_eventbridge_destination_and_by_webhook_has_one_ef
         "resources": [],
         "detail": event,
     }
-    pipeline.send(pipeline.stripe_events, json.dumps(envelope), json.dumps(event))
+    pipeline.send(pipeline.stripe_events, json.dumps(envelope))  # EventBridge sets no message attributes
+    pipeline.queue(event)
     pipeline.settle()
     assert item(project_stack, moto_endpoint, "CustomersTable", customer_id)["email"] == "eb@example.com"
     assert [published["detail"]["customer_id"] for published in pipeline.published()] == [customer_id]
+
+
+def signed_post(api: str, seeded_secrets: dict[str, Any], event: dict[str, Any]) -> httpx.Response:
+    body = json.dumps(event)
+    secret = seeded_secrets["StripeWebhookSecret"]["webhook_secrets"][0]
+    signature = stripe.WebhookSignature.generate_signature_header(body, secret, int(time.time()))
+    return httpx.post(f"{api}/webhooks/stripe", content=body, headers={"Stripe-Signature": signature}, timeout=30)
+
+
+def dead_letters(project_stack: LocalStack, pipeline: Pipeline) -> list[str]:
+    """What StripeEventsDeadLetterQueue holds, taken off it."""
+    url = project_stack.template.physical["StripeEventsDeadLetterQueue"]["QueueUrl"]
+    bodies = []
+    while batch := pipeline.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        bodies += [message["Body"] for message in batch]
+        for message in batch:
+            pipeline.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def test_what_the_receiver_accepts_is_what_the_processor_applies(
+    api: str, seeded_secrets: dict[str, Any], project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
+) -> None:
+    """A webhook is read as Stripe's event, never as the EventBridge envelope it may also look like."""
+    intent_id = f"pi_{uuid.uuid4().hex[:14]}"
+    malformed = stripe_event("payment_intent.succeeded", {"id": intent_id, "status": "succeeded"}, 100)
+    disguised = {
+        **stripe_event("invoice.paid", {"id": "in_1"}, 100),
+        "detail-type": "payment_intent.succeeded",
+        "detail": malformed,
+    }
+    assert signed_post(api, seeded_secrets, disguised).status_code == 200  # a valid event of a type not handled
+    QueuePoller(project_stack, "StripeEventsFunction", "StripeEventsQueue", 10, retry_delay=0).drain()
+    pipeline.settle()
+    assert item(project_stack, moto_endpoint, "PaymentsTable", intent_id) == {}  # the detail is not an event here
+    assert pipeline.published() == []
+    assert dead_letters(project_stack, pipeline) == []
+    envelope = {"detail-type": "customer.created", "source": "aws.partner/stripe.com/ed_1", "detail": malformed}
+    assert signed_post(api, seeded_secrets, envelope).status_code == 400  # the webhook route takes Stripe's shape only
+
+
+def test_an_eventbridge_envelope_whose_detail_is_no_event_is_dead_lettered(
+    project_stack: LocalStack, pipeline: Pipeline
+) -> None:
+    malformed = stripe_event("payment_intent.succeeded", {"id": "pi_x", "status": "succeeded"}, 100)
+    envelope = json.dumps({"detail-type": "x", "source": "aws.partner/stripe.com/ed_1", "detail": malformed})
+    pipeline.send(pipeline.stripe_events, envelope)
+    QueuePoller(project_stack, "StripeEventsFunction", "StripeEventsQueue", 10, retry_delay=0).drain()
+    assert dead_letters(project_stack, pipeline) == [envelope]
+
+
+def test_an_event_dated_in_the_future_is_refused_at_the_edge(api: str, seeded_secrets: dict[str, Any]) -> None:
+    future = stripe_event("customer.created", customer(f"cus_{uuid.uuid4().hex[:12]}"), 10**20)
+    assert signed_post(api, seeded_secrets, future).status_code == 400
+    soon = stripe_event("customer.created", customer(f"cus_{uuid.uuid4().hex[:12]}"), int(time.time()) + 3600)
+    assert signed_post(api, seeded_secrets, soon).status_code == 400
+
+
+def test_refunds_too_large_for_twelve_digits_still_order_by_amount(
+    project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
+) -> None:
+    intent_id = f"pi_{uuid.uuid4().hex[:14]}"
+    charge = {**copy.deepcopy(FIXTURES["charge"]), "payment_intent": intent_id, "currency": "eur"}
+    smaller = stripe_event("charge.refunded", {**charge, "amount_refunded": 999_999_999_999}, 100)
+    larger = stripe_event("charge.refunded", {**charge, "amount_refunded": 10**12}, 100)
+    pipeline.deliver(larger, smaller)
+    assert item(project_stack, moto_endpoint, "PaymentsTable", intent_id)["amount_refunded"] == 10**12
+    published = {event["detail"]["amount_refunded"]: event["detail"]["changed"] for event in pipeline.published()}
+    assert published == {10**12: True, 999_999_999_999: False}
+
+
+def test_every_fact_is_published_once_in_sequence_whatever_the_order_of_arrival(
+    project_stack: LocalStack, moto_endpoint: str, pipeline: Pipeline
+) -> None:
+    """Twenty payments, each failed then succeeded, the events shuffled and applied by containers side by side."""
+    histories = {}
+    for _ in range(20):
+        intent_id = f"pi_{uuid.uuid4().hex[:14]}"
+        histories[intent_id] = [
+            stripe_event("payment_intent.created", payment(intent_id, "requires_payment_method"), 100),
+            stripe_event("payment_intent.payment_failed", payment(intent_id, "requires_payment_method"), 101),
+            stripe_event("payment_intent.succeeded", payment(intent_id, "succeeded"), 102),
+        ]
+    events = [event for history in histories.values() for event in history]
+    random.Random(22).shuffle(events)  # noqa: S311 (a repeatable order, not a secret)
+    pipeline.queue(*events)
+    pipeline.stripe_events.drain(seconds=120, concurrently=True)
+    pipeline.outbox.drain()
+    published: dict[str, list[dict[str, Any]]] = {intent_id: [] for intent_id in histories}
+    for event in pipeline.published():
+        published[event["detail"]["payment_intent_id"]].append({**event["detail"], "type": event["detail-type"]})
+    for intent_id, history in histories.items():
+        facts = published[intent_id]
+        assert [fact["sequence"] for fact in facts] == [1, 2, 3]  # on the bus in the order they were recorded
+        assert sorted(fact["stripe_event_id"] for fact in facts) == sorted(event["id"] for event in history)
+        assert item(project_stack, moto_endpoint, "PaymentsTable", intent_id)["status"] == "succeeded"
+        assert sorted(fact["type"] for fact in facts) == ["PaymentCreated", "PaymentFailed", "PaymentSucceeded"]
+    assert sum(not fact["changed"] for facts in published.values() for fact in facts) > 0  # some arrived late

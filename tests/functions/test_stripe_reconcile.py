@@ -1,9 +1,10 @@
-"""Reconciliation's second mode: events whose webhook delivery failed are queued again and applied.
+"""Reconciliation through the real function: passes that miss nothing, and runs refused without failing.
 
 A stack of its own (own tables, queues and state) with a Stripe sandbox of its
 own that delivers its events to the stack's gateway; the reconciliation
-function runs as the schedule would run it. The first mode, with a thousand
-events, runs cut short and two at once, is tests/e2e/test_stripe_reconcile.py.
+function runs as the schedule would run it. A thousand events, runs cut short
+and two at once, are tests/e2e/test_stripe_reconcile.py; random schedules of
+everything that can go wrong are tests/model/test_stripe_recovery.py.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def reconciled(moto_server: MotoServer, seeded_secrets: dict[str, Any]) -> Itera
         ROOT / "template.yaml",
         moto_server.endpoint,
         overrides,
-        {"STRIPE_API_BASE": sandbox.url, "STRIPE_REQUESTS_PER_SECOND": "1000"},
+        {"STRIPE_API_BASE": sandbox.url, "STRIPE_REQUESTS_PER_SECOND": "1000", "STRIPE_BREAKER_OPEN_SECONDS": "2"},
     )
     stack.provision(seeded_secrets, moto_server.iam)
     gateway = Gateway(stack, port=0)
@@ -84,5 +85,46 @@ def test_undelivered_events_are_queued_again(reconciled: Reconciled) -> None:
     made = reconciled.deliver(30, drop=0.0)
     report = reconciled.reconcile("undelivered")
     assert (report["outcome"], report["records"]) == ("caught-up", 30)
+    reconciled.processor.drain(60)
+    assert reconciled.projected() >= set(made)
+
+
+def test_every_undelivered_pass_lists_every_undelivered_event(reconciled: Reconciled) -> None:
+    """A pass that ends starts the next one over: it never resumes after the last pass's last page."""
+    made = reconciled.deliver(120, drop=1.0)  # two pages, every webhook lost
+    first, second = reconciled.reconcile("undelivered"), reconciled.reconcile("undelivered")
+    assert [(run["records"], run["pages"], run["cursor"]) for run in (first, second)] == [(120, 2, None)] * 2
+    made += reconciled.deliver(30, drop=1.0)
+    assert reconciled.reconcile("undelivered")["records"] == 150
+    reconciled.processor.drain(120)
+    assert reconciled.projected() >= set(made)
+
+
+def test_events_of_a_passs_last_second_are_never_missed_whatever_their_tie_order(reconciled: Reconciled) -> None:
+    """Customers made several times a second while passes run; Stripe's same-second order randomized."""
+    reconciled.sandbox.configure_faults({"shuffle_ties": True})
+    made: list[str] = []
+    until = time.monotonic() + 4
+    while time.monotonic() < until:
+        made += reconciled.deliver(7, drop=1.0)
+        assert reconciled.reconcile("events")["outcome"] == "caught-up"
+    assert reconciled.reconcile("events")["outcome"] == "caught-up"
+    reconciled.processor.drain(120)
+    assert set(made) - reconciled.projected() == set()
+
+
+def test_an_open_breaker_ends_runs_with_their_report_and_the_next_run_resumes(reconciled: Reconciled) -> None:
+    made = reconciled.deliver(30, drop=1.0)
+    reconciled.sandbox.configure_faults({"queue": [{"status": 503}] * 60})
+    reports = [reconciled.reconcile("events") for _ in range(8)]  # each an answer: no function error, no DLQ
+    reconciled.sandbox.configure_faults({})
+    outcomes = [report["outcome"] for report in reports]
+    assert set(outcomes) <= {"provider-error", "circuit-open"}, outcomes
+    refused = next(report for report in reports if report["outcome"] == "circuit-open")
+    assert refused["error"] == "CircuitOpenError: stripe"
+    assert 0 < refused["retry_after"] <= 2
+    time.sleep(2.5)  # the breaker lets a probe through; Stripe is back
+    resumed = reconciled.reconcile("events")
+    assert (resumed["outcome"], resumed["records"]) == ("caught-up", 30)
     reconciled.processor.drain(60)
     assert reconciled.projected() >= set(made)

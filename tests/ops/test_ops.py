@@ -90,9 +90,13 @@ def test_a_dead_letter_is_peeked_redacted_refused_without_yes_and_redriven_with_
     poison = json.dumps({"id": "evt_poison", "object": "event", "api_key": SECRET_LOOKING})
     attributes = {"provider": {"DataType": "String", "StringValue": "stripe"}}
     sqs.send_message(QueueUrl=dead_letters, MessageBody=poison, MessageAttributes=attributes)
-    # An event that failed while something was down: once back on its queue, it is applied.
+    # An event from Stripe's EventBridge destination that failed while something was down: once back on its
+    # queue, it is applied.
     customer_id = f"cus_{uuid.uuid4().hex[:14]}"
-    sqs.send_message(QueueUrl=dead_letters, MessageBody=json.dumps(_customer_created(customer_id)))
+    envelope = {"detail-type": "customer.created", "source": "aws.partner/stripe.com/ed_test_1"}
+    sqs.send_message(
+        QueueUrl=dead_letters, MessageBody=json.dumps({**envelope, "detail": _customer_created(customer_id)})
+    )
 
     looked = stack.ops_json("peek", "StripeEventsDeadLetterQueue")
     bodies = [message["body"] for message in looked["messages"]]

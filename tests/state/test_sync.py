@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -11,10 +12,17 @@ from collections.abc import Sequence
 import pytest
 
 from seawall.deadline import Deadline, bind_deadline
-from seawall.errors import DeadlineExceededError, RateLimitedError, StoreUnavailableError
+from seawall.errors import (
+    CircuitOpenError,
+    DeadlineExceededError,
+    IntegrationError,
+    RateLimitedError,
+    StoreUnavailableError,
+)
 from seawall.ratelimit import Limit
 from seawall.state import SharedState
 from seawall.sync import JobState, Page, Position
+from tests.conftest import LogCapture
 
 RECORDS = 95
 PAGE = 10
@@ -87,25 +95,29 @@ def test_a_failed_checkpoint_reapplies_the_page_and_skips_nothing(state: SharedS
         return real(*args)  # type: ignore[arg-type]
 
     job.store.checkpoint = checkpoint_failing_third  # type: ignore[method-assign]
-    with pytest.raises(StoreUnavailableError):
-        job.run(source.fetch, applied)  # the invocation fails; the third page was applied, not checkpointed
+    report = job.run(source.fetch, applied)  # the third page was applied, not checkpointed
+    assert (report.outcome, report.pages, report.error) == ("store-unavailable", 2, "StoreUnavailableError: state")
     assert state.sync_job(name).run(source.fetch, applied).outcome == "caught-up"
     assert set(applied.counts) == set(range(RECORDS))
     assert {record for record, times in applied.counts.items() if times > 1} == set(range(20, 30))
 
 
-def test_a_store_that_cannot_be_reached_fails_the_run_with_a_typed_error(state: SharedState) -> None:
+def test_a_store_that_cannot_be_reached_ends_the_run_with_its_report(
+    state: SharedState, logs: LogCapture, capfd: pytest.CaptureFixture[str]
+) -> None:
     job, source, applied = state.sync_job(job_name()), Source(), Applied()
 
     def unreachable(*args: object) -> None:
         raise ConnectionResetError("reset by peer")
 
     job.store.acquire = unreachable  # type: ignore[method-assign,assignment]
-    with pytest.raises(StoreUnavailableError) as raised:
-        job.run(source.fetch, applied)
-    assert job.name in raised.value.store
-    assert isinstance(raised.value.cause, ConnectionResetError)
+    report = job.run(source.fetch, applied)
+    assert (report.outcome, report.error) == ("store-unavailable", "StoreUnavailableError: sync store of " + job.name)
     assert source.fetched_at == []
+    (line,) = [record for record in logs.records() if record.get("message") == "sync run finished"]
+    assert (line["level"], line["outcome"]) == ("WARNING", "store-unavailable")
+    metrics = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"SyncRunFailed"' in line]
+    assert [metric["SyncRunFailed"] for metric in metrics] == [[1.0]]
 
 
 def test_a_checkpoint_cut_by_the_deadline_ends_out_of_time_and_the_page_is_applied_again(
@@ -218,3 +230,85 @@ def test_an_operator_reads_the_cursor_the_lease_and_how_the_last_run_ended(state
     with pytest.raises(RuntimeError):
         job.run(broken, Applied())
     assert (job.state().last_outcome, job.state().holder) == ("failed", None)
+
+
+@pytest.mark.parametrize(
+    ("refusal", "outcome"),
+    [
+        (CircuitOpenError("provider", retry_after=30.0), "circuit-open"),
+        (IntegrationError("provider", "provider answered HTTP 503", status_code=503), "provider-error"),
+        (IntegrationError("sqs", "the events could not be queued", retryable=True), "provider-error"),
+        (StoreUnavailableError("rate limits"), "store-unavailable"),
+    ],
+    ids=["open breaker", "provider 5xx", "queue down", "limiter store down"],
+)
+def test_a_refused_or_failed_page_ends_the_run_with_its_report_and_the_next_resumes(
+    state: SharedState, refusal: Exception, outcome: str
+) -> None:
+    name, source, applied = job_name(), Source(), Applied()
+
+    def refused_third(position: Position) -> Page[int]:
+        if len(source.fetched_at) == 2:
+            source.fetched_at.append(time.time())
+            raise refusal
+        return source.fetch(position)
+
+    report = state.sync_job(name).run(refused_third, applied)
+    assert (report.outcome, report.pages, report.records) == (outcome, 2, 20)
+    assert report.error == f"{type(refusal).__name__}: {refusal.service}"  # type: ignore[attr-defined]
+    assert report.retry_after == refusal.retry_after  # type: ignore[attr-defined]
+    assert state.sync_job(name).state().last_outcome == outcome  # the lease given up, the checkpoint standing
+    assert state.sync_job(name).run(source.fetch, applied).outcome == "caught-up"
+    assert applied.counts == Counter(range(RECORDS))
+
+
+def test_a_deadline_that_cannot_fit_one_page_says_so_without_taking_the_lease(state: SharedState) -> None:
+    job, source = state.sync_job(job_name(), page_seconds=5), Source()
+    with bind_deadline(Deadline.after(4)):
+        report = job.run(source.fetch, Applied())
+    assert (report.outcome, report.requests) == ("deadline-too-short", 0)
+    assert source.fetched_at == []
+    assert job.state() == JobState(Position())  # nothing taken, nothing recorded
+
+
+def test_a_run_whose_lease_was_taken_over_stops_and_leaves_the_new_holders_checkpoints(state: SharedState) -> None:
+    name, source, applied = job_name(), Source(), Applied()
+    job = state.sync_job(name)
+    store = job.store
+
+    def overtaken_on_the_third(position: Position) -> Page[int]:
+        page = source.fetch(position)
+        if len(source.fetched_at) == 3:  # this run outlived its lease: another took it over and checkpointed
+            later = int(time.time() * 1000) + 10**9
+            assert store.acquire(name, "next-run", later, later + 60_000) is not None
+            assert store.checkpoint(name, "next-run", Position("49", 1.0), later + 60_000)
+        return page
+
+    report = job.run(overtaken_on_the_third, applied)
+    assert (report.outcome, report.pages, report.requests) == ("lease-lost", 2, 3)
+    assert len(source.fetched_at) == 3  # it stopped at once
+    assert report.cursor == "19"  # what it reports is what it had checkpointed
+    assert store.read(name).position == Position("49", 1.0)  # the new holder's checkpoint stands
+    assert store.read(name).holder == "next-run"
+
+
+def test_a_position_without_a_cursor_is_stored_as_such(state: SharedState) -> None:
+    """A pass that ends with "start over" (no cursor) must not leave the previous cursor in place."""
+    name = job_name()
+    pages = iter(
+        [
+            Page([1], Position("page-1", 10.0), True),
+            Page([2], Position(None, 20.0), True),  # the pass is done: the next starts over
+            Page([3], Position(None, None), False),
+        ]
+    )
+    seen: list[Position] = []
+
+    def fetch(position: Position) -> Page[int]:
+        seen.append(position)
+        return next(pages)
+
+    job = state.sync_job(name)
+    assert job.run(fetch, Applied()).outcome == "caught-up"
+    assert seen == [Position(), Position("page-1", 10.0), Position(None, 20.0)]
+    assert job.state().position == Position()

@@ -102,6 +102,10 @@ def api(project_stack: LocalStack) -> Iterator[str]:
         yield url
 
 
+# What WebhookInbox puts on every message it queues (Stripe's EventBridge destination can put none).
+STRIPE_ATTRIBUTES = {"provider": "stripe"}
+
+
 @dataclass
 class Pipeline:
     """The event path behind the webhooks: queues, their processors, the outbox publisher, and the bus."""
@@ -124,9 +128,13 @@ class Pipeline:
                 },
             )
 
+    def queue(self, *events: dict[str, Any]) -> None:
+        """Stripe events on their queue, as the receiver and reconciliation put them (marked with their provider)."""
+        self.send(self.stripe_events, *(json.dumps(event) for event in events), attributes=STRIPE_ATTRIBUTES)
+
     def deliver(self, *events: dict[str, Any]) -> None:
         """Stripe events through the queue, the processor and the publisher."""
-        self.send(self.stripe_events, *(json.dumps(event) for event in events))
+        self.queue(*events)
         self.settle()
 
     def settle(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from seawall.api import ActionRouter, Problem, ProblemError, Response, retry_after_headers
+from seawall.deadline import DEFAULT_MARGIN_SECONDS, current_deadline
 from seawall.errors import StoreUnavailableError
 
 if TYPE_CHECKING:
@@ -35,6 +37,14 @@ HEADER = "Idempotency-Key"
 _VALID = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, as Stripe accepts
 # How long a duplicate is told to wait while the first request still runs.
 IN_PROGRESS_RETRY_AFTER = 1.0
+
+
+def _in_progress_lifetime() -> float:
+    """Seconds an in-progress record written now can live: the invocation's remaining time (at least one)."""
+    deadline = current_deadline()
+    if deadline is None:
+        return IN_PROGRESS_RETRY_AFTER
+    return max(IN_PROGRESS_RETRY_AFTER, math.ceil(deadline.remaining() + DEFAULT_MARGIN_SECONDS))
 
 
 def idempotency_key(app: ActionRouter) -> str:
@@ -120,7 +130,9 @@ class IdempotentAction:
         except IdempotencyPersistenceLayerError as error:
             if failed:  # the action failed and its record could not be removed: the action's failure is the answer
                 raise failed[0] from None
-            raise StoreUnavailableError("idempotency store", cause=error) from None
+            # An in-progress record may be left (written with its answer lost, or its result not saved): until it
+            # expires with this invocation a retry is refused as in progress, so that is when to come back.
+            raise StoreUnavailableError("idempotency store", retry_after=_in_progress_lifetime(), cause=error) from None
         return result
 
     def created(

@@ -118,6 +118,7 @@ class SharedState:
         page_seconds: float = 5.0,
         run_seconds: float | None = None,
         quota_scope: str | None = None,
+        lease_slack_seconds: float | None = None,
     ) -> SyncJob[Any]:
         """A sync job whose cursor and fleet-wide lease live on this backend (see :class:`~seawall.sync.SyncJob`)."""
         from seawall.sync import SyncJob  # noqa: PLC0415
@@ -136,4 +137,5 @@ class SharedState:
             page_seconds=page_seconds,
             run_seconds=run_seconds,
             quota_scope=quota_scope,
+            lease_slack_seconds=lease_slack_seconds,
         )

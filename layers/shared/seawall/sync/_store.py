@@ -2,7 +2,9 @@
 
 The record holds the cursor (an opaque string), the time of the position it
 marks, and the lease: who holds it and until when (ms since the epoch, on the
-caller's clock, which Lambda keeps synchronised). Taking the lease succeeds
+caller's clock, which Lambda keeps synchronised). A checkpoint stores the
+position exactly as given: a position without a cursor (a pass to start over)
+is recorded as such, never read as "keep the old cursor". Taking the lease succeeds
 when nobody holds it or the holder's lease has run out; a checkpoint is
 written only by the holder and extends its lease, so a run that lost the lease
 (it outlived it and another took over) can never move the cursor back. A run
@@ -46,7 +48,10 @@ class SyncStore(Protocol):
         ...
 
     def checkpoint(self, job: str, holder: str, position: Position, until_ms: int) -> bool:
-        """Store ``position`` and extend the lease, only while ``holder`` holds it; whether it did."""
+        """Store ``position`` as it is (``None`` clears a field) and extend the lease, while ``holder`` holds it.
+
+        Whether it did.
+        """
         ...
 
     def release(self, job: str, holder: str, *, outcome: str, now_ms: int) -> None:
@@ -111,20 +116,26 @@ class DynamoDBSyncStore:
 
     def checkpoint(self, job: str, holder: str, position: Position, until_ms: int) -> bool:
         """See :class:`SyncStore`."""
-        assignments = ["#until = :until"]
-        names = {"#holder": "holder", "#until": "lease_until"}
+        names = {"#holder": "holder", "#until": "lease_until", "#cursor": "cursor", "#at": "position_at"}
         values: dict[str, Any] = {":me": {"S": holder}, ":until": {"N": str(until_ms)}}
-        if position.cursor is not None:
+        assignments, removals = ["#until = :until"], []
+        if position.cursor is None:
+            removals.append("#cursor")
+        else:
             assignments.append("#cursor = :cursor")
-            names["#cursor"], values[":cursor"] = "cursor", {"S": position.cursor}
-        if position.at is not None:
+            values[":cursor"] = {"S": position.cursor}
+        if position.at is None:
+            removals.append("#at")
+        else:
             assignments.append("#at = :at")
-            names["#at"], values[":at"] = "position_at", {"N": repr(position.at)}
+            values[":at"] = {"N": repr(position.at)}
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": _key(job)}},
-                UpdateExpression="SET " + ", ".join(assignments),
+                UpdateExpression="SET "
+                + ", ".join(assignments)
+                + (" REMOVE " + ", ".join(removals) if removals else ""),
                 ConditionExpression="#holder = :me",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -172,8 +183,10 @@ return {1, h[3] or '', h[4] or ''}
 _CHECKPOINT = """
 if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'lease_until', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'cursor', ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'position_at', ARGV[4]) end
+for i, name in ipairs({'cursor', 'position_at'}) do
+  local value = ARGV[i + 2]
+  if value == '' then redis.call('HDEL', KEYS[1], name) else redis.call('HSET', KEYS[1], name, value) end
+end
 return 1
 """
 _RELEASE = """

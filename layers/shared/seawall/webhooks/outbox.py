@@ -1,6 +1,9 @@
 """The outbox's publisher: domain events from the outbox table's stream onto the EventBridge bus.
 
-Records are published one at a time, in stream order. On the first failure
+Records are published one at a time, in stream order: an aggregate's facts
+are writes to its one outbox row, which the stream gives in the order they
+were made, so they reach the bus in ``sequence`` order. Rows that hold no
+event (an event's marker) and expiring rows publish nothing. On the first failure
 the rest of the batch is left unpublished and reported from that record on
 (ReportBatchItemFailures), so a retry never sends an event twice; only an
 answer lost after EventBridge accepted an event can repeat it, and
@@ -33,9 +36,11 @@ class OutboxPublisher:
     def __call__(self, stream_event: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
         """Publish a DynamoDB stream batch; answers the first failed record (and so all after it) as failed."""
         for record in stream_event.get("Records", []):
-            if record.get("eventName") != "INSERT":
+            if record.get("eventName") not in ("INSERT", "MODIFY"):
                 continue  # an outbox row expiring (REMOVE) publishes nothing
             event = DomainEvent.from_outbox(record["dynamodb"]["NewImage"])
+            if event is None:
+                continue
             try:
                 self.publish(event)
             except Exception as error:  # noqa: BLE001 (any failure leaves it and the rest for the retry)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from seawall.errors import IntegrationError
+from seawall.errors import StoreUnavailableError
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.providers.hotelbeds.models import ContentHotel
 from seawall.sync import Page, Position
@@ -48,12 +48,15 @@ class ContentSync:
             requests = [{"PutRequest": {"Item": _item(hotel, synced_at)}} for hotel in hotels[start : start + _BATCH]]
             pending: dict[str, Any] = {self.table: requests}
             for _ in range(5):
-                answer = self.dynamodb.batch_write_item(RequestItems=pending)
+                try:
+                    answer = self.dynamodb.batch_write_item(RequestItems=pending)
+                except Exception as error:  # botocore's errors: the table is out of reach, the next run writes again
+                    raise StoreUnavailableError("hotels table", cause=error) from error
                 pending = answer.get("UnprocessedItems") or {}
                 if not pending:
                     break
             if pending:
-                raise IntegrationError("dynamodb", "hotel content could not be written", retryable=True)
+                raise StoreUnavailableError("hotels table")
 
 
 def _item(hotel: ContentHotel, synced_at: str) -> dict[str, Any]:

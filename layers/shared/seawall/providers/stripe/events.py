@@ -3,12 +3,15 @@
 What the original guide did inline on a webhook (emails, analytics, alerting
 support) subscribes to the domain events instead. Each projection converges
 whatever order Stripe's events arrive in (``seawall.webhooks.projections``):
-an event older than what is stored changes nothing and records nothing; a
-deleted customer stays deleted and keeps nothing but its id (as Stripe's
-deleted customer object); within one second a payment's later lifecycle
-state wins (failed before succeeded, succeeded or canceled last), and larger
-refunded amounts win over smaller ones. A domain event is recorded exactly
-when its projection write lands, in the same transaction.
+an event older than what is stored changes nothing; a deleted customer stays
+deleted and keeps nothing but its id (as Stripe's deleted customer object);
+within one second a payment's later lifecycle state wins (failed before
+succeeded, succeeded or canceled last), and larger refunded amounts win over
+smaller ones. Every event of a handled type is one domain event, recorded
+once in the same transaction as its projection's write, stale or not: its
+``changed`` says whether the projection moved, its ``sequence`` is its place
+among its aggregate's facts (a customer; a payment intent, or a charge
+without one), and ``order`` its place in Stripe's history of the object.
 
 Every shape Stripe's API allows is accepted (``seawall.providers.stripe.webhooks``
 reads each handled object: nullable fields may be null, expandable fields come
@@ -30,7 +33,7 @@ from seawall.providers.stripe.webhooks import (
     StripeEvent,
     handled_object,
 )
-from seawall.webhooks.projections import DomainEvent, Projector, Write, order_key
+from seawall.webhooks.projections import Applied, DomainEvent, Projector, Write, order_key
 
 SOURCE = "integrations.stripe"
 
@@ -43,6 +46,8 @@ _PAYMENT_RANKS = {
     "payment_intent.canceled": 3,
 }
 _PAYMENT_EVENTS = {
+    "payment_intent.created": "PaymentCreated",
+    "payment_intent.processing": "PaymentProcessing",
     "payment_intent.payment_failed": "PaymentFailed",
     "payment_intent.succeeded": "PaymentSucceeded",
     "payment_intent.canceled": "PaymentCanceled",
@@ -66,19 +71,23 @@ class StripeEventApplier:
         self.projector = projector
         self.tables = tables
 
-    def apply(self, event: StripeEvent) -> bool:
-        """Apply one event; whether it changed anything (raises on failure, so the message returns to the queue)."""
+    def apply(self, event: StripeEvent) -> Applied | None:
+        """Apply one event: how (``None`` for a type not handled); raises on failure, so the message is retried."""
         obj = handled_object(event)
         if obj is None:
             logger.info("stripe event type not handled", extra={"event_id": event.id, "event_type": event.type})
             emit("StripeEventIgnored", event_type=event.type)
-            return False
-        if not self.projector.apply(self._write(event, obj)):
-            logger.info("stale stripe event skipped", extra={"event_id": event.id, "event_type": event.type})
+            return None
+        applied = self.projector.apply(self._write(event, obj))
+        if applied == "unchanged":
+            logger.info("stale stripe event recorded", extra={"event_id": event.id, "event_type": event.type})
             emit("StripeEventStale", event_type=event.type)
-            return False
-        emit("StripeEventApplied", event_type=event.type)
-        return True
+        elif applied == "duplicate":
+            logger.info("stripe event already recorded", extra={"event_id": event.id, "event_type": event.type})
+            emit("StripeEventDuplicate", event_type=event.type)
+        else:
+            emit("StripeEventApplied", event_type=event.type)
+        return applied
 
     def _write(self, event: StripeEvent, obj: object) -> Write:
         if isinstance(obj, CustomerObject):
@@ -97,7 +106,7 @@ class StripeEventApplier:
             event_id=f"stripe:{event.id}",
             source=SOURCE,
             detail_type=detail_type,
-            detail={**detail, "stripe_event_id": event.id, "occurred_at": event.created, "sequence": order},
+            detail={**detail, "stripe_event_id": event.id, "occurred_at": event.created, "order": order},
         )
 
     def _customer_upserted(self, event: StripeEvent, customer: CustomerObject) -> Write:
@@ -116,8 +125,8 @@ class StripeEventApplier:
             values,
             order,
             # A deleted customer stays deleted, whatever order the events arrive in.
+            event=self._domain_event("CustomerUpserted", {"customer_id": customer.id, **values}, event, order),
             condition="attribute_not_exists(#deleted) OR #deleted = :deleted",
-            events=[self._domain_event("CustomerUpserted", {"customer_id": customer.id, **values}, event, order)],
         )
 
     def _customer_deleted(self, event: StripeEvent, customer: CustomerObject) -> Write:
@@ -128,9 +137,9 @@ class StripeEventApplier:
             "customer",
             {"deleted": True},
             order,
+            self._domain_event("CustomerDeleted", {"customer_id": customer.id}, event, order),
             final=True,  # deletion is final whenever it arrives, and keeps nothing of the customer (as Stripe)
             remove=("email", "name", "metadata"),
-            events=[self._domain_event("CustomerDeleted", {"customer_id": customer.id}, event, order)],
         )
 
     def _payment(self, event: StripeEvent, intent: PaymentIntentObject) -> Write:
@@ -143,13 +152,9 @@ class StripeEventApplier:
             "failure_reason": failure and (failure.decline_code or failure.code),
         }
         order = order_key(event.created, _PAYMENT_RANKS[event.type], event.id)
-        detail_type = _PAYMENT_EVENTS.get(event.type)
-        events = (
-            [self._domain_event(detail_type, {"payment_intent_id": intent.id, **values}, event, order)]
-            if detail_type
-            else []
-        )
-        return Write(self.tables.payments, intent.id, "status", values, order, events=events)
+        detail = {"payment_intent_id": intent.id, **values}
+        fact = self._domain_event(_PAYMENT_EVENTS[event.type], detail, event, order)
+        return Write(self.tables.payments, intent.id, "status", values, order, fact)
 
     def _refund(self, event: StripeEvent, charge: ChargeObject) -> Write:
         values = {"amount_refunded": charge.amount_refunded, "currency": charge.currency, "charge": charge.id}
@@ -162,5 +167,5 @@ class StripeEventApplier:
             "refund",
             values,
             order,
-            events=[self._domain_event("PaymentRefunded", detail, event, order)],
+            self._domain_event("PaymentRefunded", detail, event, order),
         )

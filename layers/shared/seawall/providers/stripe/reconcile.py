@@ -1,17 +1,26 @@
 """Reconciling Stripe's events with what the webhooks delivered: the Events API, paged onto the processor's queue.
 
 Webhook delivery is at least once but not guaranteed (an endpoint down for
-three days, a deploy that dropped requests). A sync job walks the Events API
-oldest first and queues every event for the same processor, which is
-idempotent on the event id: an event that came both ways has one effect.
+three days, a deploy that dropped requests). A sync job lists Stripe's events
+and queues every one for the same processor, which is idempotent on the event
+id: an event that came both ways has one effect, and the order they are
+queued in does not matter (projections converge whatever the order).
 
-Stripe lists events newest first. A cursor is the id of the newest event
-queued; ``ending_before=<cursor>`` answers the page just newer than it, so
-each run walks forward from where the last one checkpointed. With no cursor
-the job first pages back through the look-back window (``scan:<id>``
-cursors, one request a page, checkpointed like any page) to its oldest
-events, and walks forward from there. A cursor Stripe no longer knows (its
-event is past Stripe's 30 days) starts a scan from the cursor's time.
+The ``events`` job walks in passes. A pass lists every event created since
+the previous pass began, less ``OVERLAP_SECONDS``, newest first, a page at a
+time; its cursor (``pass:<start time>:<last id>``) lets a run cut short resume
+the pass where it stopped. When the pass has listed its oldest page, the
+stored position moves to the time the pass began and the cursor is cleared:
+the next run starts a new pass. Why the overlap: Stripe's ``created`` is in
+whole seconds and a list taken during a second need not show every event of
+that second yet, so a net that started exactly where the last pass ended would
+depend on how same-second events tie and on the two clocks agreeing. The
+overlap's events are queued again and the processor drops them. Without a
+stored time the first pass looks back ``lookback_seconds``; a cursor of any
+other form (an earlier release's) starts a pass from the stored time.
+
+The ``undelivered`` job lists the events whose webhook delivery failed, all of
+them within the look-back window, on every pass.
 """
 
 from __future__ import annotations
@@ -36,12 +45,17 @@ if TYPE_CHECKING:  # typing only: stripe.params loads every parameter type, abou
 # Stripe keeps events for 30 days.
 MAX_LOOKBACK_SECONDS = 30 * 24 * 3600
 PAGE_SIZE = 100
-_SCAN = "scan:"
+# Each pass lists this far behind where the previous one began (see the module's docstring).
+OVERLAP_SECONDS = 60
+_CURSOR_PREFIX = "pass:"
 
 
-def _newest(events: Sequence[dict[str, Any]]) -> Position:
-    """The position after a page listed newest first: its first event."""
-    return Position(events[0]["id"], float(events[0]["created"]))
+def _pass_of(cursor: str | None) -> tuple[float | None, str | None]:
+    """A pass's start time and the last event it listed, from its cursor; ``(None, None)`` starts a new pass."""
+    if cursor is None or not cursor.startswith(_CURSOR_PREFIX):
+        return None, None
+    started, _, after = cursor.removeprefix(_CURSOR_PREFIX).partition(":")
+    return float(started), after or None
 
 
 class EventReconciler:
@@ -52,9 +66,10 @@ class EventReconciler:
         self.inbox = inbox
         self.lookback_seconds = min(lookback_seconds, MAX_LOOKBACK_SECONDS)
 
-    def _since(self, at: float | None) -> int:
+    def _since(self, at: float | None, overlap: float) -> int:
+        """The oldest ``created`` a pass lists: ``overlap`` behind ``at``, never past the look-back window."""
         oldest = int(time.time()) - self.lookback_seconds
-        return oldest if at is None else max(oldest, int(at))
+        return oldest if at is None else max(oldest, int(at - overlap))
 
     def payloads(self, events: Sequence[dict[str, Any]]) -> list[bytes]:
         """Each event as the processor reads it; one it could not read is logged and left out, never queued."""
@@ -70,45 +85,44 @@ class EventReconciler:
             payloads.append(payload)
         return payloads
 
-    def new_events(self, position: Position) -> Page[bytes]:
-        """The next page of events after ``position``, oldest first (see the module's docstring)."""
-        cursor = position.cursor
-        if cursor is None or cursor.startswith(_SCAN):
-            return self._scan(position)
-        try:
-            page = self.stripe.list_events({"ending_before": cursor, "limit": PAGE_SIZE})
-        except IntegrationError as error:
-            if error.status_code not in (HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND):
-                raise
-            logger.warning("the cursor's event is gone; scanning from its time", extra={"cursor": cursor})
-            return Page([], Position(None, position.at), True)
-        events: list[dict[str, Any]] = page["data"]
-        if not events:
-            return Page([], position, False)
-        return Page(self.payloads(events[::-1]), _newest(events), page["has_more"])
+    def new_events(self, position: Position, *, overlap: float = OVERLAP_SECONDS) -> Page[bytes]:
+        """The next page of the current pass, or the first page of a new one (see the module's docstring).
 
-    def _scan(self, position: Position) -> Page[bytes]:
-        """One page back through the look-back window; its last page holds the oldest events, queued first."""
-        params: EventListParams = {"created": {"gte": self._since(position.at)}, "limit": PAGE_SIZE}
-        if position.cursor is not None:
-            params["starting_after"] = position.cursor.removeprefix(_SCAN)
-        page = self.stripe.list_events(params)
+        A pass lists from ``overlap`` seconds before the stored time (0 lists exactly from it).
+        """
+        started, after = _pass_of(position.cursor)
+        if started is None:
+            started = time.time()
+        params: EventListParams = {"created": {"gte": self._since(position.at, overlap)}, "limit": PAGE_SIZE}
+        if after is not None:
+            params["starting_after"] = after
+        try:
+            page = self.stripe.list_events(params)
+        except IntegrationError as error:
+            if after is None or error.status_code not in (HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND):
+                raise
+            # The event the pass stopped at is past Stripe's 30 days, and so is every older one: the pass is done.
+            logger.warning("the pass's last event is gone; the pass ends", extra={"cursor": position.cursor})
+            return Page([], Position(None, started), False)
         events: list[dict[str, Any]] = page["data"]
-        if page["has_more"]:
-            return Page([], Position(_SCAN + events[-1]["id"], position.at), True)
-        if not events:
-            return Page([], Position(None, position.at), False)
-        # The walk goes on forward from the newest event of this, the oldest, page.
-        return Page(self.payloads(events[::-1]), _newest(events), True)
+        if page["has_more"] and events:
+            return Page(
+                self.payloads(events), Position(f"{_CURSOR_PREFIX}{started!r}:{events[-1]['id']}", position.at), True
+            )
+        return Page(self.payloads(events), Position(None, started), False)
 
     def undelivered_events(self, position: Position) -> Page[bytes]:
         """The next page of events whose webhook delivery failed, within the look-back window.
 
-        Stripe lists them newest first with no cursor of their own: each run
-        pages through all of them (``after:<id>``) and the next starts over;
-        queuing one again has no effect.
+        Stripe lists them newest first with no cursor of their own: each pass
+        pages through all of them (the cursor is the last one listed) and the
+        next starts over (no cursor); queuing one again has no effect.
         """
-        params: EventListParams = {"delivery_success": False, "created": {"gte": self._since(None)}, "limit": PAGE_SIZE}
+        params: EventListParams = {
+            "delivery_success": False,
+            "created": {"gte": self._since(None, 0)},
+            "limit": PAGE_SIZE,
+        }
         if position.cursor is not None:
             params["starting_after"] = position.cursor
         page = self.stripe.list_events(params)

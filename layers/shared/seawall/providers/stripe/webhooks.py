@@ -8,7 +8,7 @@ having two valid at once), and works on decoded text rather than the bytes Strip
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -33,7 +33,7 @@ class StripeEvent(BaseModel):
     id: str = Field(min_length=1, max_length=255)
     object: Literal["event"]
     type: str = Field(min_length=1, max_length=255)
-    created: StrictInt
+    created: Annotated[StrictInt, Field(ge=0)]
     data: _EventData
 
     @property
@@ -113,29 +113,43 @@ def handled_object(event: StripeEvent) -> _StripeObject | None:
     return None if model is None else model.model_validate(event.payload)
 
 
-def parse_event(payload: bytes) -> StripeEvent:
-    """The delivery as a Stripe event whose object, where its type is handled, is what the processor reads.
+class _EventBridgeEvent(BaseModel):
+    """What Stripe's Amazon EventBridge destination puts on the partner bus: its ``detail`` is the Stripe event."""
 
-    Anything else is :class:`WebhookPayloadError` (400, never queued): it could only fail in the processor.
+    model_config = ConfigDict(extra="ignore")
+
+    detail_type: str = Field(alias="detail-type")
+    source: Annotated[str, StringConstraints(pattern=r"^aws\.partner/stripe\.com/")]
+    detail: StripeEvent
+
+
+Envelope = Literal["stripe", "eventbridge"]
+
+
+def parse_event(payload: bytes | str, *, envelope: Envelope = "stripe", now: float | None = None) -> StripeEvent:
+    """What a Stripe event is, for the receiver, the processor and reconciliation alike: the one place that decides.
+
+    ``envelope`` says how it came: ``"stripe"``, the event as Stripe sends and
+    lists it (a webhook delivery, the Events API); ``"eventbridge"``, the
+    EventBridge event from Stripe's Amazon EventBridge destination, whose
+    ``detail`` is the event. Where the bundle handles the event's type, its
+    object must read as the processor reads it; its ``created`` may not be
+    more than the signature tolerance ahead of now (an event from the future
+    would sort after every later one). Anything else is
+    :class:`WebhookPayloadError`: refused at the edge, never queued, and
+    dead-lettered if it reaches the queue another way.
     """
     try:
-        event = StripeEvent.model_validate_json(payload)
+        if envelope == "eventbridge":
+            event = _EventBridgeEvent.model_validate_json(payload).detail
+        else:
+            event = StripeEvent.model_validate_json(payload)
         handled_object(event)
     except ValidationError:
         raise WebhookPayloadError(SERVICE) from None
+    if event.created > (time.time() if now is None else now) + TOLERANCE_SECONDS:
+        raise WebhookPayloadError(SERVICE, "the event is dated in the future")
     return event
-
-
-def queued_event(body: str) -> StripeEvent:
-    """A Stripe event as StripeEventsQueue holds it, in either envelope.
-
-    The event itself (a webhook delivery, a reconciliation) or, from Stripe's
-    Amazon EventBridge destination, the EventBridge event whose ``detail`` is it.
-    """
-    envelope = json.loads(body)
-    if isinstance(envelope, dict) and "detail-type" in envelope and isinstance(envelope.get("detail"), dict):
-        envelope = envelope["detail"]
-    return StripeEvent.model_validate(envelope)
 
 
 def verify_signature(
