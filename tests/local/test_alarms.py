@@ -227,3 +227,20 @@ def test_a_queue_alarm_reads_the_depth_sampled_from_moto(queue_stack: tuple[Loca
     assert "Alarms: 1 of 1 in ALARM" in page
     title = escape(waiting["description"])
     assert f'<tr data-state="ALARM"><td class="state">ALARM</td><td class="name" title="{title}">{logical}</td>' in page
+
+
+def test_a_reconciliation_that_only_fails_alarms_and_one_run_that_works_clears_it() -> None:
+    """StripeSyncFailingAlarm: runs end with their report when refused; every one failing for 30 minutes alarms."""
+    template = Template(ROOT / "template.yaml")
+    namespace = template.resolve({"Fn::Sub": "Integrations/${AWS::StackName}"})
+    failed = Metric.of(namespace, "SyncRunFailed", {"job": "stripe-events", "service": "integrations"})
+
+    def alarm_after(*runs: tuple[float, float]) -> AlarmState:
+        store = MetricStore()
+        store.record(Datapoint(failed, NOW + offset, value) for offset, value in runs)
+        (alarm,) = [a for a in evaluate_alarms(template, store, NOW + 1800 + 30) if a.name == "StripeSyncFailingAlarm"]
+        return alarm
+
+    assert alarm_after((60, 1.0), (960, 1.0), (1810, 1.0)).state == ALARM  # two periods of nothing but failures
+    assert alarm_after((60, 1.0), (960, 1.0), (1000, 0.0), (1810, 1.0)).state == OK  # a run that worked
+    assert alarm_after((1810, 1.0)).state == OK  # one failing period only

@@ -13,6 +13,7 @@ import stripe
 from local.sandboxes.stripe import FIXTURES
 from seawall.errors import WebhookPayloadError, WebhookVerificationError
 from seawall.providers.stripe.webhooks import parse_event, verify_signature
+from seawall.webhooks.signed import signature_header
 
 SECRET = "whsec_test_current000000000000"
 OLD_SECRET = "whsec_test_previous00000000000"
@@ -113,3 +114,11 @@ def test_the_exact_bytes_are_verified_not_a_reencoding() -> None:
     spaced = json.dumps(json.loads(PAYLOAD), indent=2)  # same JSON, other bytes
     with pytest.raises(WebhookVerificationError):
         verify_signature(spaced.encode(), header(), [SECRET])
+
+
+def test_a_matching_v1_signature_anywhere_in_the_header_verifies() -> None:
+    """Stripe may list several v1 values (a secret being rolled): the match may be the last of them."""
+    stamp = int(time.time())
+    valid = signature_header(PAYLOAD.encode(), OLD_SECRET, stamp).split(",")[1]
+    for header_value in (f"t={stamp},v1={'0' * 64},{valid}", f"t={stamp},v1={'0' * 64},v1={'1' * 64},{valid}"):
+        verify_signature(PAYLOAD.encode(), header_value, [SECRET, OLD_SECRET])

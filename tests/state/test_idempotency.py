@@ -216,3 +216,31 @@ def test_a_failed_action_whose_record_cannot_be_removed_answers_with_its_own_fai
     finally:
         moto_server.down.discard("dynamodb")
         upstash_endpoint.delay = 0
+
+
+def test_an_orphaned_in_progress_record_is_taken_over_by_exactly_one_of_many(state: SharedState) -> None:
+    """Many containers find a record whose invocation died: one takes it over (compare-and-set), the rest wait."""
+    calls: list[dict[str, Any]] = []
+    process = processor(state, calls)
+    same = order()
+    store = state.persistence_layer()
+    store.configure(IdempotencyConfig(event_key_jmespath="id"), function_name=f"{__name__}.processor.<locals>.process")
+    store.save_inprogress(data=same, remaining_time_in_millis=1)
+    time.sleep(0.05)  # its in-progress expiry has passed: nothing else will ever delete it
+    start, gate, refused = threading.Barrier(8), threading.Event(), []
+
+    def take_over() -> None:
+        start.wait()
+        try:
+            process(order=same, gate=gate)  # the one that took it over holds it until the gate opens
+        except IdempotencyAlreadyInProgressError:
+            refused.append(1)
+
+    threads = [threading.Thread(target=take_over) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    gate.set()
+    for thread in threads:
+        thread.join()
+    assert (len(calls), len(refused)) == (1, 7)
