@@ -89,7 +89,7 @@ def test_undelivered_events_are_queued_again(reconciled: Reconciled) -> None:
     assert reconciled.projected() >= set(made)
 
 
-def test_every_undelivered_pass_lists_every_undelivered_event(reconciled: Reconciled) -> None:
+def test_an_undelivered_pass_that_ended_is_followed_by_a_new_pass(reconciled: Reconciled) -> None:
     """A pass that ends starts the next one over: it never resumes after the last pass's last page."""
     made = reconciled.deliver(120, drop=1.0)  # two pages, every webhook lost
     first, second = reconciled.reconcile("undelivered"), reconciled.reconcile("undelivered")

@@ -38,7 +38,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -130,7 +130,33 @@ class Ledger:
     """What the model saw happen, for the invariants."""
 
     failures_without_cause: list[str] = field(default_factory=list)
+    failures_in_outages: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Tally:
+    """What a run of the machine covered, over all its schedules (printed as JSON: docs/benchmarks.md)."""
+
+    schedules: int = 0
+    events: int = 0
+    domain_events: int = 0
+    webhooks_lost: int = 0
+    records_failed_in_outages: int = 0
+    lost: int = 0
+    doubled: int = 0
+    runs: Counter[str] = field(default_factory=Counter)
+
+    def add(self, machine: StripeRecovery, published: list[dict[str, Any]]) -> None:
+        facts = Counter(event["detail"]["stripe_event_id"] for event in published)
+        self.schedules += 1
+        self.events += len(machine.sandbox.events)
+        self.domain_events += len(published)
+        self.lost += sum(1 for event in machine.sandbox.events if event["id"] not in facts)
+        self.doubled += sum(count - 1 for count in facts.values())
+        self.webhooks_lost += len(machine.sandbox.undelivered)
+        self.records_failed_in_outages += machine.ledger.failures_in_outages
+        self.runs.update(machine.ledger.outcomes)
 
 
 def form(params: dict[str, Any]) -> bytes:
@@ -147,6 +173,7 @@ class StripeRecovery(RuleBasedStateMachine):
     """One example: a Stripe account and this bundle's recovery path, in a world of their own."""
 
     servers: ClassVar[Servers]
+    tally: ClassVar[Tally]
 
     def __init__(self) -> None:
         super().__init__()
@@ -449,6 +476,8 @@ class StripeRecovery(RuleBasedStateMachine):
                 self.pending.remove(message)
         if failed and not self.outages and time.monotonic() > self.in_progress_horizon:
             self.ledger.failures_without_cause += causes
+        else:
+            self.ledger.failures_in_outages += len(causes)
         return causes
 
     # Draining and the invariants ----------------------------------------------------------------
@@ -512,7 +541,9 @@ class StripeRecovery(RuleBasedStateMachine):
     def teardown(self) -> None:
         try:
             self.drain()
-            self.check(self.published())
+            published = self.published()
+            self.check(published)
+            self.tally.add(self, published)
         finally:
             self.restore()
             self.breaker.force_close()
@@ -577,12 +608,14 @@ class StripeRecovery(RuleBasedStateMachine):
 
 def run_machine(servers: Servers, chosen_seed: int) -> None:
     print(f"StripeRecovery on {servers.state.backend}: seed {chosen_seed}")
-    StripeRecovery.servers = servers
+    StripeRecovery.servers, StripeRecovery.tally = servers, Tally()
 
     def machine() -> StripeRecovery:
         return StripeRecovery()
 
     run_state_machine_as_test(seed(chosen_seed)(machine), settings=machine_settings())
+    tally = StripeRecovery.tally
+    print(json.dumps({"backend": servers.state.backend, "seed": chosen_seed, **asdict(tally)}))
 
 
 def machine_settings() -> settings:

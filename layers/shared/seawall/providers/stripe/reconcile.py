@@ -19,8 +19,9 @@ overlap's events are queued again and the processor drops them. Without a
 stored time the first pass looks back ``lookback_seconds``; a cursor of any
 other form (an earlier release's) starts a pass from the stored time.
 
-The ``undelivered`` job lists the events whose webhook delivery failed, all of
-them within the look-back window, on every pass.
+The ``undelivered`` job walks the same passes over the events whose webhook
+delivery failed or is still pending (``delivery_success=false``): a pass lists
+those created since its previous pass began, less the overlap.
 """
 
 from __future__ import annotations
@@ -86,14 +87,26 @@ class EventReconciler:
         return payloads
 
     def new_events(self, position: Position, *, overlap: float = OVERLAP_SECONDS) -> Page[bytes]:
-        """The next page of the current pass, or the first page of a new one (see the module's docstring).
+        """The next page of the ``events`` job's pass, or the first page of a new one (see the module's docstring).
 
         A pass lists from ``overlap`` seconds before the stored time (0 lists exactly from it).
         """
+        return self._pass(position, overlap, {})
+
+    def undelivered_events(self, position: Position) -> Page[bytes]:
+        """The next page of the ``undelivered`` job's pass: events whose webhook delivery failed or is pending.
+
+        Passes as the ``events`` job's: an event listed as delivered when a
+        pass began cannot become undelivered later, so each pass need only
+        list what was created since the previous one began (less the overlap).
+        """
+        return self._pass(position, OVERLAP_SECONDS, {"delivery_success": False})
+
+    def _pass(self, position: Position, overlap: float, filters: EventListParams) -> Page[bytes]:
         started, after = _pass_of(position.cursor)
         if started is None:
             started = time.time()
-        params: EventListParams = {"created": {"gte": self._since(position.at, overlap)}, "limit": PAGE_SIZE}
+        params: EventListParams = {**filters, "created": {"gte": self._since(position.at, overlap)}, "limit": PAGE_SIZE}
         if after is not None:
             params["starting_after"] = after
         try:
@@ -110,26 +123,6 @@ class EventReconciler:
                 self.payloads(events), Position(f"{_CURSOR_PREFIX}{started!r}:{events[-1]['id']}", position.at), True
             )
         return Page(self.payloads(events), Position(None, started), False)
-
-    def undelivered_events(self, position: Position) -> Page[bytes]:
-        """The next page of events whose webhook delivery failed, within the look-back window.
-
-        Stripe lists them newest first with no cursor of their own: each pass
-        pages through all of them (the cursor is the last one listed) and the
-        next starts over (no cursor); queuing one again has no effect.
-        """
-        params: EventListParams = {
-            "delivery_success": False,
-            "created": {"gte": self._since(None, 0)},
-            "limit": PAGE_SIZE,
-        }
-        if position.cursor is not None:
-            params["starting_after"] = position.cursor
-        page = self.stripe.list_events(params)
-        events: list[dict[str, Any]] = page["data"]
-        if not page["has_more"] or not events:
-            return Page(self.payloads(events), Position(None, None), False)
-        return Page(self.payloads(events), Position(events[-1]["id"], None), True)
 
     def queue(self, payloads: Sequence[bytes]) -> None:
         """Put the events on the processor's queue."""
