@@ -322,6 +322,24 @@ def test_the_content_job_walks_every_page_and_starts_over_after_a_full_pass(
     assert job.invoke({})["records"] == 250  # the next pass, from the first hotel again
 
 
+def test_a_content_run_that_hotelbeds_fails_ends_with_its_report_and_the_next_resumes(
+    hotel_stack: Callable[..., HotelStack],
+) -> None:
+    """Hotelbeds failing every call: runs end provider-error, then circuit-open; none is a function error."""
+    hotel = hotel_stack(HOTELBEDS_BREAKER_OPEN_SECONDS="2")
+    job = hotel.stack.function("HotelContentSyncFunction")
+    hotel.hotelbeds.configure_faults({"rules": [{"path": "/hotel-content-api/1.0/hotels", "status": 1.0}]})
+    reports = [job.invoke({}) for _ in range(6)]  # invoke raises on a function error
+    hotel.hotelbeds.configure_faults({})
+    outcomes = {report["outcome"] for report in reports}
+    assert outcomes <= {"provider-error", "circuit-open"}, reports
+    assert "circuit-open" in outcomes
+    assert {report["error"] for report in reports} <= {"IntegrationError: hotelbeds", "CircuitOpenError: hotelbeds"}
+    time.sleep(2.5)  # the breaker lets a probe through; Hotelbeds is back
+    done = job.invoke({})
+    assert (done["outcome"], done["records"]) == ("caught-up", 250)
+
+
 def test_a_booking_is_validated_before_it_is_stored(hotel_stack: Callable[..., HotelStack]) -> None:
     hotel = hotel_stack()
     rate = bookable_rate(hotel)
