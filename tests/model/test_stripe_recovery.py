@@ -615,7 +615,9 @@ def run_machine(servers: Servers, chosen_seed: int) -> None:
 
     run_state_machine_as_test(seed(chosen_seed)(machine), settings=machine_settings())
     tally = StripeRecovery.tally
-    print(json.dumps({"backend": servers.state.backend, "seed": chosen_seed, **asdict(tally)}))
+    print(
+        json.dumps({"backend": servers.state.backend, "seed": chosen_seed, **asdict(tally), "runs": dict(tally.runs)})
+    )
 
 
 def machine_settings() -> settings:

@@ -52,6 +52,13 @@ def processor(state: SharedState, calls: list[dict[str, Any]], **options: Any) -
     return process
 
 
+def taken_by_a_dead_invocation(state: SharedState, same: dict[str, Any], *, remaining_ms: int) -> None:
+    """``processor``'s record for ``same``, taken by an invocation with ``remaining_ms`` left, then killed."""
+    store = state.persistence_layer()
+    store.configure(IdempotencyConfig(event_key_jmespath="id"), function_name=f"{__name__}.processor.<locals>.process")
+    store.save_inprogress(data=same, remaining_time_in_millis=remaining_ms)
+
+
 def order(**fields: Any) -> dict[str, Any]:
     return {"id": f"ord_{uuid.uuid4().hex}", "amount": 100, **fields}
 
@@ -122,10 +129,7 @@ def test_an_invocation_that_timed_out_blocks_only_until_its_in_progress_expiry(s
     calls: list[dict[str, Any]] = []
     process = processor(state, calls)
     same = order()
-    # A previous invocation took the record with 300 ms left and was killed: nothing deletes it.
-    store = state.persistence_layer()
-    store.configure(IdempotencyConfig(event_key_jmespath="id"), function_name=f"{__name__}.processor.<locals>.process")
-    store.save_inprogress(data=same, remaining_time_in_millis=300)
+    taken_by_a_dead_invocation(state, same, remaining_ms=300)
     with pytest.raises(IdempotencyAlreadyInProgressError):
         process(order=same)
     time.sleep(0.4)
@@ -223,9 +227,7 @@ def test_an_orphaned_in_progress_record_is_taken_over_by_exactly_one_of_many(sta
     calls: list[dict[str, Any]] = []
     process = processor(state, calls)
     same = order()
-    store = state.persistence_layer()
-    store.configure(IdempotencyConfig(event_key_jmespath="id"), function_name=f"{__name__}.processor.<locals>.process")
-    store.save_inprogress(data=same, remaining_time_in_millis=1)
+    taken_by_a_dead_invocation(state, same, remaining_ms=1)
     time.sleep(0.05)  # its in-progress expiry has passed: nothing else will ever delete it
     start, gate, refused = threading.Barrier(8), threading.Event(), []
 
