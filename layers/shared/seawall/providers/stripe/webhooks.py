@@ -126,7 +126,7 @@ class _EventBridgeEvent(BaseModel):
 Envelope = Literal["stripe", "eventbridge"]
 
 
-def parse_event(payload: bytes | str, *, envelope: Envelope = "stripe", now: float | None = None) -> StripeEvent:
+def parse_event(payload: bytes | str, *, envelope: Envelope = "stripe") -> StripeEvent:
     """What a Stripe event is, for the receiver, the processor and reconciliation alike: the one place that decides.
 
     ``envelope`` says how it came: ``"stripe"``, the event as Stripe sends and
@@ -147,7 +147,7 @@ def parse_event(payload: bytes | str, *, envelope: Envelope = "stripe", now: flo
         handled_object(event)
     except ValidationError:
         raise WebhookPayloadError(SERVICE) from None
-    if event.created > (time.time() if now is None else now) + TOLERANCE_SECONDS:
+    if event.created > time.time() + TOLERANCE_SECONDS:
         raise WebhookPayloadError(SERVICE, "the event is dated in the future")
     return event
 
