@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
@@ -10,6 +11,10 @@ import time
 from typing import Any, cast
 
 import boto3
+import moto.dynamodb.models as moto_dynamodb
+from moto.core.common_models import BaseModel
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.sqs.models import sqs_backends
 from werkzeug.serving import make_server
@@ -47,6 +52,79 @@ def _error(status: int, code: str, message: str, start_response: Any) -> list[by
         ],
     )
     return [body]
+
+
+def _untracked(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+    """A moto model instance that moto does not keep forever.
+
+    moto lists every model instance it ever made, for its own dashboard: every
+    DynamoDB item, SQS message and table. A transaction deep-copies each table
+    it touches (to roll back), so a stack's memory grew with the square of its
+    writes (20 GB after 1,750 transactions on a 2,000-item table, and the OOM
+    killer). S3 alone reads its list (to reset): it keeps it.
+    """
+    instance = object.__new__(cls)
+    if cls.__module__.startswith("moto.s3."):
+        cls.instances_tracked.append(instance)  # type: ignore[attr-defined]
+    return instance
+
+
+BaseModel.__new__ = _untracked  # type: ignore[method-assign]
+
+
+class _TablesKept:
+    """``copy`` for moto's DynamoDB backend, except that a table is "copied" as itself (see below)."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+_transact_write_items = moto_dynamodb.DynamoDBBackend.transact_write_items
+
+
+def _transact_rolling_back_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    """Moto's TransactWriteItems, rolled back item by item instead of from a copy of every table it touches.
+
+    moto deep-copies each table a transaction touches, to restore it if the
+    transaction is cancelled: each transaction then costs time in proportion to
+    its tables (2,000 writes took minutes). MotoServer serves one request at a
+    time, so restoring the transaction's own items (and its tables' stream
+    records) is as atomic as the copy, and costs what DynamoDB's costs.
+    """
+    saved: list[tuple[Table, DynamoType, DynamoType | None, Any]] = []
+    streams: dict[int, tuple[list[Any], int]] = {}
+    for entry in transact_items:
+        operation = next(iter(entry.values()))
+        table = backend.tables.get(operation.get("TableName"))
+        attributes = operation.get("Key") or operation.get("Item") or {}
+        if table is None or table.hash_key_attr not in attributes:
+            continue  # moto refuses it itself
+        hash_key = DynamoType(attributes[table.hash_key_attr])
+        range_attribute = attributes.get(table.range_key_attr) if table.range_key_attr else None
+        range_key = DynamoType(range_attribute) if range_attribute is not None else None
+        if table.has_range_key and range_key is None:
+            continue
+        saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+        if table.stream_shard is not None:
+            streams.setdefault(id(table), (table.stream_shard.items, len(table.stream_shard.items)))
+    try:
+        _transact_write_items(backend, transact_items)
+    except Exception:
+        for table, hash_key, range_key, item in reversed(saved):
+            held: dict[Any, Any] = table.items if range_key is None else table.items[hash_key]
+            key = hash_key if range_key is None else range_key
+            if item is None:
+                held.pop(key, None)
+            else:
+                held[key] = item
+        for records, length in streams.values():
+            del records[length:]
+        raise
+
+
+moto_dynamodb.copy = _TablesKept  # type: ignore[attr-defined,assignment]
+moto_dynamodb.DynamoDBBackend.transact_write_items = _transact_rolling_back_items  # type: ignore[method-assign,assignment]
 
 
 class MotoServer:
