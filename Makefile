@@ -18,7 +18,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build bench openapi clean
+.PHONY: run invoke ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build bench mutation openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -131,6 +131,12 @@ build: $(SAM_VENV)/.installed $(VENV)/.installed
 bench: $(VENV)/.installed $(VENV313)/.installed $(LAMBDA_VENV)/.installed
 	$(VENV313)/bin/python bench/coldstart.py --python $(LAMBDA_VENV)/bin/python
 	$(PY) bench/state.py
+
+# Mutation testing of the layer's guarantee modules (bench/mutation.py, docs/benchmarks.md): each package against
+# its own tests, two mutants at a time. It takes hours, so it is no part of `make test`. One package, from where its
+# last run left off: `make mutation PACKAGES=sync`; from scratch: `make mutation PACKAGES=sync ARGS=--fresh`.
+mutation: $(VENV)/.installed
+	$(PY) bench/mutation.py $(PACKAGES) $(ARGS)
 
 openapi: $(VENV)/.installed
 	$(PY) -m local.openapi > docs/openapi.json

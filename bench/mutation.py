@@ -1,0 +1,246 @@
+"""Mutation testing of the layer's guarantee modules: mutmut, each package against its own tests.
+
+mutmut names a mutant after its file's path and records a test's hit under the
+module's name, so the layer must sit at the top of the tree mutmut runs in
+(``seawall/``, not ``layers/shared/seawall/``). Each package runs in
+.mutation/<package>/: links to the layer, the tests and what they read, and a
+pyproject.toml holding the project's pytest configuration and its
+``[tool.mutmut]`` table with the package's files and tests added. mutmut copies
+that tree into mutants/ and runs the tests there, in process (tests that run a
+function's container in a subprocess would not see a mutant, so none is used).
+
+A package's results stay in its mutants/ folder: a later run tests only the
+mutants of changed functions (and, for new tests, nothing it already judged).
+``--fresh`` starts over. Mutants judged equivalent (``EQUIVALENT`` below, by
+name: a function's mutants are renumbered when it changes, and the check below
+then says which names are stale) count neither way in the score.
+
+Usage: .venv/bin/python bench/mutation.py [PACKAGE ...] [--fresh] [--max-children 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTATION_DIR = ROOT / ".mutation"
+MUTMUT = Path(sys.executable).parent / "mutmut"
+# What the tests read besides themselves: the local stack, the template they provision, the sample events.
+LINKED = ("local", "tests", "events", "template.yaml")
+
+
+@dataclass(frozen=True)
+class Package:
+    """A guarantee package: the files mutated (globs under the layer) and the tests that are its own."""
+
+    files: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+PACKAGES: dict[str, Package] = {
+    "sync": Package(("seawall/sync/*",), ("tests/state/test_sync.py",)),
+    "webhooks": Package(
+        ("seawall/webhooks/*",),
+        (
+            "tests/providers/test_stripe_webhooks.py",
+            "tests/unit/test_outbox_publisher.py",
+            "tests/providers/test_stripe_events.py",
+            "tests/unit/test_webhook_receiver.py",
+            # The in-process test of that file; the rest run the receiver's container.
+            "tests/functions/test_standard_webhooks.py::test_any_configured_secret_verifies_while_rolling",
+        ),
+    ),
+    "idempotency": Package(
+        ("seawall/idempotency/*",), ("tests/state/test_idempotency.py", "tests/integration/test_api_problems.py")
+    ),
+    "breaker": Package(("seawall/breaker/*",), ("tests/state/test_breaker.py",)),
+    "ratelimit": Package(("seawall/ratelimit/*",), ("tests/state/test_ratelimit.py",)),
+    "stripe": Package(
+        (
+            "seawall/providers/stripe/reconcile.py",
+            "seawall/providers/stripe/events.py",
+            "seawall/providers/stripe/processor.py",
+        ),
+        ("tests/providers/test_stripe_events.py", "tests/model/test_stripe_recovery.py"),
+    ),
+    "hotelbeds-bookings": Package(
+        ("seawall/providers/hotelbeds/bookings/*",), ("tests/providers/test_hotelbeds_bookings.py",)
+    ),
+}
+
+# Surviving mutants whose program cannot behave differently, each with the reason (docs/benchmarks.md lists them).
+EQUIVALENT: dict[str, str] = {}
+
+
+@dataclass
+class Result:
+    """A package's run: mutants by mutmut's status, and the equivalent ones among the survivors."""
+
+    package: str
+    statuses: dict[str, str] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        """How many mutants have ``status``."""
+        return sum(1 for value in self.statuses.values() if value == status)
+
+    @property
+    def equivalent(self) -> list[str]:
+        """The survivors judged equivalent."""
+        return sorted(name for name, status in self.statuses.items() if status == "survived" and name in EQUIVALENT)
+
+    @property
+    def survivors(self) -> list[str]:
+        """The survivors not judged equivalent: each wants a test."""
+        return sorted(name for name, status in self.statuses.items() if status == "survived" and name not in EQUIVALENT)
+
+    @property
+    def score(self) -> float | None:
+        """Killed (a timeout counts as killed) over all but the equivalent ones."""
+        judged = len(self.statuses) - len(self.equivalent)
+        return (self.count("killed") + self.count("timeout")) / judged if judged else None
+
+    def summary(self) -> dict[str, Any]:
+        """The numbers of the table."""
+        return {
+            "package": self.package,
+            "mutants": len(self.statuses),
+            "killed": self.count("killed"),
+            "timeout": self.count("timeout"),
+            "survived": self.count("survived"),
+            "equivalent": len(self.equivalent),
+            "no_tests": self.count("no tests"),
+            "score": None if self.score is None else round(self.score, 4),
+        }
+
+
+def _toml(table: str, values: dict[str, Any]) -> str:
+    """One TOML table of strings, numbers, booleans and lists of them (JSON writes each as TOML reads it)."""
+    return f"[{table}]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
+
+
+def stage(name: str, package: Package, *, fresh: bool) -> Path:
+    """The package's folder: the layer at its top, the tests and what they read, its own pyproject.toml."""
+    folder = MUTATION_DIR / name
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for linked, target in [("seawall", ROOT / "layers" / "shared" / "seawall")] + [
+        (path, ROOT / path) for path in LINKED
+    ]:
+        link = folder / linked
+        if not link.is_symlink():
+            link.symlink_to(target)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    mutmut = {
+        **project["tool"]["mutmut"],
+        "only_mutate": list(package.files),
+        "pytest_add_cli_args_test_selection": list(package.tests),
+    }
+    pytest = project["tool"]["pytest"]["ini_options"]
+    text = _toml("tool.pytest.ini_options", pytest) + "\n" + _toml("tool.mutmut", mutmut)
+    pyproject = folder / "pyproject.toml"
+    if not pyproject.exists() or pyproject.read_text() != text:
+        pyproject.write_text(text)
+    return folder
+
+
+def run(name: str, package: Package, *, fresh: bool, max_children: int) -> Result:
+    """Run mutmut on one package (its output in .mutation/<package>/mutmut.log); its mutants' statuses."""
+    folder = stage(name, package, fresh=fresh)
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    with (folder / "mutmut.log").open("w") as log:
+        mutmut = subprocess.Popen(
+            [str(MUTMUT), "run", "--max-children", str(max_children)],
+            cwd=folder,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            mutmut.wait()
+        finally:
+            # A test run stopped for its time leaves the servers its fixtures started (Valkey): end what is left.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(mutmut.pid, signal.SIGTERM)
+    return results(name)
+
+
+def results(name: str) -> Result:
+    """The statuses of a package's mutants, as ``mutmut results --all`` lists them."""
+    listed = subprocess.run(
+        [str(MUTMUT), "results", "--all", "true"],
+        cwd=MUTATION_DIR / name,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = Result(name)
+    for line in listed.splitlines():
+        found = re.fullmatch(r"\s*(\S+): (.+)", line)
+        if found:
+            result.statuses[found[1]] = found[2]
+    return result
+
+
+def _modules(names: list[str]) -> list[str]:
+    """The module prefixes of the packages' mutant names (``seawall.sync``)."""
+    return [
+        pattern.removesuffix(".py").removesuffix("/*").replace("/", ".")
+        for name in names
+        for pattern in PACKAGES[name].files
+    ]
+
+
+def main() -> None:
+    """Run the campaign (or the packages named) and print its table, survivors included."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("packages", nargs="*", help=f"packages to run, of {', '.join(PACKAGES)} (all by default)")
+    parser.add_argument("--fresh", action="store_true", help="forget earlier results and start over")
+    parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--report", action="store_true", help="print the stored results without running")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args()
+    names = args.packages or list(PACKAGES)
+    unknown = set(names) - set(PACKAGES)
+    if unknown:
+        parser.error(f"no such package: {', '.join(sorted(unknown))}")
+    found = [
+        results(name) if args.report else run(name, PACKAGES[name], fresh=args.fresh, max_children=args.max_children)
+        for name in names
+    ]
+    if args.json:
+        print(json.dumps([result.summary() | {"survivors": result.survivors} for result in found], indent=2))
+        return
+    print(f"{'package':<20}{'mutants':>8}{'killed':>8}{'timeout':>8}{'survived':>9}{'equiv.':>7}{'no test':>8}  score")
+    for result in found:
+        numbers = result.summary()
+        score = "-" if numbers["score"] is None else f"{numbers['score']:.1%}"
+        print(
+            f"{result.package:<20}{numbers['mutants']:>8}{numbers['killed']:>8}{numbers['timeout']:>8}"
+            f"{numbers['survived']:>9}{numbers['equivalent']:>7}{numbers['no_tests']:>8}  {score}"
+        )
+    for result in found:
+        for survivor in result.survivors:
+            print(f"survived: {survivor}   (.mutation/{result.package}: mutmut show {survivor})")
+    # A function's mutants are renumbered when it changes: an equivalent's name may then be another mutant's.
+    mutants = {name: status for result in found for name, status in result.statuses.items()}
+    for name in sorted(EQUIVALENT):
+        if any(name.startswith(f"{prefix}.") for prefix in _modules(names)) and mutants.get(name) != "survived":
+            print(f"listed as equivalent, but {mutants.get(name, 'no such mutant')}: {name}")
+
+
+if __name__ == "__main__":
+    main()
