@@ -10,12 +10,13 @@ that tree into mutants/ and runs the tests there, in process (tests that run a
 function's container in a subprocess would not see a mutant, so none is used).
 
 A package's results stay in its mutants/ folder: a later run tests only the
-mutants of changed functions (and, for new tests, nothing it already judged).
-``--fresh`` starts over. Mutants judged equivalent (``EQUIVALENT`` below, by
+mutants of changed functions, ``--survivors`` the survivors again (after new
+tests), ``--fresh`` all of them. Mutants judged equivalent (``EQUIVALENT`` below, by
 name: a function's mutants are renumbered when it changes, and the check below
 then says which names are stale) count neither way in the score.
 
-Usage: .venv/bin/python bench/mutation.py [PACKAGE ...] [--fresh] [--max-children 2] [--json]
+Usage: .venv/bin/python bench/mutation.py [PACKAGE ...] [--fresh | --survivors | --report] [--max-children 2]
+[--json]
 """
 
 from __future__ import annotations
@@ -39,6 +40,22 @@ MUTATION_DIR = ROOT / ".mutation"
 MUTMUT = Path(sys.executable).parent / "mutmut"
 # What the tests read besides themselves: the local stack, the template they provision, the sample events.
 LINKED = ("local", "tests", "events", "template.yaml")
+# What mutmut's fork server imports once for all the runs (preload.txt): third-party packages only, none of which
+# writes to stdout or keeps it when imported.
+PRELOADED = (
+    "boto3",
+    "botocore.session",
+    "moto.server",
+    "aws_lambda_powertools.utilities.idempotency",
+    "aws_lambda_powertools.utilities.batch",
+    "pydantic",
+    "stripe",
+    "hypothesis",
+    "httpx",
+    "valkey",
+    "yaml",
+    "standardwebhooks",
+)
 
 
 @dataclass(frozen=True)
@@ -150,21 +167,26 @@ def stage(name: str, package: Package, *, fresh: bool) -> Path:
     }
     pytest = project["tool"]["pytest"]["ini_options"]
     text = _toml("tool.pytest.ini_options", pytest) + "\n" + _toml("tool.mutmut", mutmut)
+    (folder / "preload.txt").write_text("".join(f"{module}\n" for module in PRELOADED))
     pyproject = folder / "pyproject.toml"
     if not pyproject.exists() or pyproject.read_text() != text:
         pyproject.write_text(text)
     return folder
 
 
-def run(name: str, package: Package, *, fresh: bool, max_children: int) -> Result:
-    """Run mutmut on one package (its output in .mutation/<package>/mutmut.log); its mutants' statuses."""
+def run(name: str, package: Package, *, fresh: bool, max_children: int, survivors: bool = False) -> Result:
+    """Run mutmut on one package (its output in .mutation/<package>/mutmut.log); its mutants' statuses.
+
+    With ``survivors``, only the last run's survivors are tested again (against the tests as they are now).
+    """
     folder = stage(name, package, fresh=fresh)
-    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    again = results(name).survivors if survivors else []
+    if survivors and not again:
+        return results(name)
     with (folder / "mutmut.log").open("w") as log:
         mutmut = subprocess.Popen(
-            [str(MUTMUT), "run", "--max-children", str(max_children)],
+            [str(MUTMUT), "run", "--max-children", str(max_children), *again],
             cwd=folder,
-            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -210,6 +232,7 @@ def main() -> None:
     parser.add_argument("packages", nargs="*", help=f"packages to run, of {', '.join(PACKAGES)} (all by default)")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results and start over")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--survivors", action="store_true", help="test only the last run's survivors again")
     parser.add_argument("--report", action="store_true", help="print the stored results without running")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
@@ -218,7 +241,9 @@ def main() -> None:
     if unknown:
         parser.error(f"no such package: {', '.join(sorted(unknown))}")
     found = [
-        results(name) if args.report else run(name, PACKAGES[name], fresh=args.fresh, max_children=args.max_children)
+        results(name)
+        if args.report
+        else run(name, PACKAGES[name], fresh=args.fresh, max_children=args.max_children, survivors=args.survivors)
         for name in names
     ]
     if args.json:
