@@ -61,10 +61,10 @@ def stripe_event(kind: str, obj: dict[str, Any]) -> str:
     return json.dumps({**event, "data": {"object": obj}})
 
 
-def exercise_hotelbeds(stack: LocalStack, api: str, moto_server: MotoServer) -> None:
+def exercise_hotelbeds(stack: LocalStack, api: str, moto_server: MotoServer, hotelbeds: Any) -> None:
     """Hotelbeds: a search (a miss, then the cache), a booking (accepted, booked by the worker, its message
     delivered twice), its status, its cancellation; one refused because its queue is down; one left to
-    the in-doubt job; the content job."""
+    the in-doubt job, its answer lost there (so that the job's audit looks it up again); the content job."""
     search = {"check_in": "2035-06-01", "check_out": "2035-06-03", "rooms": [{"adults": 2}], "hotels": [1, 2]}
     for _ in range(2):
         found = signed_call(api, "POST", "/hotels/availability", search)
@@ -90,12 +90,19 @@ def exercise_hotelbeds(stack: LocalStack, api: str, moto_server: MotoServer) -> 
     finally:
         moto_server.down.discard("sqs")
     assert signed_call(api, "POST", "/hotel-bookings", booking).status_code == 202
-    assert stack.function("HotelBookingsResolveFunction").invoke({})["confirmed"] >= 1
+    hotelbeds.configure_faults({"queue": [{"kind": "lost", "method": "POST", "path": "/hotel-api/1.0/bookings"}]})
+    report = stack.function("HotelBookingsResolveFunction").invoke({})
+    assert report["confirmed"] >= 1, report
+    assert report["audit-matches"] == 1, report
     assert stack.function("HotelContentSyncFunction").invoke({})["outcome"] == "caught-up"
 
 
 def test_every_function_is_granted_exactly_what_it_calls(
-    isolated: IsolatedStack, moto_server: MotoServer, stripe_sandbox: StripeSandbox, seeded_secrets: dict[str, Any]
+    isolated: IsolatedStack,
+    moto_server: MotoServer,
+    stripe_sandbox: StripeSandbox,
+    seeded_secrets: dict[str, Any],
+    sandboxes: dict[str, Any],
 ) -> None:
     stack, api = isolated.stack, isolated.api
     assert httpx.get(f"{api}/health").status_code == 200
@@ -144,7 +151,7 @@ def test_every_function_is_granted_exactly_what_it_calls(
     reconcile = stack.function("StripeReconcileFunction")
     for mode in ("events", "undelivered"):
         assert reconcile.invoke({"mode": mode})["outcome"] == "caught-up"
-    exercise_hotelbeds(stack, api, moto_server)
+    exercise_hotelbeds(stack, api, moto_server, sandboxes["hotelbeds"])
     stream = json.loads((ROOT / "events" / "outbox_publisher" / "stream_batch.json").read_text())
     assert stack.function("OutboxPublisherFunction").invoke(stream) == {"batchItemFailures": []}
 

@@ -20,6 +20,7 @@ from seawall.api import ProblemError
 from seawall.aws import aws_client
 from seawall.errors import IntegrationError, ThrottledError
 from seawall.providers.hotelbeds.bookings import (
+    BookingAudit,
     BookingDesk,
     BookingRecord,
     BookingRequest,
@@ -94,12 +95,13 @@ def test_a_booking_is_sent_once_and_confirmed(
     assert made(hotelbeds, record) == 1
 
 
-@pytest.mark.parametrize("kind", ["lost", "error_after"])
+@pytest.mark.parametrize(("kind", "status"), [("lost", 500), ("error_after", 500), ("error_after", 400)])
 def test_an_answer_lost_after_the_booking_was_made_is_found_not_sent_again(
-    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox, kind: str
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox, kind: str, status: int
 ) -> None:
+    # A 400 after the booking was made does not prove it was refused: it is looked up before the booking fails.
     record = accepted(store)
-    hotelbeds.configure_faults({"queue": [{"kind": kind, "method": "POST", "path": BOOKINGS}]})
+    hotelbeds.configure_faults({"queue": [{"kind": kind, "status": status, "method": "POST", "path": BOOKINGS}]})
     done = workflow().advance(record.id)
     assert done is not None
     assert (done.status, done.sends) == ("confirmed", 1)
@@ -244,20 +246,20 @@ def test_a_worker_that_fails_mid_send_keeps_the_booking_locked_until_hotelbeds_i
 ) -> None:
     record = accepted(store)
     flow = workflow(settle_seconds=60)
-    hotelbeds.configure_faults({"queue": [{"kind": "lost", "method": "POST", "path": BOOKINGS}]})
 
-    def store_gone(*_: Any) -> BookingRecord:
+    def store_gone(*_: Any, **__: Any) -> BookingRecord:
         raise ConnectionError("the bookings table did not answer")
 
     flow.store = BookingStore(store.client, store.table)
-    flow.store.unanswered = store_gone  # type: ignore[method-assign]
+    flow.store.confirm = store_gone  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
         flow.advance(record.id)
-    # Its send may still be in Hotelbeds' hands: nobody may look it up or send it before the lock runs out.
+    # Its confirmation is not stored: nobody may look it up or send it before the lock runs out.
     assert workflow().advance(record.id) is None
     kept = store.get(record.id)
     assert kept is not None
     assert (kept.status, kept.sends) == ("in-doubt", 1)
+    assert made(hotelbeds, record) == 1
 
 
 def test_a_failed_attempt_goes_to_the_back_of_the_in_doubt_jobs_order(
@@ -312,3 +314,108 @@ def test_each_guest_goes_to_the_room_of_the_rate_they_name(
     assert refused is not None
     assert refused.status == "failed"  # the rate has two rooms: Hotelbeds refuses a third
     assert made(hotelbeds, third) == 0
+
+
+def live(hotelbeds: HotelbedsSandbox, record: BookingRecord) -> list[str]:
+    """References of the bookings the sandbox holds, not cancelled, under the record's clientReference."""
+    return [
+        booking["reference"]
+        for booking in hotelbeds.booking_report()["bookings"]
+        if booking["clientReference"] == record.client_reference and booking["status"] != "CANCELLED"
+    ]
+
+
+def test_a_confirmation_later_than_the_settle_time_is_made_twice_and_the_audit_cancels_the_extra_one(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox, hotelbeds_gateway: Any
+) -> None:
+    # The first send is confirmed 2 s after it went out; the client gave up at 0.3 s, the settle time (1 s from
+    # the send) found nothing, and the resend was booked at once: Hotelbeds holds two bookings.
+    record = accepted(store)
+    hotelbeds.configure_faults({"queue": [{"kind": "slow", "seconds": 2.0, "method": "POST", "path": BOOKINGS}]})
+    started = time.monotonic()
+    done = workflow(settle_seconds=1.0, HOTELBEDS_TIMEOUT_SECONDS=0.3).advance(record.id)
+    assert done is not None
+    assert (done.status, done.sends) == ("confirmed", 2)
+    assert time.monotonic() - started < 2.0  # the resend went out before the first send was booked
+    assert done.audit_at is not None  # sent twice: a suspect
+    while made(hotelbeds, record) < 2:
+        assert time.monotonic() - started < 10
+        time.sleep(0.05)
+    audit = BookingAudit(hotelbeds_gateway(), store, settle_seconds=1.0)
+    assert audit.audit(record.id) == "audit-duplicates-cancelled"
+    assert done.booking is not None
+    assert live(hotelbeds, record) == [done.booking.reference]  # the one the record names is kept
+    assert audit.audit(record.id) == "audit-matches"  # looked again: nothing more to cancel, nothing counted twice
+    after = store.get(record.id)
+    assert after is not None
+    assert (after.status, len(after.cancelled_duplicates), after.audits) == ("confirmed", 1, 2)
+    assert after.audit_at is not None and after.audit_at > time.time() + 60 * 4 - 10  # the second look: 4 min on
+
+
+def test_a_booking_failed_before_its_slow_confirmation_is_adopted_by_the_audit(
+    store: BookingStore, hotelbeds: HotelbedsSandbox, hotelbeds_gateway: Any
+) -> None:
+    record = accepted(store)
+    hotelbeds.configure_faults({"queue": [{"kind": "slow", "seconds": 1.0, "method": "POST", "path": BOOKINGS}]})
+    gateway = hotelbeds_gateway(HOTELBEDS_TIMEOUT_SECONDS=0.3)
+    failed = BookingWorkflow(gateway, store, settle_seconds=0.5, max_sends=1).advance(record.id)
+    assert failed is not None
+    assert (failed.status, failed.failure) == ("failed", "Hotelbeds did not confirm the booking")
+    while made(hotelbeds, record) < 1:
+        time.sleep(0.05)
+    assert BookingAudit(gateway, store, settle_seconds=0.5).audit(record.id) == "audit-adopted"
+    adopted = store.get(record.id)
+    assert adopted is not None
+    assert adopted.status == "confirmed"
+    assert adopted.failure is None
+    assert adopted.booking is not None
+    assert live(hotelbeds, record) == [adopted.booking.reference]
+
+
+def test_a_booking_confirmed_by_its_only_answer_is_never_audited(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox
+) -> None:
+    plain, doubted = accepted(store), accepted(store)
+    assert workflow().advance(plain.id) is not None
+    hotelbeds.configure_faults({"queue": [{"kind": "lost", "method": "POST", "path": BOOKINGS}]})
+    assert workflow().advance(doubted.id) is not None
+    due = store.due_for_audit(time.time() + 1)
+    assert doubted.id in due  # found by a look-up, not by its answer: a suspect
+    assert plain.id not in due
+
+
+def test_a_cancelled_booking_with_a_second_booking_at_hotelbeds_has_both_cancelled(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox, hotelbeds_gateway: Any
+) -> None:
+    record = accepted(store)
+    hotelbeds.configure_faults({"queue": [{"kind": "lost", "method": "POST", "path": BOOKINGS}]})
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert done.booking is not None
+    gateway = hotelbeds_gateway()
+    extra = gateway.book(done.request.body(record.client_reference, [RATE_KEY]))  # made twice, somehow
+    store.cancel(record.id, gateway.cancel_booking(done.booking.reference))
+    assert live(hotelbeds, record) == [extra.reference]
+    assert BookingAudit(gateway, store, settle_seconds=0).audit(record.id) == "audit-duplicates-cancelled"
+    assert live(hotelbeds, record) == []
+
+
+def test_a_look_up_that_finds_two_bookings_keeps_the_first_and_the_audit_cancels_the_second(
+    workflow: Callable[..., BookingWorkflow], store: BookingStore, hotelbeds: HotelbedsSandbox, hotelbeds_gateway: Any
+) -> None:
+    record = accepted(store)
+    gateway = hotelbeds_gateway()
+    body = record.request.body(record.client_reference, [RATE_KEY])
+    first, second = gateway.book(body), gateway.book(body)
+    # As if both had been sent and neither answered: the record is in doubt.
+    owner = "a-worker-that-died"
+    assert store.claim(record.id, owner, time.time() + 1) is not None
+    store.mark_sent(record.id, owner, audit_after=0)
+    store.release(record.id, owner)
+    done = workflow().advance(record.id)
+    assert done is not None
+    assert done.booking is not None
+    assert (done.status, done.booking.reference) == ("confirmed", first.reference)
+    assert BookingAudit(gateway, store, settle_seconds=0).audit(record.id) == "audit-duplicates-cancelled"
+    assert live(hotelbeds, record) == [first.reference]
+    assert second.reference not in live(hotelbeds, record)

@@ -86,10 +86,8 @@ def test_check_rate_then_book_list_detail_simulate_and_cancel(
     assert (booking.status, booking.client_reference, booking.currency) == ("CONFIRMED", reference, "EUR")
     assert booking.total_net == checked.rates[0].net
     today = dt.datetime.now(dt.UTC).date()
-    found = client.find_booking(reference, created_on=today)
-    assert found is not None
-    assert found.reference == booking.reference
-    assert client.find_booking("NOSUCHREFERENCE", created_on=today) is None
+    assert [found.reference for found in client.find_bookings(reference, created_on=today)] == [booking.reference]
+    assert client.find_bookings("NOSUCHREFERENCE", created_on=today) == []
     assert client.booking(booking.reference) == booking
     simulated = client.cancel(booking.reference, simulate=True)
     assert simulated.status == "CONFIRMED"
@@ -105,14 +103,15 @@ def test_a_booking_is_found_by_its_client_reference_beyond_the_first_page(
 ) -> None:
     client = hotelbeds_gateway()
     rate = client.availability(search()).hotels[0].rooms[0].rates[0]
-    for index in range(101):
-        client.book(booking_body(rate.rate_key, f"PAGE{index:04d}"))
+    made = [client.book(booking_body(rate.rate_key, f"PAGE{index:04d}")) for index in range(101)]
     # The list's clientReference filter is not trusted alone: without it, the booking is on the second page.
     page = client.bookings(start=dt.date(2000, 1, 1), end=dt.date(2100, 1, 1))
     assert (page.total, len(page.bookings)) == (101, 100)
-    found = client.find_booking("PAGE0100", created_on=dt.datetime.now(dt.UTC).date())
-    assert found is not None
-    assert found.client_reference == "PAGE0100"
+    again = client.book(booking_body(rate.rate_key, "PAGE0000"))  # the same reference, booked twice
+    today = dt.datetime.now(dt.UTC).date()
+    assert [found.client_reference for found in client.find_bookings("PAGE0100", created_on=today)] == ["PAGE0100"]
+    twice = client.find_bookings("PAGE0000", created_on=today)
+    assert [found.reference for found in twice] == [made[0].reference, again.reference]  # both, in creation order
 
 
 def test_content_pages(hotelbeds_gateway: Callable[..., HotelbedsGateway]) -> None:

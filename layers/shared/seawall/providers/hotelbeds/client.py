@@ -233,22 +233,22 @@ class HotelbedsGateway:
         answer = self._request("GET", f"{BOOKING_API}/bookings", timeouts=self.slow, params=params)
         return parse_payload(BookingList, answer.get("bookings") or {}, service=SERVICE)
 
-    def find_booking(self, client_reference: str, *, created_on: dt.date) -> BookingSummary | None:
-        """The booking carrying ``client_reference``, made on or around ``created_on``; ``None`` when none does.
+    def find_bookings(self, client_reference: str, *, created_on: dt.date) -> list[BookingSummary]:
+        """Every booking carrying ``client_reference`` made on or around ``created_on``, in the list's order.
 
         Matched here, not only by the list's filter: a booking is only ever
-        found by its exact clientReference.
+        found by its exact clientReference. More than one means a booking
+        was made twice (the audit keeps one).
         """
         start = created_on - dt.timedelta(days=1)
         end = max(created_on, dt.datetime.now(dt.UTC).date()) + dt.timedelta(days=1)
+        found: list[BookingSummary] = []
         first = 1
         while True:
             page = self.bookings(start=start, end=end, first=first, client_reference=client_reference)
-            for summary in page.bookings:
-                if summary.client_reference == client_reference:
-                    return summary
+            found += [summary for summary in page.bookings if summary.client_reference == client_reference]
             if not page.bookings or page.to >= page.total or page.to < first:  # the end, or a page going nowhere
-                return None
+                return found
             first = page.to + 1
 
     def content_hotels(self, first: int, count: int) -> ContentPage:

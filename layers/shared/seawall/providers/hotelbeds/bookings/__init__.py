@@ -6,8 +6,10 @@
 - :class:`BookingSettings`: the table and the settle time, from the environment.
 - :class:`BookingStore`: one item per booking, conditional writes, a lock per worker.
 - :class:`BookingWorkflow`: sends a booking, and settles one in doubt by its clientReference.
+- :class:`BookingAudit`: cancels a booking Hotelbeds made twice, adopts one it made after all.
 """
 
+from seawall.providers.hotelbeds.bookings._audit import BookingAudit
 from seawall.providers.hotelbeds.bookings._desk import BookingDesk
 from seawall.providers.hotelbeds.bookings._request import BookingId, BookingRequest, booking_ids
 from seawall.providers.hotelbeds.bookings._settings import BookingSettings
@@ -15,6 +17,7 @@ from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingSt
 from seawall.providers.hotelbeds.bookings._workflow import BookingWorkflow
 
 __all__ = [
+    "BookingAudit",
     "BookingDesk",
     "BookingId",
     "BookingRecord",

@@ -8,6 +8,12 @@ owner and an expiry past the invocation's deadline): two workers never send
 the same booking at once, and a worker that died frees it when the lock runs
 out. Open bookings carry an ``open`` attribute, the key of a sparse index the
 in-doubt job reads.
+
+Every send makes a booking a suspect for the audit (an ``audit`` attribute
+and when it is next due, ``audit_at``: a second sparse index), until the
+audit has seen Hotelbeds hold exactly what the record says. Only a booking
+sent once and confirmed by that send's own answer is never a suspect: one
+send makes at most one booking, and its answer named it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from seawall.providers.hotelbeds.models import Booking
 
 Status = Literal["pending", "in-doubt", "confirmed", "failed", "cancelled"]
 OPEN_INDEX = "OpenBookings"
+AUDIT_INDEX = "AuditBookings"
 
 
 class LockLostError(Exception):
@@ -41,9 +48,12 @@ class BookingRecord:
     created_at: float
     updated_at: float
     sends: int = 0
-    sent_at: float | None = None  # when the last send began, then when it ended without an answer
+    sent_at: float | None = None  # when the last send began: Hotelbeds may be confirming it until settled
     booking: Booking | None = None
     failure: str | None = None
+    audit_at: float | None = None  # when the audit is next due to look at Hotelbeds' bookings (None: not a suspect)
+    audits: int = 0
+    cancelled_duplicates: tuple[str, ...] = ()  # references of the extra bookings the audit cancelled
 
     @property
     def open(self) -> bool:
@@ -157,36 +167,43 @@ class BookingStore:
             return None
         return _record(answer["Attributes"])
 
-    def mark_sent(self, booking_id: str, owner: str) -> BookingRecord:
-        """In doubt from now on: recorded before the booking is sent."""
+    def mark_sent(self, booking_id: str, owner: str, audit_after: float) -> BookingRecord:
+        """In doubt from now on, and a suspect for the audit from ``audit_after`` seconds on: before each send."""
+        now = time.time()
         return self._owned(
             booking_id,
             owner,
-            "SET #status = :doubt, sent_at = :now, updated_at = :now ADD sends :one",
-            {":doubt": {"S": "in-doubt"}, ":now": {"N": _ms(time.time())}, ":one": {"N": "1"}},
+            "SET #status = :doubt, sent_at = :now, updated_at = :now, #audit = :audit, audit_at = :due ADD sends :one",
+            {
+                ":doubt": {"S": "in-doubt"},
+                ":now": {"N": _ms(now)},
+                ":audit": {"S": "audit"},
+                ":due": {"N": _ms(now + audit_after)},
+                ":one": {"N": "1"},
+            },
         )
-
-    def unanswered(self, booking_id: str, owner: str) -> BookingRecord:
-        """The send ended without an answer, now: the settle time before a look-up runs from here."""
-        now = {":now": {"N": _ms(time.time())}}
-        return self._owned(booking_id, owner, "SET sent_at = :now, updated_at = :now", now)
 
     def unsend(self, booking_id: str, owner: str, before: BookingRecord) -> BookingRecord:
         """Undo :meth:`mark_sent` when nothing was sent after all (our limiter or breaker refused first)."""
         values: dict[str, Any] = {":status": {"S": before.status}, ":sends": {"N": str(before.sends)}}
         if before.sent_at is None:
-            expression = "SET #status = :status, sends = :sends REMOVE sent_at"
+            expression = "SET #status = :status, sends = :sends REMOVE sent_at, #audit, audit_at"
         else:
             expression = "SET #status = :status, sends = :sends, sent_at = :sent"
             values[":sent"] = {"N": _ms(before.sent_at)}
         return self._owned(booking_id, owner, expression, values)
 
-    def confirm(self, booking_id: str, owner: str, booking: Booking) -> BookingRecord:
-        """Confirmed, with Hotelbeds' booking; no longer open."""
+    def confirm(self, booking_id: str, owner: str, booking: Booking, *, beyond_doubt: bool = False) -> BookingRecord:
+        """Confirmed, with Hotelbeds' booking; no longer open.
+
+        ``beyond_doubt``: the only send's own answer confirmed it; the audit has nothing to look for.
+        """
+        unaudited = ", #audit, audit_at" if beyond_doubt else ""
         return self._owned(
             booking_id,
             owner,
-            "SET #status = :confirmed, booking = :booking, updated_at = :now REMOVE #open, lock_owner, lock_until",
+            "SET #status = :confirmed, booking = :booking, updated_at = :now"
+            f" REMOVE #open, lock_owner, lock_until{unaudited}",
             {
                 ":confirmed": {"S": "confirmed"},
                 ":booking": {"S": booking.model_dump_json()},
@@ -232,15 +249,75 @@ class BookingStore:
         )
         return _record(answer["Attributes"])
 
+    def adopt(self, booking_id: str, booking: Booking) -> BookingRecord | None:
+        """A failed booking Hotelbeds holds after all: confirmed with it; ``None`` if it is no longer failed."""
+        try:
+            answer = self.client.update_item(
+                TableName=self.table,
+                Key={"id": {"S": booking_id}},
+                UpdateExpression="SET #status = :confirmed, booking = :booking, updated_at = :now REMOVE failure",
+                ConditionExpression="#status = :failed",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":confirmed": {"S": "confirmed"},
+                    ":failed": {"S": "failed"},
+                    ":booking": {"S": booking.model_dump_json()},
+                    ":now": {"N": _ms(time.time())},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _record(answer["Attributes"])
+
+    def duplicate_found(self, booking_id: str, reference: str) -> bool:
+        """Note ``reference`` as an extra booking to cancel; ``False`` when it was noted before (counted once)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"id": {"S": booking_id}},
+                UpdateExpression="ADD cancelled_duplicates :reference",
+                ConditionExpression="attribute_exists(id) AND NOT contains(cancelled_duplicates, :one)",
+                ExpressionAttributeValues={":reference": {"SS": [reference]}, ":one": {"S": reference}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def audited(self, booking_id: str, next_at: float | None) -> None:
+        """The audit looked: next due at ``next_at``, or (``None``) no longer a suspect."""
+        if next_at is None:
+            expression, values = "REMOVE #audit, audit_at ADD audits :one", {":one": {"N": "1"}}
+        else:
+            expression, values = (
+                "SET audit_at = :due ADD audits :one",
+                {":due": {"N": _ms(next_at)}, ":one": {"N": "1"}},
+            )
+        self.client.update_item(
+            TableName=self.table,
+            Key={"id": {"S": booking_id}},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(#audit)",
+            ExpressionAttributeNames={"#audit": "audit"},
+            ExpressionAttributeValues=values,
+        )
+
     def open_bookings(self, idle_since: float) -> list[str]:
         """Ids of open bookings nobody changed since ``idle_since`` (Unix seconds), oldest first."""
+        return self._index(OPEN_INDEX, "#open = :open AND updated_at < :idle", "open", idle_since)
+
+    def due_for_audit(self, now: float) -> list[str]:
+        """Ids of the audit's suspects due by ``now`` (Unix seconds), longest due first."""
+        return self._index(AUDIT_INDEX, "#audit = :audit AND audit_at <= :idle", "audit", now)
+
+    def _index(self, index: str, condition: str, key: str, bound: float) -> list[str]:
         ids: list[str] = []
         query: dict[str, Any] = {
             "TableName": self.table,
-            "IndexName": OPEN_INDEX,
-            "KeyConditionExpression": "#open = :open AND updated_at < :idle",
-            "ExpressionAttributeNames": {"#open": "open"},
-            "ExpressionAttributeValues": {":open": {"S": "open"}, ":idle": {"N": _ms(idle_since)}},
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {f"#{key}": key},
+            "ExpressionAttributeValues": {f":{key}": {"S": key}, ":idle": {"N": _ms(bound)}},
         }
         while True:
             answer = self.client.query(**query)
@@ -250,7 +327,7 @@ class BookingStore:
             query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def _owned(self, booking_id: str, owner: str, expression: str, values: dict[str, Any]) -> BookingRecord:
-        names = {name: name[1:] for name in ("#status", "#open") if name in expression}
+        names = {name: name[1:] for name in ("#status", "#open", "#audit") if name in expression}
         try:
             answer = self.client.update_item(
                 TableName=self.table,
@@ -282,4 +359,7 @@ def _record(item: dict[str, Any]) -> BookingRecord:
         sent_at=number("sent_at"),
         booking=Booking.model_validate_json(item["booking"]["S"]) if "booking" in item else None,
         failure=item["failure"]["S"] if "failure" in item else None,
+        audit_at=number("audit_at"),
+        audits=int(item.get("audits", {"N": "0"})["N"]),
+        cancelled_duplicates=tuple(sorted(item.get("cancelled_duplicates", {"SS": []})["SS"])),
     )

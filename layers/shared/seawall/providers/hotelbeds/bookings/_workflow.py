@@ -3,13 +3,18 @@
 Each send is preceded by marking the booking in doubt. An answer that never
 came (a timeout, a reset, a 5xx) leaves it in doubt: the booking may exist.
 Before anything is sent again, the workflow waits until Hotelbeds could no
-longer be working on it (``settle_seconds`` after the send ended: its
-documented 60 s for a confirmation; a worker that died mid-send holds its lock
-30 s past its deadline, longer than a send may take to arrive), then looks
-the clientReference up in the booking list, and
-books again only when no booking carries it. A booking Hotelbeds refused
-(a 4xx) has failed; one refused before it was processed (its quota, our
-limiter or breaker) goes back to where it was, to be tried again later.
+longer be working on it (``settle_seconds`` from when the send *began*, not
+from when our client gave up: confirmations have arrived minutes after a
+send; a worker that died mid-send holds its lock 30 s past its deadline),
+then looks the clientReference up in the booking list, and books again only
+when no booking carries it. A refusal (a 4xx) is looked up at once before
+the booking fails: Hotelbeds may have made the booking and then answered an
+error. One refused before it was processed (its quota, our limiter or
+breaker) goes back to where it was, to be tried again later.
+
+A booking whose confirmation came later than the settle time may still have
+been made twice: every send makes the booking a suspect that the audit
+(``BookingAudit``) checks against Hotelbeds' list for a day after.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from seawall.observability import emit, logger
 from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.providers.hotelbeds.errors import NOT_PROCESSED
+from seawall.providers.hotelbeds.models import BookingSummary
 
 # A lock outlives the invocation's deadline by the settle time and this much: a live worker keeps it, and a
 # worker that died mid-send keeps its booking until Hotelbeds has finished whatever it was sent.
@@ -41,6 +47,7 @@ LOOKUP_SECONDS = 5.0
 MAX_UNSENT_SECONDS = 6 * 3600.0
 # 4xx statuses that do not say the request was not processed: a timeout, a conflict, a client gone.
 _UNSETTLED_4XX = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.CONFLICT, 499})
+CANCELLED = "CANCELLED"
 
 
 def _refused(error: IntegrationError) -> bool:
@@ -57,6 +64,13 @@ def _refused(error: IntegrationError) -> bool:
 def _reason(error: IntegrationError, what: str) -> str:
     code = error.details.get("hotelbeds_error_code")
     return f"Hotelbeds refused {what} (HTTP {error.status_code}{', ' + code if code else ''})"
+
+
+def live_bookings(gateway: HotelbedsGateway, record: BookingRecord) -> list[BookingSummary]:
+    """The bookings Hotelbeds holds under the record's clientReference and has not cancelled, in its list's order."""
+    created_on = dt.datetime.fromtimestamp(record.created_at, dt.UTC).date()
+    found = gateway.find_bookings(record.client_reference, created_on=created_on)
+    return [summary for summary in found if summary.status != CANCELLED]
 
 
 @dataclass
@@ -136,15 +150,14 @@ class BookingWorkflow:
     def _settle(self, record: BookingRecord, owner: str, deadline: Deadline | None) -> BookingRecord | None:
         """Where a booking stands before a send; ``None`` when it is to be sent (again).
 
-        In doubt: looked up once Hotelbeds has finished with the last send
-        (or left as it is when that does not fit the deadline). Never sent
-        and too old: failed.
+        In doubt: looked up once Hotelbeds has finished with the last send,
+        ``settle_seconds`` after it began (or left as it is when that does not
+        fit the deadline). Never sent and too old: failed.
         """
         if record.status != "in-doubt":
             if time.time() - record.created_at <= self.max_unsent_seconds:
                 return None
-            emit("BookingFailed", provider="hotelbeds")
-            return self.store.fail(record.id, owner, "the booking could not be sent to Hotelbeds in time")
+            return self._fail(record, owner, "the booking could not be sent to Hotelbeds in time")
         wait = (record.sent_at or 0.0) + self.settle_seconds - time.time()
         if wait > 0:
             if not self.patient or (deadline is not None and not deadline.allows(wait + LOOKUP_SECONDS)):
@@ -153,11 +166,11 @@ class BookingWorkflow:
         return self._look_up(record, owner)
 
     def _send(self, record: BookingRecord, owner: str, attempt: _Attempt) -> BookingRecord:
-        """One send: confirmed, failed (refused), or in doubt (no answer, or a resend refused)."""
+        """One send: confirmed, failed (refused, and no booking found), or in doubt (no answer)."""
         rate_keys = self._rate_keys(record, owner)
         if isinstance(rate_keys, BookingRecord):
             return rate_keys
-        sends = self.store.mark_sent(record.id, owner).sends
+        sent = self.store.mark_sent(record.id, owner, audit_after=self.settle_seconds)
         attempt.in_flight = True
         try:
             booking = self.gateway.book(record.request.body(record.client_reference, rate_keys))
@@ -170,21 +183,18 @@ class BookingWorkflow:
                 self.store.unsend(record.id, owner, record)
                 attempt.in_flight = False
                 raise
-            if _refused(error) and sends == 1:
-                attempt.in_flight = False
-                emit("BookingFailed", provider="hotelbeds")
-                return self.store.fail(record.id, owner, _reason(error, "the booking"))
-            # No answer, or a resend refused (an earlier send may hold the rate): look it up before anything else.
+            attempt.in_flight = False  # Hotelbeds answered, or the settle time (from sent_at) guards the send
+            if _refused(error):  # an answer, but not proof that nothing was booked: look before failing
+                return self._found(sent, owner) or self._fail(sent, owner, _reason(error, "the booking"))
             logger.warning(
                 "booking answer lost; in doubt until looked up",
-                extra={"booking_id": record.id, "sends": sends, "error": type(error).__name__},
+                extra={"booking_id": record.id, "sends": sent.sends, "error": type(error).__name__},
             )
             emit("BookingInDoubt", provider="hotelbeds")
-            unanswered = self.store.unanswered(record.id, owner)  # until this is stored, the lock must stand
-            attempt.in_flight = False
-            return unanswered
+            return sent
         emit("BookingConfirmed", provider="hotelbeds")
-        confirmed = self.store.confirm(record.id, owner, booking)  # until this is stored, the lock must stand
+        # Until this is stored, the lock must stand. One send, answered: nothing for the audit to look for.
+        confirmed = self.store.confirm(record.id, owner, booking, beyond_doubt=sent.sends == 1)
         attempt.in_flight = False
         return confirmed
 
@@ -193,16 +203,23 @@ class BookingWorkflow:
 
         ``None``: no booking carries it and another send is allowed.
         """
-        created_on = dt.datetime.fromtimestamp(record.created_at, dt.UTC).date()
-        found = self.gateway.find_booking(record.client_reference, created_on=created_on)
-        if found is not None:
-            logger.info("booking in doubt found at Hotelbeds", extra={"booking_id": record.id})
-            emit("BookingConfirmed", provider="hotelbeds")
-            return self.store.confirm(record.id, owner, self.gateway.booking(found.reference))
-        if record.sends >= self.max_sends:
-            emit("BookingFailed", provider="hotelbeds")
-            return self.store.fail(record.id, owner, "Hotelbeds did not confirm the booking")
-        return None
+        found = self._found(record, owner)
+        if found is not None or record.sends < self.max_sends:
+            return found
+        return self._fail(record, owner, "Hotelbeds did not confirm the booking")
+
+    def _found(self, record: BookingRecord, owner: str) -> BookingRecord | None:
+        """Confirmed with the first live booking under its clientReference (the audit cancels others); else ``None``."""
+        live = live_bookings(self.gateway, record)
+        if not live:
+            return None
+        logger.info("booking in doubt found at Hotelbeds", extra={"booking_id": record.id, "found": len(live)})
+        emit("BookingConfirmed", provider="hotelbeds")
+        return self.store.confirm(record.id, owner, self.gateway.booking(live[0].reference))
+
+    def _fail(self, record: BookingRecord, owner: str, reason: str) -> BookingRecord:
+        emit("BookingFailed", provider="hotelbeds")
+        return self.store.fail(record.id, owner, reason)
 
     def _rate_keys(self, record: BookingRecord, owner: str) -> list[str] | BookingRecord:
         """The keys to book: RECHECK rates checked first (a new key); a rate no longer sold fails the booking."""
@@ -215,11 +232,9 @@ class BookingWorkflow:
                 checked = self.gateway.check_rate(room.rate_key)
             except IntegrationError as error:
                 if _refused(error):
-                    emit("BookingFailed", provider="hotelbeds")
-                    return self.store.fail(record.id, owner, _reason(error, "the rate"))
+                    return self._fail(record, owner, _reason(error, "the rate"))
                 raise
             if not checked.rates:
-                emit("BookingFailed", provider="hotelbeds")
-                return self.store.fail(record.id, owner, "the rate is no longer available")
+                return self._fail(record, owner, "the rate is no longer available")
             keys.append(checked.rates[0].rate_key)
         return keys
