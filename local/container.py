@@ -32,6 +32,18 @@ from typing import Any, TextIO
 
 # Written on stdout after each invocation's logs; the runtime never shows it.
 END_OF_LOGS = "\x1elocal-runtime: end of invocation"
+# Lambda's synchronous payload limits, in bytes of JSON: an event over REQUEST_LIMIT is refused before any
+# container sees it, an answer over RESPONSE_LIMIT (100 bytes more) fails the invocation (API Gateway: 502).
+REQUEST_LIMIT = 6 * 1024 * 1024
+RESPONSE_LIMIT = REQUEST_LIMIT + 100
+REQUEST_TOO_LARGE = {
+    "errorType": "RequestEntityTooLargeException",
+    "errorMessage": f"Request must be smaller than {REQUEST_LIMIT} bytes for the InvokeFunction operation",
+}
+RESPONSE_TOO_LARGE = {
+    "errorType": "Function.ResponseSizeTooLarge",
+    "errorMessage": f"Response payload size exceeded maximum allowed payload size ({RESPONSE_LIMIT} bytes).",
+}
 
 
 @dataclass
@@ -149,7 +161,9 @@ def serve(answers: TextIO, code_dir: str, handler: str, layers: list[str]) -> in
         context = LambdaContext(**request["context"])
         try:
             message = {"result": function(request["event"], context)}
-            json.dumps(message)  # what Lambda cannot serialise is an error, not a hang
+            # What Lambda cannot serialise is an error, not a hang; nor can it return more than its limit.
+            if len(json.dumps(message["result"]).encode()) > RESPONSE_LIMIT:
+                message = {"error": RESPONSE_TOO_LARGE}
         except Exception as error:  # noqa: BLE001 (a handler's error is the invocation's result)
             traceback.print_exc()
             message = {"error": _error(error)}

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.auth import Principal, SigV4Authorizer
 from local.aws import ACCOUNT
+from local.container import REQUEST_TOO_LARGE
 from local.dashboard import LocalDashboards
 from local.httpserver import Handler, LocalServer, problem
 from local.stack import LocalStack
@@ -130,6 +131,8 @@ class Gateway:
             return problem(403, "Missing or invalid AWS Signature Version 4 authentication")
         event = proxy_event(route, parameters, request, self.stage, principal)
         invocation = self.stack.function(route.function).run(event)
+        if invocation.error == REQUEST_TOO_LARGE:  # Lambda refused the event: API Gateway answers 413
+            return problem(413, "the request is over Lambda's 6 MB synchronous payload limit")
         if invocation.error is not None:  # a failed invocation is a 502 from API Gateway too
             print(f"[gateway] {route.function} failed: {invocation.error.get('errorType')}")
             return problem(502, "the function failed; see the stack's output")

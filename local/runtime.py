@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from local.container import END_OF_LOGS
+from local.container import END_OF_LOGS, REQUEST_LIMIT, REQUEST_TOO_LARGE
 from local.metrics import MetricStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -299,8 +299,13 @@ class LocalFunction:
         return invocation.payload
 
     def run(self, event: Any) -> Invocation:
-        """Invoke with ``event`` in a warm container, or a new one; never raises for the handler's failures."""
+        """Invoke with ``event`` in a warm container, or a new one; never raises for the handler's failures.
+
+        An event larger than Lambda's synchronous limit is refused before any container sees it.
+        """
         request_id = str(uuid.uuid4())
+        if len(json.dumps(event, ensure_ascii=False, default=str).encode()) > REQUEST_LIMIT:
+            return Invocation(self.config.name, request_id, 0, False, error=REQUEST_TOO_LARGE)
         container, number = self._take()
         init_ms = None
         if container is None:

@@ -93,7 +93,7 @@ CENT = Decimal("0.01")
 SIGNATURE_WINDOW = 300  # seconds either side of the sandbox's clock
 # Signatures are tried nearest second first: a client with a good clock is found at once.
 SIGNATURE_OFFSETS = sorted(range(-SIGNATURE_WINDOW, SIGNATURE_WINDOW + 1), key=abs)
-AVAILABILITY_LIMIT = 50  # hotels answered for a destination
+AVAILABILITY_LIMIT = 1000  # hotels answered for a destination (fewer when the filter asks)
 BOOKING_PAGE_LIMIT = 100
 CONTENT_PAGE_LIMIT = 1000
 HOLDER_NAME_LIMIT = 50
@@ -482,6 +482,7 @@ class HotelbedsSandbox(Sandbox):
             codes = [code for code, _ in zip(matching, range(AVAILABILITY_LIMIT), strict=False)]
         else:
             raise _invalid("Either hotels or destination is required")
+        codes, rates_per_room = self._filtered(codes, body.get("filter"))
         if not codes:
             return {"hotels": {"total": 0}}  # Hotelbeds leaves the list out rather than sending it empty
         hotels = []
@@ -493,6 +494,7 @@ class HotelbedsSandbox(Sandbox):
                     for occupancy in occupancies
                     for rate_class, plan in PLANS.items()
                 ]
+                keys = keys[:rates_per_room]
                 nets += [key.net for key in keys]
                 rooms.append({"code": room, "name": room_name, "rates": [self._rate(key) for key in keys]})
             hotels.append(
@@ -506,6 +508,19 @@ class HotelbedsSandbox(Sandbox):
             )
         stay_dates = {"checkIn": check_in.isoformat(), "checkOut": check_out.isoformat()}
         return {"hotels": {"hotels": hotels, **stay_dates, "total": len(hotels)}}
+
+    @staticmethod
+    def _filtered(codes: list[int], spec: Any) -> tuple[list[int], int | None]:
+        """The hotels and rates per room a ``filter`` (``maxHotels``, ``maxRatesPerRoom``) allows: the first ones."""
+        if spec is None:
+            return codes, None
+        if not isinstance(spec, dict):
+            raise _invalid("filter must be an object")
+        hotels, rates = spec.get("maxHotels"), spec.get("maxRatesPerRoom")
+        for name, value in (("maxHotels", hotels), ("maxRatesPerRoom", rates)):
+            if value is not None and (not _is_int(value) or value < 1):
+                raise _invalid(f"filter.{name} must be a whole number from 1")
+        return (codes if hotels is None else codes[:hotels]), rates
 
     def _rate_keys(self, rooms: Any) -> list[RateKey]:
         """The rate of each room asked for; all in one hotel for one stay, as Hotelbeds requires."""

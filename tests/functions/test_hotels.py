@@ -136,11 +136,19 @@ def test_a_search_is_validated_before_any_quota_is_spent(hotel_stack: Callable[.
         {**SEARCH, "hotels": [10**40]},
         {**SEARCH, "rooms": [{"adults": True}]},
         {key: value for key, value in SEARCH.items() if key != "hotels"},
+        # 2,000 hotels x 9 distinct rooms: an answer of about 27 MB, over what Lambda can return.
+        {
+            **SEARCH,
+            "hotels": list(range(1, 2001)),
+            "rooms": [{"adults": adults} for adults in range(1, 9)] + [{"adults": 1, "children_ages": [5]}],
+        },
     ]
     for body in bad:
         answer = hotel.call("POST", "/hotels/availability", body)
         assert answer.status_code == 422, body
         assert answer.headers["Content-Type"] == "application/problem+json"
+    too_many = hotel.call("POST", "/hotels/availability", bad[-1]).json()
+    assert "at most 500 hotel and distinct room pairs (2000 hotels x 9 distinct rooms here)" in json.dumps(too_many)
     assert hotel.hotelbeds.fault_report()["requests"] == 0
     found = hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": None, "destination": "PMI"})
     assert found.status_code == 200

@@ -142,3 +142,10 @@ def test_chunked_bodies_arrive_whole_and_path_parameters_are_decoded(gateway: st
     event = echo(httpx.post(url, content=iter([b'{"a": ', b"1}"])))["event"]  # an iterator is sent chunked
     assert event["body"] == '{"a": 1}'
     assert event["pathParameters"] == {"proxy": "a b/c/d.txt"}
+
+
+def test_a_request_over_lambdas_6_mb_is_413_problem_json(gateway: str) -> None:
+    answer = httpx.post(f"{gateway}/files/upload", content=b"x" * (6 * 1024 * 1024), timeout=60)
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "6 MB" in answer.json()["detail"]

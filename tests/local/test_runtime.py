@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from local import runtime
+from local.container import REQUEST_LIMIT, REQUEST_TOO_LARGE, RESPONSE_LIMIT, RESPONSE_TOO_LARGE
 from local.runtime import Invocation, LocalFunction
 from local.stack import LocalStack
 
@@ -140,3 +142,21 @@ def test_an_init_past_its_time_fails_the_invocation_and_gives_its_slot_back(
     caller.start()
     caller.join(30)  # with the slots leaked, this call would wait for a container forever
     assert [answer.error for answer in answers] == [None]
+
+
+def test_an_answer_over_lambdas_6_mb_fails_the_invocation_as_lambda_does(counter: LocalFunction) -> None:
+    fits = counter.run({"padding": RESPONSE_LIMIT - 1000})
+    assert fits.error is None
+    assert len(json.dumps(fits.payload).encode()) <= RESPONSE_LIMIT
+    over = counter.run({"padding": RESPONSE_LIMIT})
+    assert over.error == RESPONSE_TOO_LARGE
+    assert over.payload is None
+    assert counter.run({}).payload["pid"] == fits.payload["pid"]  # the container lives on
+
+
+def test_an_event_over_lambdas_6_mb_is_refused_before_any_container_sees_it(counter: LocalFunction) -> None:
+    over = counter.run({"print": "x" * REQUEST_LIMIT})
+    assert over.error == REQUEST_TOO_LARGE
+    assert counter.containers == 0
+    fits = counter.run({"padding": 1, "note": "x" * (REQUEST_LIMIT - 100)})
+    assert fits.error is None

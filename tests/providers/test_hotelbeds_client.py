@@ -73,6 +73,43 @@ def test_equal_searches_spend_one_request_fleet_wide(
     assert len(saved) == 1
 
 
+@pytest.mark.parametrize(
+    ("hotels", "rooms"),
+    [
+        (500, [{"adults": 2}]),  # the widest search by hotels
+        (55, [{"adults": adults} for adults in range(1, 9)] + [{"adults": 1, "children_ages": [5]}]),  # by rooms
+    ],
+)
+def test_the_largest_search_allowed_fits_lambdas_answer_and_the_cache(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway],
+    hotelbeds: HotelbedsSandbox,
+    hotels: int,
+    rooms: list[dict[str, Any]],
+) -> None:
+    hotelbeds.set_hotels(2000)
+    client = hotelbeds_gateway()
+    asked = search(hotels=list(range(1, hotels + 1)), rooms=rooms)
+    found = client.availability(asked)
+    assert len(found.hotels) == hotels
+    assert len(found.model_dump_json().encode()) < 6 * 1024 * 1024 / 2  # half of what Lambda can return
+    assert client.availability(asked) == found  # kept by the cache: no second request
+    assert hotelbeds.fault_report()["requests"] == 1
+    with pytest.raises(ValueError, match="at most 500 hotel and distinct room pairs"):
+        search(hotels=list(range(1, hotels + 2)), rooms=rooms)
+
+
+def test_a_destination_search_asks_hotelbeds_for_no_more_than_fits(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    hotelbeds.set_hotels(2000)  # 400 in PMI
+    rooms = [{"adults": adults} for adults in range(1, 9)] + [{"adults": 1, "children_ages": [5]}]
+    found = hotelbeds_gateway().availability(
+        AvailabilitySearch.model_validate({**STAY, "rooms": rooms, "destination": "PMI"})
+    )
+    assert len(found.hotels) == 500 // 9  # filter.maxHotels: the pairs' limit over 9 distinct rooms
+    assert all(len(room.rates) <= 10 for hotel in found.hotels for room in hotel.rooms)  # filter.maxRatesPerRoom
+
+
 def test_check_rate_then_book_list_detail_simulate_and_cancel(
     hotelbeds_gateway: Callable[..., HotelbedsGateway],
 ) -> None:

@@ -3,6 +3,13 @@
 The body Hotelbeds receives is built from the validated search and is
 normalised (rooms grouped, codes sorted), so equal searches share one cache
 entry however the caller ordered them.
+
+An answer must fit what Lambda can return (6 MB; API Gateway answers 502
+beyond it) and what the cache can keep: its size grows with hotels x distinct
+rooms x rates. So a search names at most ``MAX_HOTEL_ROOMS`` hotel x distinct
+room pairs (a 422 names the limit; a destination search asks Hotelbeds for at
+most that many hotels, ``filter.maxHotels``) and asks for at most
+``MAX_RATES_PER_ROOM`` rates per room (``filter.maxRatesPerRoom``).
 """
 
 from __future__ import annotations
@@ -14,6 +21,9 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 MAX_NIGHTS = 30
+# About 1.5 KB of answer per hotel, distinct room and its rates: 500 pairs stay near 1 MB, far below 6 MB.
+MAX_HOTEL_ROOMS = 500
+MAX_RATES_PER_ROOM = 10
 # Whole numbers as JSON numbers only: "2" and true are not counts.
 Age = Annotated[int, Strict(), Field(ge=0, le=17)]
 DestinationCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -50,11 +60,21 @@ class AvailabilitySearch(BaseModel):
             raise ValueError(f"a stay is at most {MAX_NIGHTS} nights")
         if (self.hotels is None) == (self.destination is None):
             raise ValueError("give either hotels or destination")
+        hotels, rooms = len(set(self.hotels or ())), len(self._occupancies())
+        if hotels * rooms > MAX_HOTEL_ROOMS:
+            raise ValueError(
+                f"a search covers at most {MAX_HOTEL_ROOMS} hotel and distinct room pairs"
+                f" ({hotels} hotels x {rooms} distinct rooms here): ask for fewer hotels"
+            )
         return self
+
+    def _occupancies(self) -> Counter[tuple[int, tuple[int, ...]]]:
+        """The rooms grouped: each distinct room (adults, children's ages) and how many of it."""
+        return Counter((room.adults, tuple(sorted(room.children_ages))) for room in self.rooms)
 
     def body(self) -> dict[str, Any]:
         """APItude's availability body, normalised: equal searches give equal bodies."""
-        groups = Counter((room.adults, tuple(sorted(room.children_ages))) for room in self.rooms)
+        groups = self._occupancies()
         occupancies = []
         for (adults, ages), count in sorted(groups.items()):
             occupancy: dict[str, Any] = {"rooms": count, "adults": adults * count, "children": len(ages) * count}
@@ -64,6 +84,7 @@ class AvailabilitySearch(BaseModel):
         body: dict[str, Any] = {
             "stay": {"checkIn": self.check_in.isoformat(), "checkOut": self.check_out.isoformat()},
             "occupancies": occupancies,
+            "filter": {"maxHotels": MAX_HOTEL_ROOMS // len(groups), "maxRatesPerRoom": MAX_RATES_PER_ROOM},
         }
         if self.hotels is not None:
             body["hotels"] = {"hotel": sorted(set(self.hotels))}
