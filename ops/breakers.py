@@ -1,4 +1,8 @@
-"""``breakers``: each provider's circuit breaker as the fleet shares it; ``breakers close``: force one closed.
+"""``breakers``: each provider's circuit breakers as the fleet shares them; ``breakers close``: force closed.
+
+A provider has one breaker, or one per operation (Hotelbeds: ``hotelbeds:search``,
+``hotelbeds:booking``, ...): ``breakers close hotelbeds`` closes all of its
+breakers, ``breakers close hotelbeds:booking`` that one.
 
 The record is read from the breaker's store (DynamoDB's state table or
 Upstash, whichever the stack uses), interpreted with the provider's own
@@ -18,7 +22,7 @@ from ops.providers import find, providers
 from ops.target import Target
 from seawall.breaker import BreakerState, CircuitBreaker, Snapshot
 
-COLUMNS = ("provider", "state", "calls", "failures", "slow", "opened_at", "retry_after_seconds")
+COLUMNS = ("provider", "breaker", "state", "calls", "failures", "slow", "opened_at", "retry_after_seconds")
 
 
 def _row(provider: str, breaker: CircuitBreaker, seen: Snapshot) -> dict[str, Any]:
@@ -31,6 +35,7 @@ def _row(provider: str, breaker: CircuitBreaker, seen: Snapshot) -> dict[str, An
         retry_after = max(0.0, (seen.lease_until - now_ms) / 1000)
     return {
         "provider": provider,
+        "breaker": breaker.key,
         "state": seen.state.value.replace("_", "-"),
         "calls": seen.calls,
         "failures": seen.faults,
@@ -42,31 +47,42 @@ def _row(provider: str, breaker: CircuitBreaker, seen: Snapshot) -> dict[str, An
 
 
 def list_breakers(target: Target, args: Namespace) -> Output:
-    """``breakers``: every provider's breaker, from its store."""
+    """``breakers``: every provider's breakers, from their store."""
     rows = [
-        _row(provider.name, provider.breaker, provider.breaker.inspect())
+        _row(provider.name, breaker, breaker.inspect())
         for provider in providers(target)
-        if provider.breaker is not None
+        for breaker in provider.breakers.values()
     ]
     return Output(rows, [Table(COLUMNS, rows)])
 
 
 def close(target: Target, args: Namespace) -> Output:
-    """``breakers close PROVIDER``: closed fleet-wide, its window cleared (``--yes``; without it, what it would do)."""
-    provider = find(target, args.provider)
-    breaker = provider.breaker
-    if breaker is None:
-        raise OpsError(f"{provider.name} has no circuit breaker")
-    before = _row(provider.name, breaker, breaker.inspect())
+    """``breakers close NAME``: a provider's breakers, or one (``provider:operation``), closed fleet-wide.
+
+    Their windows are cleared too (``--yes``; without it, what it would do).
+    """
+    name = args.provider
+    provider = find(target, name.split(":", 1)[0])
+    breakers = [breaker for key, breaker in provider.breakers.items() if name in (provider.name, key)]
+    if not breakers:
+        known = ", ".join(provider.breakers) or "none"
+        raise OpsError(f"{name} is not a circuit breaker of {provider.name} (its breakers: {known})")
+    before = [_row(provider.name, breaker, breaker.inspect()) for breaker in breakers]
     if not args.yes:
-        raise Refused(
-            f"would close {provider.name}'s circuit breaker (now {before['state']}, {before['failures']} failures"
-            f" in the last {before['window_seconds']} s) for every function: all of them call {provider.name} again",
-            {"before": before},
+        named = len(before) > 1  # several: each says which it is
+        states = "; ".join(
+            f"{row['breaker'] + ' ' if named else ''}{row['state']}, {row['failures']} failures" for row in before
         )
-    after = _row(provider.name, breaker, breaker.force_close())
+        raise Refused(
+            f"would close {name}'s circuit breaker{'s' if named else ''} (now {states} in the last"
+            f" {before[0]['window_seconds']} s) for every function: all of them call {provider.name} again",
+            {"before": before[0] if len(before) == 1 else before},
+        )
+    after = [_row(provider.name, breaker, breaker.force_close()) for breaker in breakers]
     lines = [
-        f"{provider.name}'s circuit breaker is closed (it was {before['state']}); every container sees it within"
-        f" {breaker.config.state_staleness_seconds:g} s."
+        f"{name}'s circuit breaker is closed (it was {', '.join(row['state'] for row in before)}); every container"
+        f" sees it within {breakers[0].config.state_staleness_seconds:g} s."
     ]
-    return Output({"before": before, "after": after}, [Table(COLUMNS, [after]), *lines])
+    if len(breakers) == 1:
+        return Output({"before": before[0], "after": after[0]}, [Table(COLUMNS, after), *lines])
+    return Output({"before": before, "after": after}, [Table(COLUMNS, after), *lines])

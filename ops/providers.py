@@ -33,7 +33,7 @@ class Provider:
     """A provider as this stack calls it: its breaker, its limiter and the scope its counters are kept under."""
 
     name: str
-    breaker: CircuitBreaker | None
+    breakers: dict[str, CircuitBreaker]  # by the name of its record: the provider's, or one per operation
     limiter: RateLimiter | None
     gateway: Any
 
@@ -77,7 +77,7 @@ def providers(target: Target) -> list[Provider]:
         if settings is None:
             continue
         gateway = gateway_class(target.state, settings)
-        found.append(Provider(name, gateway.call.breaker, gateway.call.limiter, gateway))
+        found.append(Provider(name, dict(gateway.call.breakers), gateway.call.limiter, gateway))
     return found
 
 

@@ -213,3 +213,26 @@ def test_a_poison_message_fails_and_a_dead_letter_raises_its_alarm(running: Runn
     assert alarm["value"] in (1.0, 2.0), alarm
     assert alarm["threshold"] == 0.0
     assert_shown_in_alarm(running, "StripeEventsDeadLetterAlarm")
+
+
+def search_hotels(running: Running, check_in: str) -> httpx.Response:
+    """POST /hotels/availability as an IAM caller signs it (a search takes no Idempotency-Key)."""
+    url = f"{running.gateway}/hotels/availability"
+    body = json.dumps({"check_in": check_in, "check_out": "2035-07-03", "rooms": [{"adults": 2}], "hotels": [1]})
+    headers = {"Content-Type": "application/json"}
+    return httpx.post(url, content=body, headers={**headers, **signed_headers("POST", url, body.encode(), headers)})
+
+
+def test_hotelbeds_refusing_the_signature_then_saying_its_quota_is_spent_raise_their_alarms(running: Running) -> None:
+    # What Hotelbeds says, not what we counted: a clock 400 s off, then the key's day spent by another system.
+    with httpx.Client(base_url=running.state["environment"]["HOTELBEDS_API_BASE"], timeout=30) as hotelbeds:
+        hotelbeds.post("/_sandbox/faults", json={"clock_offset": 400}).raise_for_status()
+        assert search_hotels(running, "2035-07-01").status_code == 502
+        running.in_alarm("HotelbedsCredentialsAlarm")
+        hotelbeds.post("/_sandbox/faults", json={"daily_quota": 0}).raise_for_status()
+        refused = search_hotels(running, "2035-07-02")
+        assert refused.status_code == 429, refused.text
+        assert 0 < int(refused.headers["Retry-After"]) <= 86_400  # until the quota resets at midnight UTC
+        running.in_alarm("HotelbedsQuotaExhaustedAlarm")
+    assert running.total("ProviderCredentialsRefused", provider="hotelbeds") >= 1
+    assert_shown_in_alarm(running, "HotelbedsCredentialsAlarm", "HotelbedsQuotaExhaustedAlarm")

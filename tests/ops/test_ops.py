@@ -154,6 +154,24 @@ def test_breakers_show_an_open_breaker_and_close_forces_it_closed(stack: Stack, 
     assert {row["provider"]: row for row in stack.ops_json("breakers")}["stripe"]["state"] == "closed"
 
 
+def test_a_provider_with_a_breaker_per_operation_shows_each_and_closes_one_or_all(
+    stack: Stack, shared_state: SharedState
+) -> None:
+    rows = {row["breaker"]: row for row in stack.ops_json("breakers") if row["provider"] == "hotelbeds"}
+    assert set(rows) == {"hotelbeds:search", "hotelbeds:booking", "hotelbeds:cancel", "hotelbeds:content"}
+    booking = shared_state.circuit_breaker("hotelbeds", BreakerConfig(), operation="booking")
+    assert booking.store.trip("hotelbeds:booking", int(time.time() * 1000) + 600_000)
+    states = {row["breaker"]: row["state"] for row in stack.ops_json("breakers") if row["provider"] == "hotelbeds"}
+    assert (states["hotelbeds:booking"], states["hotelbeds:search"]) == ("open", "closed")  # one operation alone
+    refused = stack.ops("breakers", "close", "hotelbeds")
+    assert refused.returncode == 2
+    assert "hotelbeds:booking open, 0 failures" in refused.stdout
+    closed = stack.ops_json("breakers", "close", "hotelbeds:booking", "--yes")
+    assert (closed["before"]["state"], closed["after"]["state"]) == ("open", "closed")
+    assert booking.inspect().state is BreakerState.CLOSED
+    assert stack.ops("breakers", "close", "hotelbeds:nothing").returncode == 1
+
+
 def test_limits_read_each_providers_live_counters(stack: Stack, shared_state: SharedState) -> None:
     def rows() -> dict[tuple[str, str], dict[str, Any]]:
         return {(row["provider"], row["limit"]): row for row in stack.ops_json("limits")}

@@ -9,7 +9,7 @@ import pytest
 from local.sandboxes.hotelbeds import HotelbedsSandbox
 from local.sandboxes.stripe import StripeSandbox
 from seawall.breaker import BreakerConfig
-from seawall.providers.hotelbeds.client import HotelbedsGateway
+from seawall.providers.hotelbeds.client import OPERATIONS, HotelbedsGateway
 from seawall.providers.hotelbeds.settings import HotelbedsSettings
 from seawall.providers.stripe._settings import StripeSettings
 from seawall.providers.stripe.client import StripeGateway
@@ -47,7 +47,7 @@ def gateway(state: SharedState, stripe_env: StripeSandbox) -> Callable[..., Stri
 
 
 def reset_breaker(state: SharedState, provider: str) -> None:
-    """Forget the provider's shared breaker record, as if it had never tripped."""
+    """Forget a shared breaker record (a provider's, or ``provider:operation``), as if it had never tripped."""
     store: Any = state.circuit_breaker(provider, BreakerConfig()).store
     if state.backend == "dynamodb":
         store.client.delete_item(TableName=store.table, Key={"pk": {"S": f"breaker:{provider}"}})
@@ -75,7 +75,8 @@ def hotelbeds_gateway(
         f"hotelbeds-{uuid.uuid4().hex}",
         {"api_key": hotelbeds.key, "secret": hotelbeds.secret},  # type: ignore[attr-defined]
     )
-    reset_breaker(state, "hotelbeds")
+    for operation in OPERATIONS:
+        reset_breaker(state, f"hotelbeds:{operation}")
 
     def build(**settings: Any) -> HotelbedsGateway:
         values = {

@@ -19,7 +19,8 @@ import pytest
 
 from local.sandboxes.hotelbeds import HotelbedsSandbox
 from seawall.api import problem_for
-from seawall.errors import IntegrationError, ProviderTimeoutError, ThrottledError
+from seawall.breaker import BreakerState
+from seawall.errors import CircuitOpenError, IntegrationError, ProviderTimeoutError, ThrottledError
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.providers.hotelbeds.errors import QuotaExhaustedError, seconds_to_quota_reset
 from seawall.providers.hotelbeds.search import AvailabilitySearch
@@ -192,8 +193,7 @@ def test_a_quota_403_stops_the_fleet_until_the_reset_without_tripping_the_breake
         second.availability(search(hotels=[uuid.uuid4().int % 50 + 1, 51]))  # a search nobody cached
     assert refused.value.retry_after == pytest.approx(seconds_to_quota_reset(), abs=5)
     assert hotelbeds.fault_report()["over_quota"] == 1  # one 403, not retried, nothing after it
-    breaker = state.circuit_breaker("hotelbeds", first.call.policy.breaker)  # type: ignore[arg-type]
-    assert breaker.state == "closed"
+    assert all(breaker.inspect().state is BreakerState.CLOSED for breaker in first.call.breakers.values())
 
 
 def test_a_refused_signature_is_logged_with_clock_skew_as_the_likely_cause(
@@ -243,3 +243,26 @@ def test_a_cancellation_whose_answer_was_lost_is_read_back_not_left_confirmed(
     with pytest.raises(IntegrationError):
         client.cancel_booking(other.reference)
     assert hotelbeds.bookings[other.reference]["status"] == "CONFIRMED"
+
+
+def test_bookings_failing_open_only_the_booking_breaker(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    client = hotelbeds_gateway()
+    rate = client.availability(search()).hotels[0].rooms[0].rates[0]
+    made = client.book(booking_body(rate.rate_key, uuid.uuid4().hex[:20].upper()))
+    hotelbeds.configure_faults({"rules": [{"method": "POST", "path": "/hotel-api/1.0/bookings", "status": 1.0}]})
+    for _ in range(9):  # with the success above, ten calls in the window, nine provider faults
+        with pytest.raises(IntegrationError):
+            client.book(booking_body(rate.rate_key, uuid.uuid4().hex[:20].upper()))
+    with pytest.raises(CircuitOpenError, match="circuit open for booking"):  # the booking breaker opened
+        client.book(booking_body(rate.rate_key, uuid.uuid4().hex[:20].upper()))
+    assert client.call.breakers["hotelbeds:booking"].inspect().state is BreakerState.OPEN
+    assert client.availability(search(hotels=[3])).hotels  # searches go on
+    assert client.cancel_booking(made.reference).status == "CANCELLED"  # and so do cancellations
+    assert {key: breaker.inspect().state for key, breaker in client.call.breakers.items()} == {
+        "hotelbeds:search": BreakerState.CLOSED,
+        "hotelbeds:booking": BreakerState.OPEN,
+        "hotelbeds:cancel": BreakerState.CLOSED,
+        "hotelbeds:content": BreakerState.CLOSED,
+    }

@@ -51,6 +51,8 @@ class ProviderPolicy:
     service: str
     limits: Sequence[Limit] = ()
     breaker: BreakerConfig | None = field(default_factory=BreakerConfig)
+    # A breaker per operation (each call names its own), or one for the whole provider when empty.
+    operations: Sequence[str] = ()
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     attempt_timeout: float = 10.0
     wait_for_rate_limit: bool = False
@@ -73,21 +75,40 @@ class ProviderCall(Generic[C]):
             if policy.limits
             else None
         )
-        self.breaker: CircuitBreaker | None = (
-            state.circuit_breaker(policy.service, policy.breaker) if policy.breaker else None
-        )
+        config = policy.breaker
+        # Every breaker, by the name its record has in the store ("stripe", "hotelbeds:search").
+        self.breakers: dict[str, CircuitBreaker] = {}
+        operations: Sequence[str | None] = policy.operations or [None]
+        for operation in operations:
+            if config is not None:
+                breaker = state.circuit_breaker(policy.service, config, operation=operation)
+                self.breakers[breaker.key] = breaker
         self.budget = RetryBudget()
 
-    def __call__(self, request: Callable[[C], T], *, scope: str = "default", retry: RetryPolicy | None = None) -> T:
+    @property
+    def breaker(self) -> CircuitBreaker | None:
+        """The provider's one breaker, when it has no breaker per operation."""
+        return None if self.policy.operations else self.breakers.get(self.policy.service)
+
+    def __call__(
+        self,
+        request: Callable[[C], T],
+        *,
+        scope: str = "default",
+        retry: RetryPolicy | None = None,
+        operation: str | None = None,
+    ) -> T:
         """Run ``request(credentials)`` (one request, bounded by its timeouts) with every protection.
 
-        ``scope`` selects the rate-limit counters (an account, an API key).
+        ``scope`` selects the rate-limit counters (an account, an API key);
+        ``operation`` the breaker, when the policy has one per operation.
         ``request`` must be safe to repeat: a POST carries the same idempotency key on every attempt;
         one that is not (a provider without idempotency keys) passes ``retry=RetryPolicy(attempts=1)``.
         """
         deadline = current_deadline()
         if deadline is not None and deadline.remaining() <= 0:
             raise DeadlineExceededError(self.policy.service)
+        breaker = self._breaker(operation)
         credentials = self.credentials.get()
         for attempt in retry_attempts(
             self.policy.service,
@@ -98,18 +119,25 @@ class ProviderCall(Generic[C]):
         ):
             with attempt:
                 try:
-                    answer = self._once(request, credentials, scope)
+                    answer = self._once(request, credentials, scope, breaker)
                 except IntegrationError as error:
                     credentials = self._rotated(credentials, error)
-                    answer = self._once(request, credentials, scope)
+                    answer = self._once(request, credentials, scope, breaker)
         return answer
 
-    def _once(self, request: Callable[[C], T], credentials: C, scope: str) -> T:
+    def _breaker(self, operation: str | None) -> CircuitBreaker | None:
+        if self.policy.breaker is None:
+            return None
+        if bool(operation) != bool(self.policy.operations) or (operation and operation not in self.policy.operations):
+            raise ValueError(f"{self.policy.service}: no breaker for operation {operation!r}")
+        return self.breakers[self.policy.service if operation is None else f"{self.policy.service}:{operation}"]
+
+    def _once(self, request: Callable[[C], T], credentials: C, scope: str, breaker: CircuitBreaker | None) -> T:
         """One attempt: a rate-limit slot once the breaker admits it, then the request, timed by the breaker."""
-        if self.breaker is None:
+        if breaker is None:
             self._take_slot(scope)
             return request(credentials)
-        return self.breaker.call(lambda: request(credentials), admitted=lambda: self._take_slot(scope))
+        return breaker.call(lambda: request(credentials), admitted=lambda: self._take_slot(scope))
 
     def _take_slot(self, scope: str) -> None:
         if self.limiter is not None:

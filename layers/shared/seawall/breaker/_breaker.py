@@ -50,12 +50,24 @@ def is_provider_fault(error: BaseException | None) -> bool | None:
 
 
 class CircuitBreaker:
-    """Protects calls to one provider; see :class:`BreakerConfig` for the rules."""
+    """Protects calls to one provider, or to one of its operations; see :class:`BreakerConfig` for the rules.
+
+    A breaker per ``operation`` (``hotelbeds:booking``) keeps one failing operation from refusing the
+    others; its metrics count under the provider, so the provider's alarms see every operation's.
+    """
 
     def __init__(
-        self, provider: str, config: BreakerConfig, store: BreakerStore, fallback: BreakerStore | None = None
+        self,
+        provider: str,
+        config: BreakerConfig,
+        store: BreakerStore,
+        fallback: BreakerStore | None = None,
+        *,
+        operation: str | None = None,
     ) -> None:
         self.provider = provider
+        self.operation = operation
+        self.key = provider if operation is None else f"{provider}:{operation}"  # its record in the store
         self.config = config
         self.store = store
         # This container's own record, used while the shared store is unreachable.
@@ -95,24 +107,24 @@ class CircuitBreaker:
             return None
         if seen.state is BreakerState.OPEN and now < seen.open_until:
             emit("CircuitRefused", provider=self.provider)
-            raise CircuitOpenError(self.provider, retry_after=(seen.open_until - now) / 1000)
+            raise CircuitOpenError(self.provider, retry_after=(seen.open_until - now) / 1000, message=self._refusal)
         config = self.config
         token = self._use(
             lambda store: store.acquire_probe(
-                self.provider, now=now, probes=config.half_open_probes, lease_ms=int(config.probe_lease_seconds * 1000)
+                self.key, now=now, probes=config.half_open_probes, lease_ms=int(config.probe_lease_seconds * 1000)
             )
         )
-        seen = self._observe(self._use(lambda store: store.read(self.provider)), now)
+        seen = self._observe(self._use(lambda store: store.read(self.key)), now)
         if token is None:
             until = seen.open_until if seen.state is BreakerState.OPEN else seen.lease_until
             emit("CircuitRefused", provider=self.provider)
-            raise CircuitOpenError(self.provider, retry_after=max(until - now, 1000) / 1000)
+            raise CircuitOpenError(self.provider, retry_after=max(until - now, 1000) / 1000, message=self._refusal)
         return token
 
     def release(self, token: int | None) -> None:
         """Give back a probe slot whose call never reached the provider (nothing to record when closed)."""
         if token is not None:
-            self._use(lambda store: store.release_probe(self.provider, token=token))
+            self._use(lambda store: store.release_probe(self.key, token=token))
 
     def after_call(self, token: int | None, error: BaseException | None, elapsed: float) -> None:
         """Record a call's outcome (a probe's decides the half-open period)."""
@@ -124,7 +136,7 @@ class CircuitBreaker:
         if token is not None:
             record = self._use(
                 lambda store: store.finish_probe(
-                    self.provider,
+                    self.key,
                     token=token,
                     success=not fault,
                     now=now,
@@ -140,15 +152,17 @@ class CircuitBreaker:
         holds = self._seen is not None and self._seen.slot_holds(slot, bucket)
         slow = elapsed >= config.slow_call_seconds
         record = self._use(
-            lambda store: store.record(
-                self.provider, slot=slot, bucket=bucket, fault=fault, slow=slow, holds_bucket=holds
-            )
+            lambda store: store.record(self.key, slot=slot, bucket=bucket, fault=fault, slow=slow, holds_bucket=holds)
         )
         seen = self._observe(record, now)
         if seen.should_trip(config):
             open_until = now + int(config.open_seconds * 1000)
-            if self._use(lambda store: store.trip(self.provider, open_until)):
+            if self._use(lambda store: store.trip(self.key, open_until)):
                 self._observe({**record, "state": BreakerState.OPEN.value, "open_until": open_until}, now)
+
+    @property
+    def _refusal(self) -> str:
+        return "circuit open" if self.operation is None else f"circuit open for {self.operation}"
 
     @property
     def state(self) -> BreakerState:
@@ -157,7 +171,7 @@ class CircuitBreaker:
 
     def inspect(self) -> Snapshot:
         """The shared record as it is now, read from the store (an operator's view: a store failure raises)."""
-        return Snapshot.of(self.store.read(self.provider), _now_ms(), self.config)
+        return Snapshot.of(self.store.read(self.key), _now_ms(), self.config)
 
     def force_close(self) -> Snapshot:
         """Close the breaker fleet-wide whatever its state, its window cleared (an operator's override).
@@ -165,12 +179,12 @@ class CircuitBreaker:
         Containers see it once their view is ``state_staleness_seconds`` old; a
         probe still in flight finds its period over and counts for nothing.
         """
-        return Snapshot.of(self.store.close(self.provider, slots=self.config.slots), _now_ms(), self.config)
+        return Snapshot.of(self.store.close(self.key, slots=self.config.slots), _now_ms(), self.config)
 
     def _current(self, now: int) -> Snapshot:
         stale = time.monotonic() - self._seen_at > self.config.state_staleness_seconds
         if self._seen is None or stale:
-            return self._observe(self._use(lambda store: store.read(self.provider)), now)
+            return self._observe(self._use(lambda store: store.read(self.key)), now)
         return self._seen
 
     def _observe(self, record: Record, now: int) -> Snapshot:
@@ -182,7 +196,13 @@ class CircuitBreaker:
             log = logger.warning if seen.state is BreakerState.OPEN else logger.info
             log(
                 "circuit breaker changed state",
-                extra={"provider": self.provider, "from": before.value, "to": seen.state.value, "calls": seen.calls},
+                extra={
+                    "provider": self.provider,
+                    "breaker": self.key,
+                    "from": before.value,
+                    "to": seen.state.value,
+                    "calls": seen.calls,
+                },
             )
             emit("CircuitTransition", provider=self.provider, to_state=seen.state.value)
         return seen
@@ -195,7 +215,7 @@ class CircuitBreaker:
         except Exception as error:  # noqa: BLE001 (any store failure falls back to this container's record)
             logger.warning(
                 "breaker store unreachable; using this container's breaker",
-                extra={"provider": self.provider, "error": type(error).__name__},
+                extra={"provider": self.provider, "breaker": self.key, "error": type(error).__name__},
             )
             emit("BreakerStoreError", provider=self.provider)
             return operation(self.fallback)

@@ -83,8 +83,11 @@ class SharedState:
         )
         return RateLimiter(provider, limits, store, on_store_error=on_store_error)
 
-    def circuit_breaker(self, provider: str, config: BreakerConfig) -> CircuitBreaker:
-        """A fleet-wide breaker for ``provider`` on this backend (with this container's fallback record)."""
+    def circuit_breaker(self, provider: str, config: BreakerConfig, *, operation: str | None = None) -> CircuitBreaker:
+        """A fleet-wide breaker for ``provider`` (or one of its operations) on this backend.
+
+        Each container also keeps its own fallback record, used while the store is unreachable.
+        """
         from seawall.breaker import CircuitBreaker  # noqa: PLC0415
         from seawall.breaker._dynamodb import DynamoDBBreakerStore  # noqa: PLC0415
         from seawall.breaker._redis import RedisBreakerStore  # noqa: PLC0415
@@ -94,7 +97,7 @@ class SharedState:
             if self.backend == "upstash"
             else DynamoDBBreakerStore(self.dynamodb, self.settings.state_table)
         )
-        return CircuitBreaker(provider, config, store)
+        return CircuitBreaker(provider, config, store, operation=operation)
 
     def cache(self, name: str, ttl_seconds: float) -> SharedCache:
         """A fleet-wide cache on this backend, entries live ``ttl_seconds`` (:class:`~seawall.cache.SharedCache`)."""

@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel
 
@@ -28,7 +28,12 @@ from seawall.errors import IntegrationError
 from seawall.http import Timeouts, http_client, parse_payload, send
 from seawall.observability import emit
 from seawall.providers.hotelbeds import SERVICE
-from seawall.providers.hotelbeds.errors import NOT_PROCESSED, QuotaExhaustedError, hotelbeds_error
+from seawall.providers.hotelbeds.errors import (
+    CREDENTIALS_REFUSED,
+    NOT_PROCESSED,
+    QuotaExhaustedError,
+    hotelbeds_error,
+)
 from seawall.providers.hotelbeds.models import (
     Availability,
     Booking,
@@ -54,6 +59,10 @@ STATUS = Timeouts(connect=3.0, read=10.0, write=10.0, pool=2.0)
 # The booking list answers at most 100 bookings a page.
 LIST_PAGE = 100
 _ONCE = RetryPolicy(attempts=1)
+# A breaker each: bookings failing must not refuse searches, nor a search outage a customer's cancellation.
+# "booking" covers what a booking needs (check-rate, confirm, the list and detail its look-ups read).
+Operation = Literal["search", "booking", "cancel", "content"]
+OPERATIONS: tuple[str, ...] = get_args(Operation)
 
 
 class HotelbedsGateway:
@@ -84,6 +93,7 @@ class HotelbedsGateway:
                 ),
                 attempt_timeout=1.0,
                 wait_for_rate_limit=wait_for_rate_limit,
+                operations=OPERATIONS,
             ),
             state,
             Secret(self.settings.secret_arn, HotelbedsSecret, label="hotelbeds"),
@@ -104,6 +114,7 @@ class HotelbedsGateway:
         method: str,
         path: str,
         *,
+        operation: Operation,
         timeouts: Timeouts,
         body: dict[str, Any] | None = None,
         params: dict[str, str | int] | None = None,
@@ -139,11 +150,15 @@ class HotelbedsGateway:
 
         scope = self.quota_scope()
         try:
-            return self.call(once, scope=scope, retry=retry)
+            return self.call(once, scope=scope, retry=retry, operation=operation)
         except QuotaExhaustedError:
             if self.call.limiter is not None:
                 self.call.limiter.exhaust(scope, "day")
             emit("ProviderQuotaExhausted", provider=SERVICE)
+            raise
+        except IntegrationError as error:
+            if error.status_code in CREDENTIALS_REFUSED:  # HotelbedsCredentialsAlarm: nothing works until fixed
+                emit("ProviderCredentialsRefused", provider=SERVICE)
             raise
 
     def quota_scope(self) -> str:
@@ -153,7 +168,7 @@ class HotelbedsGateway:
 
     def status(self) -> str:
         """APItude's own status ("OK" when it is up)."""
-        answer = self._request("GET", f"{BOOKING_API}/status", timeouts=STATUS)
+        answer = self._request("GET", f"{BOOKING_API}/status", operation="search", timeouts=STATUS)
         return str(answer.get("status", ""))
 
     def availability(self, search: AvailabilitySearch) -> Availability:
@@ -164,7 +179,7 @@ class HotelbedsGateway:
             if cached is not None:
                 emit("ProviderQuotaSaved", provider=SERVICE)
                 return Availability.model_validate(cached)
-        answer = self._request("POST", f"{BOOKING_API}/hotels", timeouts=self.quick, body=body)
+        answer = self._request("POST", f"{BOOKING_API}/hotels", operation="search", timeouts=self.quick, body=body)
         availability = parse_payload(Availability, answer.get("hotels") or {}, service=SERVICE)
         if self.cache is not None:
             self.cache.put_json(json.dumps(body, sort_keys=True), availability.model_dump(mode="json"))
@@ -173,18 +188,24 @@ class HotelbedsGateway:
     def check_rate(self, rate_key: str) -> CheckedRate:
         """The rate checked (RECHECK rates must be, before booking): its current price and a BOOKABLE key."""
         answer = self._request(
-            "POST", f"{BOOKING_API}/checkrates", timeouts=self.quick, body={"rooms": [{"rateKey": rate_key}]}
+            "POST",
+            f"{BOOKING_API}/checkrates",
+            operation="booking",
+            timeouts=self.quick,
+            body={"rooms": [{"rateKey": rate_key}]},
         )
         return parse_payload(CheckedRate, answer.get("hotel") or {}, service=SERVICE)
 
     def book(self, body: dict[str, Any]) -> Booking:
         """Confirm a booking, sent once: a lost answer means the booking may exist (look it up, never resend blind)."""
-        answer = self._request("POST", f"{BOOKING_API}/bookings", timeouts=self.quick, body=body, retry=_ONCE)
+        answer = self._request(
+            "POST", f"{BOOKING_API}/bookings", operation="booking", timeouts=self.quick, body=body, retry=_ONCE
+        )
         return parse_payload(Booking, answer.get("booking") or {}, service=SERVICE)
 
     def booking(self, reference: str) -> Booking:
         """A booking's detail."""
-        answer = self._request("GET", f"{BOOKING_API}/bookings/{reference}", timeouts=self.slow)
+        answer = self._request("GET", f"{BOOKING_API}/bookings/{reference}", operation="booking", timeouts=self.slow)
         return parse_payload(Booking, answer.get("booking") or {}, service=SERVICE)
 
     def cancel(self, reference: str, *, simulate: bool = False) -> Booking:
@@ -192,6 +213,7 @@ class HotelbedsGateway:
         answer = self._request(
             "DELETE",
             f"{BOOKING_API}/bookings/{reference}",
+            operation="cancel",
             timeouts=self.slow,
             params={"cancellationFlag": "SIMULATION" if simulate else "CANCELLATION"},
         )
@@ -230,7 +252,7 @@ class HotelbedsGateway:
         }
         if client_reference is not None:
             params["clientReference"] = client_reference
-        answer = self._request("GET", f"{BOOKING_API}/bookings", timeouts=self.slow, params=params)
+        answer = self._request("GET", f"{BOOKING_API}/bookings", operation="booking", timeouts=self.slow, params=params)
         return parse_payload(BookingList, answer.get("bookings") or {}, service=SERVICE)
 
     def find_bookings(self, client_reference: str, *, created_on: dt.date) -> list[BookingSummary]:
@@ -256,6 +278,7 @@ class HotelbedsGateway:
         answer = self._request(
             "GET",
             f"{CONTENT_API}/hotels",
+            operation="content",
             timeouts=self.quick,
             params={
                 "fields": "all",

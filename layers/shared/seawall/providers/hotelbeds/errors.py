@@ -27,6 +27,8 @@ _OVER_QPS = "ERR_403_DEVELOPER_OVER_QPS"
 _CODE_LENGTH = 64
 # Statuses that say Hotelbeds refused a request before doing anything: its quotas and the credentials.
 NOT_PROCESSED = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
+# The key or the signature refused (quota refusals are rate-limit errors, 429, never these).
+CREDENTIALS_REFUSED = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 
 
 class QuotaExhaustedError(RateLimitedError):
