@@ -126,6 +126,8 @@ def test_a_search_is_validated_before_any_quota_is_spent(hotel_stack: Callable[.
     hotel = hotel_stack()
     bad = [
         {**SEARCH, "check_in": "2020-01-01"},
+        {**SEARCH, "check_in": "2035-06-01T00:00:00+14:00"},  # a date, not a moment: a zone moves it
+        {**SEARCH, "check_in": "20350601"},
         {**SEARCH, "check_out": SEARCH["check_in"]},
         {**SEARCH, "check_out": "2035-07-15"},  # 44 nights
         {**SEARCH, "rooms": []},

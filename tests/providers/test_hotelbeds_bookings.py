@@ -55,10 +55,12 @@ def accepted(
     rate_key: str = RATE_KEY,
     rate_type: str = "BOOKABLE",
     guests: list[dict[str, Any]] | None = None,
+    max_total: dict[str, str] | None = None,
 ) -> BookingRecord:
     booking_id, client_reference = booking_ids(uuid.uuid4().hex)
     request = BookingRequest.model_validate(
         {
+            **({"max_total": max_total} if max_total else {}),
             "holder": {"name": "Ada", "surname": "Lovelace"},
             "rooms": [
                 {
@@ -419,3 +421,36 @@ def test_a_look_up_that_finds_two_bookings_keeps_the_first_and_the_audit_cancels
     assert BookingAudit(gateway, store, settle_seconds=0).audit(record.id) == "audit-duplicates-cancelled"
     assert live(hotelbeds, record) == [first.reference]
     assert second.reference not in live(hotelbeds, record)
+
+
+@pytest.mark.parametrize(
+    ("rate_key", "rate_type", "limit", "failure"),
+    [
+        (RECHECK_KEY, "RECHECK", {"amount": "458.51", "currency": "EUR"}, "the price, 458.52 EUR, is above max_total"),
+        (RATE_KEY, "BOOKABLE", {"amount": "600", "currency": "EUR"}, "the price, 656.04 EUR, is above max_total"),
+        (RATE_KEY, "BOOKABLE", {"amount": "700", "currency": "USD"}, "priced in EUR, not in max_total's USD"),
+        (RECHECK_KEY, "RECHECK", {"amount": "458.52", "currency": "EUR"}, None),
+        (RATE_KEY, "BOOKABLE", {"amount": "1000.00", "currency": "EUR"}, None),
+    ],
+)
+def test_a_price_above_max_total_fails_the_booking_before_anything_is_booked(
+    workflow: Callable[..., BookingWorkflow],
+    store: BookingStore,
+    hotelbeds: HotelbedsSandbox,
+    rate_key: str,
+    rate_type: str,
+    limit: dict[str, str],
+    failure: str | None,
+) -> None:
+    record = accepted(store, rate_key=rate_key, rate_type=rate_type, max_total=limit)
+    done = workflow().advance(record.id)
+    assert done is not None
+    if failure is None:
+        assert done.status == "confirmed", done.failure
+        assert made(hotelbeds, record) == 1
+        return
+    assert done.status == "failed"
+    assert done.failure is not None
+    assert failure in done.failure
+    assert made(hotelbeds, record) == 0
+    assert [path for method, path, _ in hotelbeds.requests if method == "POST"] == ["/hotel-api/1.0/checkrates"]

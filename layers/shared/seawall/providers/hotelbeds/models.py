@@ -2,6 +2,10 @@
 
 Fields are read by Hotelbeds' camelCase names and written by ours (snake
 case), so the API's answers and its OpenAPI document say the same thing.
+Hotelbeds writes money as strings in one place and numbers in another
+(``"384.10"``, ``384.1``, ``0.0``): every amount under a model that names its
+currency is read with that currency's minor digits, so ``384.10`` is
+written the same everywhere.
 """
 
 from __future__ import annotations
@@ -10,8 +14,39 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, AliasGenerator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, AliasGenerator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+
+# ISO 4217 currencies whose minor unit is not the cent; every other has two digits.
+_MINOR_DIGITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV"), 0),
+    **dict.fromkeys(("XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+# The amounts a priced answer carries, by Hotelbeds' names and ours (a cached or stored answer is read again).
+_AMOUNTS = frozenset(
+    {"net", "amount", "totalNet", "total_net", "pendingAmount", "pending_amount", "minRate", "min_rate"}
+    | {"maxRate", "max_rate", "cancellationAmount", "cancellation_amount"}
+)
+
+
+def money(amount: Decimal | float | str, currency: str) -> Decimal:
+    """``amount`` with exactly ``currency``'s minor digits (``384.1`` EUR: ``384.10``)."""
+    return Decimal(str(amount)).quantize(Decimal(1).scaleb(-_MINOR_DIGITS.get(currency.upper(), 2)))
+
+
+def _priced(value: Any, currency: str) -> Any:
+    """Every amount in ``value`` (Hotelbeds' JSON) with the currency's minor digits."""
+    if isinstance(value, dict):
+        return {
+            key: money(item, currency)
+            if key in _AMOUNTS and isinstance(item, int | float | str | Decimal) and not isinstance(item, bool)
+            else _priced(item, currency)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_priced(item, currency) for item in value]
+    return value
 
 
 def _content(value: Any) -> Any:
@@ -28,6 +63,16 @@ class HotelbedsModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=AliasGenerator(validation_alias=to_camel), populate_by_name=True, extra="ignore", frozen=True
     )
+
+
+class PricedModel(HotelbedsModel):
+    """An answer that names its currency: its amounts, nested ones too, read with the currency's digits."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _minor_digits(cls, data: Any) -> Any:
+        currency = data.get("currency") if isinstance(data, dict) else None
+        return _priced(data, currency) if isinstance(currency, str) and currency else data
 
 
 class CancellationPolicy(HotelbedsModel):
@@ -63,7 +108,7 @@ class Room(HotelbedsModel):
     rates: list[Rate] = []
 
 
-class Hotel(HotelbedsModel):
+class Hotel(PricedModel):
     """A hotel with availability for the search."""
 
     code: int
@@ -83,7 +128,7 @@ class Availability(HotelbedsModel):
     total: int = 0
 
 
-class CheckedRate(HotelbedsModel):
+class CheckedRate(PricedModel):
     """check_rate's answer: the hotel with the rate made BOOKABLE (a new rate_key) and its total."""
 
     code: int
@@ -134,7 +179,7 @@ class BookedHotel(HotelbedsModel):
     cancellation_amount: Decimal | None = None
 
 
-class Booking(HotelbedsModel):
+class Booking(PricedModel):
     """A booking as confirm, detail and cancel answer it."""
 
     reference: str
@@ -154,7 +199,7 @@ class Booking(HotelbedsModel):
         return [policy for room in self.hotel.rooms for rate in room.rates for policy in rate.cancellation_policies]
 
 
-class BookingSummary(HotelbedsModel):
+class BookingSummary(PricedModel):
     """A booking as the booking list shows it."""
 
     reference: str

@@ -15,15 +15,26 @@ most that many hotels, ``filter.maxHotels``) and asks for at most
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 MAX_NIGHTS = 30
+# "Today" is the earliest calendar day anywhere (UTC-12): tonight's check-in is today for a caller in the Americas.
+EARLIEST_ZONE = dt.timezone(dt.timedelta(hours=-12))
 # About 1.5 KB of answer per hotel, distinct room and its rates: 500 pairs stay near 1 MB, far below 6 MB.
 MAX_HOTEL_ROOMS = 500
 MAX_RATES_PER_ROOM = 10
+def _plain_date(value: Any) -> Any:
+    """A date exactly as ``YYYY-MM-DD``: a time or a zone would move the stay by a day somewhere."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date as YYYY-MM-DD, with no time or zone")
+    return value
+
+
+PlainDate = Annotated[dt.date, BeforeValidator(_plain_date)]
 # Whole numbers as JSON numbers only: "2" and true are not counts.
 Age = Annotated[int, Strict(), Field(ge=0, le=17)]
 DestinationCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -44,16 +55,16 @@ class AvailabilitySearch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    check_in: dt.date
-    check_out: dt.date
+    check_in: PlainDate
+    check_out: PlainDate
     rooms: list[RoomOccupancy] = Field(min_length=1, max_length=9)
     hotels: list[HotelCode] | None = Field(default=None, min_length=1, max_length=2000)
     destination: DestinationCode | None = None
 
     @model_validator(mode="after")
     def _stay(self) -> Self:
-        if self.check_in < dt.datetime.now(dt.UTC).date():
-            raise ValueError("check_in must not be in the past")
+        if self.check_in < dt.datetime.now(EARLIEST_ZONE).date():
+            raise ValueError("check_in must not be in the past (today is the earliest time zone's, UTC-12)")
         if self.check_out <= self.check_in:
             raise ValueError("check_out must be after check_in")
         if (self.check_out - self.check_in).days > MAX_NIGHTS:

@@ -9,9 +9,12 @@ answer was lost.
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+
+from seawall.providers.hotelbeds.models import money
 
 # APItude: names at most 50 characters; clientReference at most 20. Names are printable text: no control
 # characters, no bidirectional overrides (they would reach a hotel's systems and vouchers as they are).
@@ -68,14 +71,32 @@ class Holder(BaseModel):
     surname: Name
 
 
+class PriceLimit(BaseModel):
+    """The most the caller will pay for the whole booking: a decimal string and its currency."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}(\.[0-9]{1,3})?$")]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+    def exceeded_by(self, total: Decimal, currency: str) -> str | None:
+        """Why ``total`` may not be booked under this limit; ``None`` when it may."""
+        if currency != self.currency:
+            return f"the rate is priced in {currency}, not in max_total's {self.currency}"
+        if total > Decimal(self.amount):
+            return f"the price, {money(total, currency)} {currency}, is above max_total ({self.amount} {currency})"
+        return None
+
+
 class BookingRequest(BaseModel):
-    """The body of POST /hotel-bookings."""
+    """The body of POST /hotel-bookings; ``max_total``: fail rather than book at a higher price."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     holder: Holder
     rooms: list[RoomBooking] = Field(min_length=1, max_length=9)
     remark: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")
+    max_total: PriceLimit | None = None
 
     def body(self, client_reference: str, rate_keys: list[str]) -> dict[str, Any]:
         """APItude's confirmation body, with ``rate_keys`` (checked ones, for RECHECK rates) in room order."""
@@ -92,7 +113,8 @@ class BookingRequest(BaseModel):
                 for room, rate_key in zip(self.rooms, rate_keys, strict=True)
             ],
             "clientReference": client_reference,
-            "tolerance": 2,
+            # The price may move by this much (percent) between the check and the booking; never above a limit.
+            "tolerance": 0 if self.max_total is not None else 2,
         }
         if self.remark:
             body["remark"] = self.remark

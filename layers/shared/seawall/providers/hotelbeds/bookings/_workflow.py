@@ -23,6 +23,7 @@ import datetime as dt
 import time
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from http import HTTPStatus
 
 from seawall.deadline import Deadline, bind_deadline, current_deadline
@@ -222,10 +223,15 @@ class BookingWorkflow:
         return self.store.fail(record.id, owner, reason)
 
     def _rate_keys(self, record: BookingRecord, owner: str) -> list[str] | BookingRecord:
-        """The keys to book: RECHECK rates checked first (a new key); a rate no longer sold fails the booking."""
-        keys = []
+        """The keys to book: RECHECK rates checked first (a new key); a rate no longer sold fails the booking.
+
+        With ``max_total``, every rate is checked and a total above it (or in another currency) fails the
+        booking before anything is booked.
+        """
+        limit = record.request.max_total
+        keys, total, currency = [], Decimal(0), limit.currency if limit else ""
         for room in record.request.rooms:
-            if room.rate_type == "BOOKABLE":
+            if room.rate_type == "BOOKABLE" and limit is None:
                 keys.append(room.rate_key)
                 continue
             try:
@@ -237,4 +243,8 @@ class BookingWorkflow:
             if not checked.rates:
                 return self._fail(record, owner, "the rate is no longer available")
             keys.append(checked.rates[0].rate_key)
+            total += checked.total_net if checked.total_net is not None else checked.rates[0].net
+            currency = checked.currency
+        if limit is not None and (exceeded := limit.exceeded_by(total, currency)):
+            return self._fail(record, owner, exceeded)
         return keys
