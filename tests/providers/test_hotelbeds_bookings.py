@@ -424,24 +424,26 @@ def test_a_look_up_that_finds_two_bookings_keeps_the_first_and_the_audit_cancels
 
 
 @pytest.mark.parametrize(
-    ("rate_key", "rate_type", "limit", "failure"),
+    ("rate", "limit", "failure"),
     [
-        (RECHECK_KEY, "RECHECK", {"amount": "458.51", "currency": "EUR"}, "the price, 458.52 EUR, is above max_total"),
-        (RATE_KEY, "BOOKABLE", {"amount": "600", "currency": "EUR"}, "the price, 656.04 EUR, is above max_total"),
-        (RATE_KEY, "BOOKABLE", {"amount": "700", "currency": "USD"}, "priced in EUR, not in max_total's USD"),
-        (RECHECK_KEY, "RECHECK", {"amount": "458.52", "currency": "EUR"}, None),
-        (RATE_KEY, "BOOKABLE", {"amount": "1000.00", "currency": "EUR"}, None),
+        (
+            (RECHECK_KEY, "RECHECK"),
+            {"amount": "458.51", "currency": "EUR"},
+            "the price, 458.52 EUR, is above max_total",
+        ),
+        ((RATE_KEY, "BOOKABLE"), {"amount": "600", "currency": "EUR"}, "the price, 656.04 EUR, is above max_total"),
+        ((RATE_KEY, "BOOKABLE"), {"amount": "700", "currency": "USD"}, "priced in EUR, not in max_total's USD"),
+        ((RECHECK_KEY, "RECHECK"), {"amount": "458.52", "currency": "EUR"}, None),
+        ((RATE_KEY, "BOOKABLE"), {"amount": "1000.00", "currency": "EUR"}, None),
     ],
 )
 def test_a_price_above_max_total_fails_the_booking_before_anything_is_booked(
     workflow: Callable[..., BookingWorkflow],
     store: BookingStore,
     hotelbeds: HotelbedsSandbox,
-    rate_key: str,
-    rate_type: str,
-    limit: dict[str, str],
-    failure: str | None,
+    case: tuple[tuple[str, str], dict[str, str], str | None],
 ) -> None:
+    (rate_key, rate_type), limit, failure = case
     record = accepted(store, rate_key=rate_key, rate_type=rate_type, max_total=limit)
     done = workflow().advance(record.id)
     assert done is not None

@@ -27,6 +27,8 @@ EARLIEST_ZONE = dt.timezone(dt.timedelta(hours=-12))
 # About 1.5 KB of answer per hotel, distinct room and its rates: 500 pairs stay near 1 MB, far below 6 MB.
 MAX_HOTEL_ROOMS = 500
 MAX_RATES_PER_ROOM = 10
+
+
 def _plain_date(value: Any) -> Any:
     """A date exactly as ``YYYY-MM-DD``: a time or a zone would move the stay by a day somewhere."""
     if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
