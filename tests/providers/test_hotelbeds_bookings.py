@@ -424,7 +424,7 @@ def test_a_look_up_that_finds_two_bookings_keeps_the_first_and_the_audit_cancels
 
 
 @pytest.mark.parametrize(
-    ("rate", "limit", "failure"),
+    "case",
     [
         (
             (RECHECK_KEY, "RECHECK"),
