@@ -3,6 +3,9 @@
 Hotelbeds may take 60 s to confirm and API Gateway waits 29 s at most, so the
 booking is stored (with its clientReference) and queued, and its status is
 at GET /hotel-bookings/{id}. The same Idempotency-Key names the same booking.
+A new booking is refused (503, Retry-After) while the quota's booking lane is
+spent for longer than a booking may wait to be sent: accepted, it would only
+fail later.
 """
 
 from __future__ import annotations
@@ -12,13 +15,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from seawall.api import ActionRouter, Response, problem_responses
+from seawall.api import ActionRouter, Problem, ProblemError, Response, problem_responses, retry_after_headers
 from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.handler import instrumented
 from seawall.idempotency import IdempotentAction, caller_identity
 from seawall.observability import correlation
-from seawall.providers.hotelbeds.bookings import BookingDesk, BookingRequest, BookingSettings, BookingStore
+from seawall.providers.hotelbeds.bookings import (
+    MAX_UNSENT_SECONDS,
+    BookingDesk,
+    BookingRequest,
+    BookingSettings,
+    BookingStore,
+)
+from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.state import SharedState
 
 
@@ -31,7 +41,9 @@ class Settings(BookingSettings):
 settings = load_settings(Settings)
 app = ActionRouter()
 desk = BookingDesk(BookingStore(aws_client("dynamodb"), settings.table), aws_client("sqs"), settings.queue_url)
-action = IdempotentAction("hotel-bookings-create", SharedState.from_env())
+state = SharedState.from_env()
+action = IdempotentAction("hotel-bookings-create", state)
+hotelbeds = HotelbedsGateway(state)
 
 
 @app.post(
@@ -45,10 +57,18 @@ action = IdempotentAction("hotel-bookings-create", SharedState.from_env())
 def create_booking(booking: BookingRequest) -> Response:
     """Store and queue the booking; a retry with the same key answers the same booking."""
     caller = caller_identity(app)
+
+    def accept(key: str) -> dict[str, object]:
+        wait = hotelbeds.booking_wait()
+        if wait > MAX_UNSENT_SECONDS:
+            detail = "Hotelbeds' quota for bookings is spent until it resets: a booking taken now could not be sent"
+            raise ProblemError(Problem(503, "quota-spent", detail, headers=retry_after_headers(wait)))
+        return desk.accept(caller, key, booking).public()
+
     return action.created(
         app,
         booking,
-        lambda key: desk.accept(caller, key, booking).public(),
+        accept,
         status_code=202,
         location=lambda result: f"{request_path()}/{result['id']}",
     )

@@ -1,4 +1,4 @@
-"""A Hotelbeds confirmation 130 s late, through `make run`: one booking at Hotelbeds, not two.
+"""Hotel bookings through `make run`: a confirmation 130 s late booked once; the quota's lanes.
 
 The stack runs with its defaults (``HotelbedsBookingSettleSeconds`` 180, the client's 60 s timeout);
 the Hotelbeds sandbox answers the booking 130 s after it was sent, having made it then. The client
@@ -6,6 +6,10 @@ gives up at 60 s; nothing is looked up or sent again until 180 s after the send 
 look-up finds the booking. Bookings made twice by a confirmation later than the settle time, and the
 audit that cancels the extra one, are in tests/providers/test_hotelbeds_bookings.py (over HTTP, in
 seconds) and tests/model/test_hotelbeds_bookings.py (random schedules, simulated time).
+
+Then, with the template's daily quota of 50, searches spend their lane until they are refused for the
+day, bookings spend theirs until a new one is refused at once (503) rather than left unsent, and the
+customer can still cancel from the cancellations' reserve.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from typing import Any
 import httpx
 import pytest
 
+from seawall.providers.hotelbeds.bookings import MAX_UNSENT_SECONDS
+from seawall.providers.hotelbeds.errors import seconds_to_quota_reset
 from tests.support.make_run import BANNER_END, ROOT, follow, read_until, stack_state, start, stop
 from tests.support.sigv4 import signed_headers
 
 LATE_SECONDS = 130
 BOOKINGS = "/hotel-api/1.0/bookings"
+SEARCH = {"check_in": "2035-06-01", "check_out": "2035-06-03", "rooms": [{"adults": 2}], "hotels": [1]}
 
 
 @dataclass
@@ -58,8 +65,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 
 def test_a_confirmation_130_s_after_the_send_is_booked_once(running: Running) -> None:
-    search = {"check_in": "2035-06-01", "check_out": "2035-06-03", "rooms": [{"adults": 2}], "hotels": [1]}
-    found = running.call("POST", "/hotels/availability", search)
+    found = running.call("POST", "/hotels/availability", SEARCH)
     assert found.status_code == 200, found.text
     rate = next(
         rate for room in found.json()["hotels"][0]["rooms"] for rate in room["rates"] if rate["rate_type"] == "BOOKABLE"
@@ -87,3 +93,70 @@ def test_a_confirmation_130_s_after_the_send_is_booked_once(running: Running) ->
     made = running.hotelbeds.get("/_sandbox/bookings").json()
     ours = [booking for booking in made["bookings"] if booking["clientReference"] == status["client_reference"]]
     assert [(booking["reference"], booking["status"]) for booking in ours] == [(status["reference"], "CONFIRMED")]
+
+
+def booked(running: Running, rate_key: str) -> dict[str, Any]:
+    """A booking taken (202) and, once the worker is done with it, as its caller reads it."""
+    booking = {
+        "holder": {"name": "Lane", "surname": "Test"},
+        "rooms": [{"rate_key": rate_key, "guests": [{"name": "L", "surname": "T"}]}],
+    }
+    accepted = running.call("POST", "/hotel-bookings", booking)
+    if accepted.status_code != 202:
+        return {
+            "status_code": accepted.status_code,
+            "retry_after": accepted.headers.get("Retry-After"),
+            **accepted.json(),
+        }
+    until = time.monotonic() + 30
+    while (status := running.call("GET", accepted.headers["Location"]).json())["status"] == "pending":
+        if time.monotonic() > until:  # the worker cannot send it now: the lane is spent
+            break
+        time.sleep(0.5)
+    return {"status_code": 202, **status}
+
+
+def test_searches_spend_only_their_lane_and_a_customer_can_still_cancel(running: Running) -> None:
+    # HotelbedsDailyQuota 50: cancellations keep 5 of the day, bookings 10 more; searches may spend 35.
+    found = running.call("POST", "/hotels/availability", {**SEARCH, "hotels": [2]})
+    rate = found.json()["hotels"][0]["rooms"][0]["rates"][0]["rate_key"]
+    first = booked(running, rate)
+    assert first["status"] == "confirmed", first
+    hotel, refused = 3, None
+    while refused is None:
+        answer = running.call("POST", "/hotels/availability", {**SEARCH, "hotels": [hotel]})
+        if answer.status_code == 429 and int(answer.headers["Retry-After"]) <= 2:  # the second's share: wait
+            time.sleep(int(answer.headers["Retry-After"]))
+            continue
+        if answer.status_code == 429:
+            refused = answer
+            break
+        assert answer.status_code == 200, answer.text
+        hotel += 1
+        assert hotel < 60, "searches were never refused"
+    # Refused for the day, with the truth: until the quota resets at midnight UTC.
+    assert int(refused.headers["Retry-After"]) == pytest.approx(seconds_to_quota_reset(), abs=5)
+    assert hotel - 3 + 2 == 50 - 5 - 10  # every search of the day, the first two tests' included: their lane
+    # Bookings spend what is left of theirs; then a new one is refused at once rather than left unsent.
+    while (last := booked(running, rate))["status_code"] == 202 and last["status"] == "confirmed":
+        pass
+    if seconds_to_quota_reset() > MAX_UNSENT_SECONDS:
+        assert last["status_code"] == 503, last
+        assert last["type"].endswith(":quota-spent")
+        assert int(last["retry_after"]) == pytest.approx(seconds_to_quota_reset(), abs=5)
+    else:  # the quota resets before the rate goes stale: taken, and sent after midnight
+        assert (last["status_code"], last["status"]) == (202, "pending"), last
+    # The customer can still cancel: the cancellations' reserve is theirs.
+    cancelled = running.call("DELETE", f"/hotel-bookings/{first['id']}")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert running.hotelbeds.get("/_sandbox/faults").json()["over_quota"] == 0  # Hotelbeds never had to refuse
+    until = time.monotonic() + 60
+    while alarm_state(running, "HotelbedsQuotaAlarm") != "ALARM":  # over 80 % of the day, by our own count
+        assert time.monotonic() < until, "HotelbedsQuotaAlarm never fired"
+        time.sleep(1)
+
+
+def alarm_state(running: Running, name: str) -> str:
+    answer = httpx.get(f"{running.gateway}/_local/alarms", timeout=30).raise_for_status().json()
+    return str(next(alarm["state"] for alarm in answer["alarms"] if alarm["name"] == name))

@@ -28,6 +28,7 @@ from local.httpserver import ServedOnThread
 from local.sandboxes.hotelbeds import HotelbedsSandbox
 from local.stack import LocalStack
 from local.upstash import UpstashEndpoint
+from seawall.providers.hotelbeds.bookings import MAX_UNSENT_SECONDS
 from seawall.providers.hotelbeds.errors import seconds_to_quota_reset
 from tests.support.sigv4 import SECOND_PRINCIPAL, signed_headers
 from tests.support.stack import ROOT, sandbox_environment
@@ -390,3 +391,21 @@ def test_one_booking_that_keeps_failing_does_not_hold_up_the_in_doubt_job(
     assert (report["errored"], report["confirmed"]) == (1, 1), report
     assert hotel.call("GET", f"/hotel-bookings/{fine.json()['id']}").json()["status"] == "confirmed"
     assert hotel.call("GET", f"/hotel-bookings/{stuck.json()['id']}").json()["status"] == "pending"
+
+
+def test_a_booking_the_spent_quota_would_keep_unsent_is_refused_not_taken(
+    hotel_stack: Callable[..., HotelStack],
+) -> None:
+    hotel = hotel_stack(sandbox_quota=1)  # Hotelbeds takes one request today: another system spent the rest
+    rate = bookable_rate(hotel)
+    spent = hotel.call("POST", "/hotels/availability", {**SEARCH, "check_out": "2035-06-05"})
+    assert spent.status_code == 429
+    assert int(spent.headers["Retry-After"]) == pytest.approx(seconds_to_quota_reset(), abs=5)  # the truth
+    answer = hotel.call("POST", "/hotel-bookings", booking_request(rate), key=str(uuid.uuid4()))
+    if seconds_to_quota_reset() <= MAX_UNSENT_SECONDS:  # the quota resets before the rate goes stale
+        assert answer.status_code == 202, answer.text
+        return
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["type"].endswith(":quota-spent")
+    assert int(answer.headers["Retry-After"]) == pytest.approx(seconds_to_quota_reset(), abs=5)
+    assert hotel.hotelbeds.booking_report()["bookings"] == []

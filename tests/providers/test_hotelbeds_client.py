@@ -163,9 +163,9 @@ def test_content_pages(hotelbeds_gateway: Callable[..., HotelbedsGateway]) -> No
 def test_the_daily_quota_is_kept_fleet_wide_before_hotelbeds_refuses(
     hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
 ) -> None:
-    hotelbeds.configure_faults({"daily_quota": 3})
-    containers = [hotelbeds_gateway(HOTELBEDS_DAILY_QUOTA=3, HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0) for _ in range(2)]
-    for index in range(3):
+    hotelbeds.configure_faults({"daily_quota": 10})
+    containers = [hotelbeds_gateway(HOTELBEDS_DAILY_QUOTA=10, HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0) for _ in range(2)]
+    for index in range(7):  # the searches' lane: 10 less the cancellations' 1 and the bookings' 2
         containers[index % 2].status()
     with pytest.raises(ThrottledError) as refused:
         containers[1].status()
@@ -174,7 +174,7 @@ def test_the_daily_quota_is_kept_fleet_wide_before_hotelbeds_refuses(
     assert problem.status == 429
     assert int(problem.headers["Retry-After"]) == pytest.approx(seconds_to_quota_reset(), abs=5)
     report = hotelbeds.fault_report()
-    assert (report["used_today"], report["over_quota"]) == (3, 0)
+    assert (report["used_today"], report["over_quota"]) == (7, 0)
 
 
 def test_a_quota_403_stops_the_fleet_until_the_reset_without_tripping_the_breaker(
@@ -266,3 +266,41 @@ def test_bookings_failing_open_only_the_booking_breaker(
         "hotelbeds:cancel": BreakerState.CLOSED,
         "hotelbeds:content": BreakerState.CLOSED,
     }
+
+
+def test_searches_cannot_spend_the_bookings_and_cancellations_reserve(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    # 20 a day: cancellations keep 2, bookings 4 more; searches may spend 14.
+    client = hotelbeds_gateway(HOTELBEDS_DAILY_QUOTA=20, HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0)
+    rate = client.availability(search()).hotels[0].rooms[0].rates[0]
+    for _ in range(13):
+        client.availability(search())
+    with pytest.raises(ThrottledError) as refused:
+        client.availability(search())
+    assert refused.value.retry_after == pytest.approx(seconds_to_quota_reset(), abs=5)  # until the day resets
+    assert client.booking_wait() == 0
+    made = [client.book(booking_body(rate.rate_key, f"LANE{index}")) for index in range(4)]
+    assert client.booking_wait() == pytest.approx(seconds_to_quota_reset(), abs=5)
+    with pytest.raises(ThrottledError):
+        client.book(booking_body(rate.rate_key, "LANE4"))
+    assert [client.cancel_booking(booking.reference).status for booking in made[:2]] == ["CANCELLED"] * 2
+    assert hotelbeds.fault_report()["requests"] == 20  # the key's whole day, none of it refused
+
+
+def test_a_cancellation_is_still_tried_once_a_minute_when_hotelbeds_says_the_day_is_spent(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    client = hotelbeds_gateway(HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0)
+    rate = client.availability(search()).hotels[0].rooms[0].rates[0]
+    made = client.book(booking_body(rate.rate_key, "PROBE1"))
+    hotelbeds.configure_faults({"daily_quota": 2})  # another system spent the key's day
+    with pytest.raises(QuotaExhaustedError):
+        client.availability(search(hotels=[7]))
+    with pytest.raises(ThrottledError):  # the day is marked spent: nothing else goes out
+        client.availability(search(hotels=[8]))
+    hotelbeds.configure_faults({"daily_quota": 3})  # Hotelbeds takes one more after all
+    assert client.cancel_booking(made.reference).status == "CANCELLED"  # tried, and its answer stands
+    with pytest.raises(ThrottledError) as again:  # the next try waits for the minute
+        client.cancel(made.reference)
+    assert 0 < (again.value.retry_after or 0) <= 60

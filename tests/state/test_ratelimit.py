@@ -279,3 +279,24 @@ def test_usage_reads_each_windows_counter_and_takes_no_slot(state: SharedState) 
     limiter.exhaust(where, "day")
     assert [u.used for u in limiter.usage(where)] == [2, 3]  # a marked-spent day reads as full
     assert [u.used for u in limiter.usage(scope())] == [0, 0]  # another scope has its own counters
+
+
+def test_a_lane_that_skips_a_tighter_limit_keeps_its_reserve(state: SharedState) -> None:
+    # Five a day in all: searches may take three, bookings four, cancellations all five.
+    limits = [Limit("day", 5, 86_400), Limit("day-bookings", 4, 86_400), Limit("day-searches", 3, 86_400)]
+    lanes = {"cancel": ["day"], "booking": ["day", "day-bookings"], "search": ["day", "day-bookings", "day-searches"]}
+    limiter = state.rate_limiter("acme", limits, lanes=lanes)
+    where = scope()
+    assert [limiter.try_acquire(where, lane="search").allowed for _ in range(4)] == [True, True, True, False]
+    assert limiter.room(where, lane="booking").allowed
+    assert not limiter.room(where, lane="search").allowed
+    assert [limiter.try_acquire(where, lane="booking").allowed for _ in range(2)] == [True, False]
+    assert [limiter.try_acquire(where, lane="cancel").allowed for _ in range(2)] == [True, False]
+    assert [usage.used for usage in limiter.usage(where)] == [5, 4, 3]  # refusals took nothing
+    refused = limiter.room(where, lane="cancel")
+    assert not refused.allowed
+    assert 0 < refused.retry_after <= 86_400
+    with pytest.raises(ConfigError):
+        limiter.try_acquire(where, lane="nothing")
+    with pytest.raises(ConfigError):
+        state.rate_limiter("acme", limits, lanes={"search": ["hour"]})

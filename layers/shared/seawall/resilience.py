@@ -20,7 +20,7 @@ The order, outermost first:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -53,6 +53,8 @@ class ProviderPolicy:
     breaker: BreakerConfig | None = field(default_factory=BreakerConfig)
     # A breaker per operation (each call names its own), or one for the whole provider when empty.
     operations: Sequence[str] = ()
+    # The limits each operation takes (RateLimiter's lanes); every limit for every call when empty.
+    lanes: Mapping[str, Sequence[str]] = field(default_factory=dict)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     attempt_timeout: float = 10.0
     wait_for_rate_limit: bool = False
@@ -71,7 +73,9 @@ class ProviderCall(Generic[C]):
         self.policy = policy
         self.credentials = credentials
         self.limiter: RateLimiter | None = (
-            state.rate_limiter(policy.service, policy.limits, on_store_error=policy.on_limiter_store_error)
+            state.rate_limiter(
+                policy.service, policy.limits, on_store_error=policy.on_limiter_store_error, lanes=policy.lanes
+            )
             if policy.limits
             else None
         )
@@ -97,11 +101,13 @@ class ProviderCall(Generic[C]):
         scope: str = "default",
         retry: RetryPolicy | None = None,
         operation: str | None = None,
+        lane: str | None = None,
     ) -> T:
         """Run ``request(credentials)`` (one request, bounded by its timeouts) with every protection.
 
         ``scope`` selects the rate-limit counters (an account, an API key);
-        ``operation`` the breaker, when the policy has one per operation.
+        ``operation`` the breaker, when the policy has one per operation, and the limiter's lane (``lane``
+        chooses another, when the policy has lanes).
         ``request`` must be safe to repeat: a POST carries the same idempotency key on every attempt;
         one that is not (a provider without idempotency keys) passes ``retry=RetryPolicy(attempts=1)``.
         """
@@ -109,6 +115,7 @@ class ProviderCall(Generic[C]):
         if deadline is not None and deadline.remaining() <= 0:
             raise DeadlineExceededError(self.policy.service)
         breaker = self._breaker(operation)
+        lane = (lane or operation) if self.policy.lanes else None
         credentials = self.credentials.get()
         for attempt in retry_attempts(
             self.policy.service,
@@ -119,10 +126,10 @@ class ProviderCall(Generic[C]):
         ):
             with attempt:
                 try:
-                    answer = self._once(request, credentials, scope, breaker)
+                    answer = self._once(request, credentials, (scope, lane), breaker)
                 except IntegrationError as error:
                     credentials = self._rotated(credentials, error)
-                    answer = self._once(request, credentials, scope, breaker)
+                    answer = self._once(request, credentials, (scope, lane), breaker)
         return answer
 
     def _breaker(self, operation: str | None) -> CircuitBreaker | None:
@@ -132,16 +139,18 @@ class ProviderCall(Generic[C]):
             raise ValueError(f"{self.policy.service}: no breaker for operation {operation!r}")
         return self.breakers[self.policy.service if operation is None else f"{self.policy.service}:{operation}"]
 
-    def _once(self, request: Callable[[C], T], credentials: C, scope: str, breaker: CircuitBreaker | None) -> T:
-        """One attempt: a rate-limit slot once the breaker admits it, then the request, timed by the breaker."""
+    def _once(
+        self, request: Callable[[C], T], credentials: C, slot: tuple[str, str | None], breaker: CircuitBreaker | None
+    ) -> T:
+        """One attempt: a rate-limit slot (scope, lane) once the breaker admits it, then the request, timed."""
         if breaker is None:
-            self._take_slot(scope)
+            self._take_slot(*slot)
             return request(credentials)
-        return breaker.call(lambda: request(credentials), admitted=lambda: self._take_slot(scope))
+        return breaker.call(lambda: request(credentials), admitted=lambda: self._take_slot(*slot))
 
-    def _take_slot(self, scope: str) -> None:
+    def _take_slot(self, scope: str, lane: str | None) -> None:
         if self.limiter is not None:
-            self.limiter.acquire(scope, wait=self.policy.wait_for_rate_limit)
+            self.limiter.acquire(scope, wait=self.policy.wait_for_rate_limit, lane=lane)
 
     def _rotated(self, credentials: C, error: IntegrationError) -> C:
         """The credentials read again after a 401, when they changed; otherwise ``error`` stands.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
 
 from seawall.deadline import Deadline, current_deadline
@@ -40,31 +40,66 @@ class RateLimiter:
     ``on_store_error`` is the policy when the store cannot be reached: ``"open"``
     admits the call, ``"closed"`` refuses it. Either way it is logged and
     counted (``RateLimiterStoreError``), never silent.
+
+    ``lanes`` name the limits each class of call takes (by default, all of
+    them): a lane that skips a tighter limit keeps a share the others cannot
+    spend (a provider's cancellations, beside its searches). A lane's limits
+    are taken atomically, as every decision's are.
     """
 
     def __init__(
-        self, provider: str, limits: Sequence[Limit], store: LimiterStore, *, on_store_error: StorePolicy = "closed"
+        self,
+        provider: str,
+        limits: Sequence[Limit],
+        store: LimiterStore,
+        *,
+        on_store_error: StorePolicy = "closed",
+        lanes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         validate_limits(limits, f"rate limiter {provider}")
         self.provider = provider
         self.limits = tuple(limits)
         self.store = store
         self.on_store_error = on_store_error
+        by_name = {limit.name: limit for limit in self.limits}
+        self.lanes: dict[str, tuple[Limit, ...]] = {}
+        for lane, names in (lanes or {}).items():
+            if not names or set(names) - set(by_name):
+                raise ConfigError(f"rate limiter {provider}", ["lanes"], f"lane {lane} must name limits it has")
+            self.lanes[lane] = tuple(by_name[name] for name in names)
 
-    def try_acquire(self, scope: str = "default") -> Decision:
-        """Take a slot now if one is free; one store round trip."""
+    def _lane(self, lane: str | None) -> tuple[Limit, ...]:
+        if lane is None:
+            return self.limits
+        if lane not in self.lanes:
+            raise ConfigError(f"rate limiter {self.provider}", ["lane"], f"no lane {lane}")
+        return self.lanes[lane]
+
+    def try_acquire(self, scope: str = "default", *, lane: str | None = None) -> Decision:
+        """Take a slot (of every limit of ``lane``) now if one is free; one store round trip."""
+        limits = self._lane(lane)
         try:
-            allowed, counts, now_ms = self.store.consume(f"ratelimit:{self.provider}:{scope}", self.limits)
+            allowed, counts, now_ms = self.store.consume(f"ratelimit:{self.provider}:{scope}", limits)
         except DeadlineExceededError:
             raise  # no time left to ask: the invocation's deadline, not a store outage
         except Exception as error:  # noqa: BLE001 (any store failure falls to the configured policy)
             return self._degraded(error)
-        decision = decide(self.limits, counts, allowed, now_ms)
+        decision = decide(limits, counts, allowed, now_ms)
         if not decision.allowed:
             emit("RateLimited", provider=self.provider)
         return decision
 
-    def acquire(self, scope: str = "default", *, wait: bool = False, deadline: Deadline | None = None) -> Decision:
+    def room(self, scope: str = "default", *, lane: str | None = None) -> Decision:
+        """Whether ``lane`` has a slot free now, read without taking one (an estimate: others may take it first)."""
+        limits = self._lane(lane)
+        counts, now_ms = self.store.usage(f"ratelimit:{self.provider}:{scope}", limits)
+        return decide(
+            limits, list(counts), all(count < limit.limit for count, limit in zip(counts, limits, strict=True)), now_ms
+        )
+
+    def acquire(
+        self, scope: str = "default", *, wait: bool = False, deadline: Deadline | None = None, lane: str | None = None
+    ) -> Decision:
         """Take a slot or raise :class:`ThrottledError` (:class:`StoreUnavailableError` when the store is down).
 
         With ``wait`` it sleeps until a slot frees up, but never past the
@@ -73,7 +108,7 @@ class RateLimiter:
         """
         deadline = deadline or current_deadline()
         while True:
-            decision = self.try_acquire(scope)
+            decision = self.try_acquire(scope, lane=lane)
             if decision.allowed:
                 return decision
             if decision.degraded:  # our store is down, not the caller over a limit: 503, not 429

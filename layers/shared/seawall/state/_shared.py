@@ -69,9 +69,14 @@ class SharedState:
         return DynamoDBPersistenceLayer(table_name=self.settings.idempotency_table, boto3_client=self.dynamodb)
 
     def rate_limiter(
-        self, provider: str, limits: Sequence[Limit], *, on_store_error: StorePolicy = "closed"
+        self,
+        provider: str,
+        limits: Sequence[Limit],
+        *,
+        on_store_error: StorePolicy = "closed",
+        lanes: Mapping[str, Sequence[str]] | None = None,
     ) -> RateLimiter:
-        """A fleet-wide limiter for ``provider`` on this backend."""
+        """A fleet-wide limiter for ``provider`` on this backend (``lanes``: the limits each class of call takes)."""
         from seawall.ratelimit import RateLimiter  # noqa: PLC0415
         from seawall.ratelimit._dynamodb import DynamoDBLimiterStore  # noqa: PLC0415
         from seawall.ratelimit._redis import RedisLimiterStore  # noqa: PLC0415
@@ -81,7 +86,7 @@ class SharedState:
             if self.backend == "upstash"
             else DynamoDBLimiterStore(self.dynamodb, self.settings.state_table)
         )
-        return RateLimiter(provider, limits, store, on_store_error=on_store_error)
+        return RateLimiter(provider, limits, store, on_store_error=on_store_error, lanes=lanes)
 
     def circuit_breaker(self, provider: str, config: BreakerConfig, *, operation: str | None = None) -> CircuitBreaker:
         """A fleet-wide breaker for ``provider`` (or one of its operations) on this backend.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from decimal import Decimal
 from typing import Any, Literal, TypeVar, get_args
 
@@ -24,7 +25,7 @@ from pydantic import BaseModel
 
 from seawall.breaker import BreakerConfig
 from seawall.config import Secret, load_settings
-from seawall.errors import IntegrationError
+from seawall.errors import IntegrationError, ThrottledError
 from seawall.http import Timeouts, http_client, parse_payload, send
 from seawall.observability import emit
 from seawall.providers.hotelbeds import SERVICE
@@ -63,6 +64,38 @@ _ONCE = RetryPolicy(attempts=1)
 # "booking" covers what a booking needs (check-rate, confirm, the list and detail its look-ups read).
 Operation = Literal["search", "booking", "cancel", "content"]
 OPERATIONS: tuple[str, ...] = get_args(Operation)
+# Quota lanes: the key's quotas shared out by operation. Cancellations may spend all of both quotas; bookings all
+# but the cancellations' reserve; searches and the content sync all but both reserves (README, "Quota lanes").
+CANCEL_RESERVE = 0.1
+BOOKING_RESERVE = 0.2
+# When Hotelbeds itself says the day is spent, a cancellation is still tried, once a minute fleet-wide.
+CANCEL_PROBE = Limit("cancel-probe", 1, 60)
+
+
+def quota_lanes(per_second: int, per_day: int) -> tuple[list[Limit], dict[str, list[str]]]:
+    """The limiter's limits for the key's quotas, and the limits each operation (lane) takes."""
+    cancels = max(1, math.ceil(per_day * CANCEL_RESERVE))
+    bookings = max(1, math.ceil(per_day * BOOKING_RESERVE))
+    limits = [
+        Limit("second", per_second, 1),
+        Limit("day", per_day, 86_400),
+        Limit("second-bookings", max(1, per_second - 1), 1),
+        Limit("day-bookings", max(1, per_day - cancels), 86_400),
+        Limit("second-searches", max(1, per_second - 2), 1),
+        Limit("day-searches", max(1, per_day - cancels - bookings), 86_400),
+        CANCEL_PROBE,
+    ]
+    everything = ["second", "day"]
+    booking = [*everything, "second-bookings", "day-bookings"]
+    search = [*booking, "second-searches", "day-searches"]
+    lanes = {
+        "cancel": everything,
+        "booking": booking,
+        "search": search,
+        "content": search,
+        "cancel-probe": ["cancel-probe"],
+    }
+    return limits, lanes
 
 
 class HotelbedsGateway:
@@ -80,13 +113,12 @@ class HotelbedsGateway:
         wait_for_rate_limit: bool = False,
     ) -> None:
         self.settings = settings or load_settings(HotelbedsSettings)
+        limits, lanes = quota_lanes(self.settings.requests_per_second, self.settings.daily_quota)
         self.call = ProviderCall(
             ProviderPolicy(
                 service=SERVICE,
-                limits=[
-                    Limit("second", self.settings.requests_per_second, 1),
-                    Limit("day", self.settings.daily_quota, 86_400),
-                ],
+                limits=limits,
+                lanes=lanes,
                 # Hotelbeds may take its documented time and still answer: only a call past it is slow.
                 breaker=BreakerConfig(
                     open_seconds=self.settings.breaker_open_seconds, slow_call_seconds=self.settings.timeout_seconds
@@ -115,6 +147,7 @@ class HotelbedsGateway:
         path: str,
         *,
         operation: Operation,
+        lane: str | None = None,
         timeouts: Timeouts,
         body: dict[str, Any] | None = None,
         params: dict[str, str | int] | None = None,
@@ -150,7 +183,7 @@ class HotelbedsGateway:
 
         scope = self.quota_scope()
         try:
-            return self.call(once, scope=scope, retry=retry, operation=operation)
+            return self.call(once, scope=scope, retry=retry, operation=operation, lane=lane)
         except QuotaExhaustedError:
             if self.call.limiter is not None:
                 self.call.limiter.exhaust(scope, "day")
@@ -209,15 +242,36 @@ class HotelbedsGateway:
         return parse_payload(Booking, answer.get("booking") or {}, service=SERVICE)
 
     def cancel(self, reference: str, *, simulate: bool = False) -> Booking:
-        """Cancel a booking (``simulate``: only say what cancelling would cost, in ``hotel.cancellation_amount``)."""
-        answer = self._request(
-            "DELETE",
-            f"{BOOKING_API}/bookings/{reference}",
-            operation="cancel",
-            timeouts=self.slow,
-            params={"cancellationFlag": "SIMULATION" if simulate else "CANCELLATION"},
-        )
+        """Cancel a booking (``simulate``: only say what cancelling would cost, in ``hotel.cancellation_amount``).
+
+        A cancellation takes the quota's reserve; when the day is spent all the same (Hotelbeds said so, or
+        the reserve is gone), it is still sent once a minute fleet-wide, and Hotelbeds' answer stands.
+        """
+
+        def attempt(lane: str | None) -> dict[str, Any]:
+            return self._request(
+                "DELETE",
+                f"{BOOKING_API}/bookings/{reference}",
+                operation="cancel",
+                lane=lane,
+                timeouts=self.slow,
+                params={"cancellationFlag": "SIMULATION" if simulate else "CANCELLATION"},
+            )
+
+        try:
+            answer = attempt(None)
+        except ThrottledError as error:
+            if (error.retry_after or 0) <= CANCEL_PROBE.window_seconds:  # a second's limit, not the day's
+                raise
+            answer = attempt("cancel-probe")
         return parse_payload(Booking, answer.get("booking") or {}, service=SERVICE)
+
+    def booking_wait(self) -> float:
+        """Seconds until the quota's booking lane has room (0: now); an estimate read without taking a slot."""
+        if self.call.limiter is None:
+            return 0.0
+        room = self.call.limiter.room(self.quota_scope(), lane="booking")
+        return 0.0 if room.allowed else room.retry_after
 
     def cancel_booking(self, reference: str) -> Booking:
         """Cancel a booking and be sure it is cancelled; anything but CANCELLED is an error.

@@ -43,9 +43,10 @@ SEND_SECONDS = 10.0
 UNBOUND_SECONDS = 60.0
 # A look-up is a list page or two and a detail.
 LOOKUP_SECONDS = 5.0
-# A booking never sent (its rate kept failing to check, the quota stayed spent) fails after this long:
-# rate keys do not live for ever.
-MAX_UNSENT_SECONDS = 6 * 3600.0
+# A booking never sent (its rate kept failing to check, the quota stayed spent) fails after this long: a rate
+# key's price and allotment go stale (Hotelbeds documents no lifetime; an hour is taken as one). POST
+# /hotel-bookings refuses (503) a booking the quota would keep unsent longer.
+MAX_UNSENT_SECONDS = 3600.0
 # 4xx statuses that do not say the request was not processed: a timeout, a conflict, a client gone.
 _UNSETTLED_4XX = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.CONFLICT, 499})
 CANCELLED = "CANCELLED"
