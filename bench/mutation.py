@@ -94,7 +94,8 @@ PACKAGES: dict[str, Package] = {
         ("tests/providers/test_stripe_events.py", "tests/model/test_stripe_recovery.py"),
     ),
     "hotelbeds-bookings": Package(
-        ("seawall/providers/hotelbeds/bookings/*",), ("tests/providers/test_hotelbeds_bookings.py",)
+        ("seawall/providers/hotelbeds/bookings/*",),
+        ("tests/providers/test_hotelbeds_bookings.py", "tests/model/test_hotelbeds_bookings.py"),
     ),
 }
 

@@ -434,3 +434,18 @@ def test_hotel_bookings_with_a_fixed_seed(moto_server: MotoServer) -> None:
 
 def test_hotel_bookings_with_a_random_seed(moto_server: MotoServer) -> None:
     run_machine(moto_server, random.SystemRandom().randrange(2**32))
+
+
+def test_a_booking_refused_after_a_send_that_lands_later_is_adopted(moto_server: MotoServer) -> None:
+    # A schedule the random ones rarely draw: the first send answered after the settle time (250 s), the
+    # resend refused with a 400 (the booking fails), then the first send's booking lands: the audit adopts it.
+    HotelbedsBookings.moto, HotelbedsBookings.tally = moto_server, Tally()
+    machine = HotelbedsBookings()
+    booking = machine.accept()
+    machine.work(booking, [("slow", 250.0), ("refused", 0.0)])
+    record = machine.store.get(booking)
+    assert record is not None
+    assert record.status == "failed"
+    machine.teardown()  # drains: the late booking lands, the audit adopts it; the invariants hold
+    assert machine.counted["BookingAdopted"] == 1
+    assert HotelbedsBookings.tally.final == {"confirmed": 1}

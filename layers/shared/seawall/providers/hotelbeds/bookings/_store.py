@@ -293,14 +293,15 @@ class BookingStore:
                 "SET audit_at = :due ADD audits :one",
                 {":due": {"N": _ms(next_at)}, ":one": {"N": "1"}},
             )
-        self.client.update_item(
-            TableName=self.table,
-            Key={"id": {"S": booking_id}},
-            UpdateExpression=expression,
-            ConditionExpression="attribute_exists(#audit)",
-            ExpressionAttributeNames={"#audit": "audit"},
-            ExpressionAttributeValues=values,
-        )
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):  # no longer a suspect
+            self.client.update_item(
+                TableName=self.table,
+                Key={"id": {"S": booking_id}},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(#audit)",
+                ExpressionAttributeNames={"#audit": "audit"},
+                ExpressionAttributeValues=values,
+            )
 
     def open_bookings(self, idle_since: float) -> list[str]:
         """Ids of open bookings nobody changed since ``idle_since`` (Unix seconds), oldest first."""
