@@ -42,9 +42,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 from unittest import mock
 
-from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule
 
 import seawall.deadline
 from local.aws import MotoServer, aws_client
@@ -64,6 +63,7 @@ from seawall.providers.hotelbeds.bookings._request import booking_ids
 from seawall.providers.hotelbeds.bookings._workflow import BookingWorkflow
 from seawall.providers.hotelbeds.errors import QuotaExhaustedError
 from seawall.providers.hotelbeds.models import Booking, BookingSummary
+from tests.support.model import run_seeded
 
 FIXED_SEED = 23
 EXAMPLES, STEPS = 12, 30
@@ -402,28 +402,11 @@ class HotelbedsBookings(RuleBasedStateMachine):
         tally.adopted += self.counted["BookingAdopted"]
 
 
-def machine_settings() -> settings:
-    """The suite's bounded run, or the long profile's (``--hypothesis-profile=long``)."""
-    if settings.get_current_profile_name() == "long":
-        return settings.get_profile("long")
-    return settings(
-        max_examples=EXAMPLES,
-        stateful_step_count=STEPS,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        print_blob=True,
-    )
-
-
 def run_machine(moto: MotoServer, chosen_seed: int) -> None:
     print(f"HotelbedsBookings: seed {chosen_seed}")
     HotelbedsBookings.moto, HotelbedsBookings.tally = moto, Tally()
 
-    def machine() -> HotelbedsBookings:
-        return HotelbedsBookings()
-
-    run_state_machine_as_test(seed(chosen_seed)(machine), settings=machine_settings())
+    run_seeded(HotelbedsBookings, chosen_seed, EXAMPLES, STEPS)
     tally = HotelbedsBookings.tally
     print(json.dumps({"seed": chosen_seed, **asdict(tally), "final": dict(tally.final)}))
 

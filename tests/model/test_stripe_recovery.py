@@ -43,9 +43,8 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from local.aws import MotoServer, aws_client
 from local.eventsource import sqs_record
@@ -65,6 +64,7 @@ from seawall.webhooks import WebhookInbox
 from seawall.webhooks.outbox import OutboxPublisher
 from seawall.webhooks.projections import Projector, order_key
 from tests.conftest import STRIPE_KEY
+from tests.support.model import run_seeded
 
 FIXED_SEED = 22
 # The suite's run: each backend, each seed. The long profile (tests/conftest.py) tries far more.
@@ -610,27 +610,10 @@ def run_machine(servers: Servers, chosen_seed: int) -> None:
     print(f"StripeRecovery on {servers.state.backend}: seed {chosen_seed}")
     StripeRecovery.servers, StripeRecovery.tally = servers, Tally()
 
-    def machine() -> StripeRecovery:
-        return StripeRecovery()
-
-    run_state_machine_as_test(seed(chosen_seed)(machine), settings=machine_settings())
+    run_seeded(StripeRecovery, chosen_seed, EXAMPLES, STEPS)
     tally = StripeRecovery.tally
     print(
         json.dumps({"backend": servers.state.backend, "seed": chosen_seed, **asdict(tally), "runs": dict(tally.runs)})
-    )
-
-
-def machine_settings() -> settings:
-    """The suite's bounded run, or the long profile's (``--hypothesis-profile=long``)."""
-    if settings.get_current_profile_name() == "long":
-        return settings.get_profile("long")
-    return settings(
-        max_examples=EXAMPLES,
-        stateful_step_count=STEPS,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        print_blob=True,
     )
 
 
