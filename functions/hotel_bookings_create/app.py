@@ -3,9 +3,9 @@
 Hotelbeds may take 60 s to confirm and API Gateway waits 29 s at most, so the
 booking is stored (with its clientReference) and queued, and its status is
 at GET /hotel-bookings/{id}. The same Idempotency-Key names the same booking.
-A new booking is refused (503, Retry-After) while the quota's booking lane is
-spent for longer than a booking may wait to be sent: accepted, it would only
-fail later.
+A new booking takes its slot of the quota's booking lane here; it is refused
+(503, Retry-After) while the lane or the day is spent for longer than a
+booking may wait to be sent: accepted, it would only fail later.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def create_booking(booking: BookingRequest) -> Response:
     caller = caller_identity(app)
 
     def accept(key: str) -> dict[str, object]:
-        wait = hotelbeds.booking_wait()
+        wait = hotelbeds.reserve_booking()
         if wait > MAX_UNSENT_SECONDS:
             detail = "Hotelbeds' quota for bookings is spent until it resets: a booking taken now could not be sent"
             raise ProblemError(Problem(503, "quota-spent", detail, headers=retry_after_headers(wait)))

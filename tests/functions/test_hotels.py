@@ -268,15 +268,15 @@ def test_two_hundred_bookings_with_lost_answers_and_timeouts_each_end_once(
 def test_quota_spent_callers_get_429_and_hotelbeds_sees_nothing_past_its_quota(
     hotel_stack: Callable[..., HotelStack],
 ) -> None:
-    # Ten a day: the searches' lane is seven (one kept for cancellations, two for bookings).
+    # Ten a day: the searches' lane is five (one kept for cancellations, two for bookings taken, two for new ones).
     hotel = hotel_stack(sandbox_quota=10, HOTELBEDS_DAILY_QUOTA="10", HOTELBEDS_AVAILABILITY_CACHE_SECONDS="0")
-    answers = [hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": [n]}) for n in range(1, 11)]
-    assert [answer.status_code for answer in answers] == [200] * 7 + [429] * 3
-    for refused in answers[7:]:
+    answers = [hotel.call("POST", "/hotels/availability", {**SEARCH, "hotels": [n]}) for n in range(1, 9)]
+    assert [answer.status_code for answer in answers] == [200] * 5 + [429] * 3
+    for refused in answers[5:]:
         assert refused.headers["Content-Type"] == "application/problem+json"
         assert int(refused.headers["Retry-After"]) == pytest.approx(seconds_to_quota_reset(), abs=10)
     faults = hotel.hotelbeds.fault_report()
-    assert (faults["used_today"], faults["over_quota"]) == (7, 0)
+    assert (faults["used_today"], faults["over_quota"]) == (5, 0)
 
 
 def test_a_key_spent_elsewhere_stops_callers_after_one_403_and_bookings_are_refused_or_wait_for_the_reset(
@@ -309,9 +309,9 @@ def test_a_key_spent_elsewhere_stops_callers_after_one_403_and_bookings_are_refu
 def test_the_content_job_takes_only_its_share_of_the_daily_quota_and_resumes_the_next_day(
     hotel_stack: Callable[..., HotelStack], moto_endpoint: str
 ) -> None:
-    # A key allowing 6 requests a day, the job a third of them: two pages of the sandbox's 250 hotels today,
-    # never more, and the searches keep the rest.
-    hotel = hotel_stack(HOTELBEDS_DAILY_QUOTA="6", SYNC_QUOTA_SHARE="0.34")  # 2 requests a day for the job
+    # A key allowing 12 requests a day (4 in the searches' lane, which the job shares), the job a sixth of them:
+    # two pages of the sandbox's 250 hotels today, never more, and the searches keep the rest.
+    hotel = hotel_stack(HOTELBEDS_DAILY_QUOTA="12", SYNC_QUOTA_SHARE="0.17")  # 2 requests a day for the job
     job = hotel.stack.function("HotelContentSyncFunction")
     first = job.invoke({})
     assert (first["outcome"], first["pages"], first["records"], first["cursor"]) == ("throttled", 2, 200, "201")

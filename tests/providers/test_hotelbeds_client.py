@@ -165,7 +165,7 @@ def test_the_daily_quota_is_kept_fleet_wide_before_hotelbeds_refuses(
 ) -> None:
     hotelbeds.configure_faults({"daily_quota": 10})
     containers = [hotelbeds_gateway(HOTELBEDS_DAILY_QUOTA=10, HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0) for _ in range(2)]
-    for index in range(7):  # the searches' lane: 10 less the cancellations' 1 and the bookings' 2
+    for index in range(5):  # the searches' lane: 10 less the cancellations' 1 and the bookings' 2 and 2
         containers[index % 2].status()
     with pytest.raises(ThrottledError) as refused:
         containers[1].status()
@@ -174,7 +174,7 @@ def test_the_daily_quota_is_kept_fleet_wide_before_hotelbeds_refuses(
     assert problem.status == 429
     assert int(problem.headers["Retry-After"]) == pytest.approx(seconds_to_quota_reset(), abs=5)
     report = hotelbeds.fault_report()
-    assert (report["used_today"], report["over_quota"]) == (7, 0)
+    assert (report["used_today"], report["over_quota"]) == (5, 0)
 
 
 def test_a_quota_403_stops_the_fleet_until_the_reset_without_tripping_the_breaker(
@@ -271,21 +271,39 @@ def test_bookings_failing_open_only_the_booking_breaker(
 def test_searches_cannot_spend_the_bookings_and_cancellations_reserve(
     hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
 ) -> None:
-    # 20 a day: cancellations keep 2, bookings 4 more; searches may spend 14.
+    # 20 a day: searches 10; with new bookings taken, 14; with the calls of bookings taken, 18; cancellations 20.
     client = hotelbeds_gateway(HOTELBEDS_DAILY_QUOTA=20, HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0)
     rate = client.availability(search()).hotels[0].rooms[0].rates[0]
-    for _ in range(13):
+    for _ in range(9):
         client.availability(search())
     with pytest.raises(ThrottledError) as refused:
         client.availability(search())
     assert refused.value.retry_after == pytest.approx(seconds_to_quota_reset(), abs=5)  # until the day resets
-    assert client.booking_wait() == 0
+    assert [client.reserve_booking() for _ in range(4)] == [0.0] * 4  # four new bookings taken
+    assert client.reserve_booking() == pytest.approx(seconds_to_quota_reset(), abs=5)  # a fifth is not
     made = [client.book(booking_body(rate.rate_key, f"LANE{index}")) for index in range(4)]
-    assert client.booking_wait() == pytest.approx(seconds_to_quota_reset(), abs=5)
-    with pytest.raises(ThrottledError):
-        client.book(booking_body(rate.rate_key, "LANE4"))
+    assert [client.booking(booking.reference).status for booking in made] == ["CONFIRMED"] * 4  # look-ups
+    with pytest.raises(ThrottledError):  # the taken bookings' share is spent too
+        client.booking(made[0].reference)
     assert [client.cancel_booking(booking.reference).status for booking in made[:2]] == ["CANCELLED"] * 2
-    assert hotelbeds.fault_report()["requests"] == 20  # the key's whole day, none of it refused
+    assert hotelbeds.fault_report()["requests"] == 20  # the key's whole day, none of it refused by Hotelbeds
+
+
+def test_a_booking_in_doubt_is_looked_up_however_much_searches_spent(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    # The look-ups and the sends of a booking already taken have their own share, which searches cannot take.
+    client = hotelbeds_gateway(HOTELBEDS_DAILY_QUOTA=20, HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0)
+    rate = client.availability(search()).hotels[0].rooms[0].rates[0]
+    assert client.reserve_booking() == 0.0
+    for _ in range(9):
+        client.availability(search())
+    with pytest.raises(ThrottledError):  # the searches' lane is spent
+        client.availability(search())
+    made = client.book(booking_body(rate.rate_key, "INDOUBT1"))
+    today = dt.datetime.now(dt.UTC).date()
+    assert [found.reference for found in client.find_bookings("INDOUBT1", created_on=today)] == [made.reference]
+    assert client.booking(made.reference).status == "CONFIRMED"
 
 
 def test_a_cancellation_is_still_tried_once_a_minute_when_hotelbeds_says_the_day_is_spent(
@@ -304,3 +322,19 @@ def test_a_cancellation_is_still_tried_once_a_minute_when_hotelbeds_says_the_day
     with pytest.raises(ThrottledError) as again:  # the next try waits for the minute
         client.cancel(made.reference)
     assert 0 < (again.value.retry_after or 0) <= 60
+
+
+def test_a_cancellation_hotelbeds_refuses_over_its_quota_is_asked_again_in_a_minute(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway], hotelbeds: HotelbedsSandbox
+) -> None:
+    client = hotelbeds_gateway(HOTELBEDS_AVAILABILITY_CACHE_SECONDS=0)
+    rate = client.availability(search()).hotels[0].rooms[0].rates[0]
+    made = client.book(booking_body(rate.rate_key, "PROBE2"))
+    hotelbeds.configure_faults({"daily_quota": 2})
+    with pytest.raises(QuotaExhaustedError):  # the day is spent, as Hotelbeds says
+        client.availability(search(hotels=[9]))
+    with pytest.raises(QuotaExhaustedError) as refused:  # the once-a-minute try, refused too
+        client.cancel(made.reference)
+    assert refused.value.retry_after == 60  # not midnight: the caller may try again when the next try may go
+    assert problem_for(refused.value).status == 429
+    assert hotelbeds.fault_report()["over_quota"] == 2

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from seawall.providers.hotelbeds.search import AvailabilitySearch
 
 
-def search(check_in: str, check_out: str) -> AvailabilitySearch:
+def search(check_in: object, check_out: str) -> AvailabilitySearch:
     return AvailabilitySearch.model_validate(
         {"check_in": check_in, "check_out": check_out, "rooms": [{"adults": 2}], "hotels": [1]}
     )
@@ -23,7 +23,18 @@ def test_tonights_check_in_is_allowed_wherever_it_is_still_today() -> None:
         search((earliest - dt.timedelta(days=1)).isoformat(), earliest.isoformat())
 
 
-@pytest.mark.parametrize("written", ["2035-06-01T00:00:00+14:00", "2035-06-01T00:00:00", "20350601", "2035-6-1"])
-def test_a_date_is_yyyy_mm_dd_and_nothing_else(written: str) -> None:
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2035-06-01T00:00:00+14:00",
+        "2035-06-01T00:00:00",
+        "20350601",
+        "2035-6-1",
+        2064096000,
+        2064096000.0,
+        "\uff12\uff10\uff13\uff15-06-01",  # fullwidth digits
+    ],
+)
+def test_a_date_is_yyyy_mm_dd_and_nothing_else(written: object) -> None:
     with pytest.raises(ValidationError, match="YYYY-MM-DD"):
         search(written, "2035-06-05")

@@ -117,9 +117,10 @@ class ProviderCall(Generic[C]):
         breaker = self._breaker(operation)
         lane = (lane or operation) if self.policy.lanes else None
         credentials = self.credentials.get()
+        policy = retry or self.policy.retry
         for attempt in retry_attempts(
             self.policy.service,
-            policy=retry or self.policy.retry,
+            policy=policy,
             attempt_timeout=self.policy.attempt_timeout,
             deadline=deadline,
             budget=self.budget,
@@ -128,7 +129,10 @@ class ProviderCall(Generic[C]):
                 try:
                     answer = self._once(request, credentials, (scope, lane), breaker)
                 except IntegrationError as error:
-                    credentials = self._rotated(credentials, error)
+                    fresh = self._rotated(credentials, error)
+                    if policy.attempts == 1:  # a request sent at most once is not sent again: the next call uses it
+                        raise
+                    credentials = fresh
                     answer = self._once(request, credentials, (scope, lane), breaker)
         return answer
 

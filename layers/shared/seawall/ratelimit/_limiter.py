@@ -90,12 +90,19 @@ class RateLimiter:
         return decision
 
     def room(self, scope: str = "default", *, lane: str | None = None) -> Decision:
-        """Whether ``lane`` has a slot free now, read without taking one (an estimate: others may take it first)."""
+        """Whether ``lane`` has a slot free now, read without taking one (an estimate: others may take it first).
+
+        When the store cannot be reached, the store policy answers, as for :meth:`try_acquire`.
+        """
         limits = self._lane(lane)
-        counts, now_ms = self.store.usage(f"ratelimit:{self.provider}:{scope}", limits)
-        return decide(
-            limits, list(counts), all(count < limit.limit for count, limit in zip(counts, limits, strict=True)), now_ms
-        )
+        try:
+            counts, now_ms = self.store.usage(f"ratelimit:{self.provider}:{scope}", limits)
+        except DeadlineExceededError:
+            raise
+        except Exception as error:  # noqa: BLE001 (any store failure falls to the configured policy)
+            return self._degraded(error)
+        free = all(count < limit.limit for count, limit in zip(counts, limits, strict=True))
+        return decide(limits, list(counts), free, now_ms)
 
     def acquire(
         self, scope: str = "default", *, wait: bool = False, deadline: Deadline | None = None, lane: str | None = None

@@ -31,9 +31,9 @@ from seawall.observability import emit
 from seawall.providers.hotelbeds import SERVICE
 from seawall.providers.hotelbeds.errors import (
     CREDENTIALS_REFUSED,
-    NOT_PROCESSED,
     QuotaExhaustedError,
     hotelbeds_error,
+    not_processed,
 )
 from seawall.providers.hotelbeds.models import (
     Availability,
@@ -64,33 +64,41 @@ _ONCE = RetryPolicy(attempts=1)
 # "booking" covers what a booking needs (check-rate, confirm, the list and detail its look-ups read).
 Operation = Literal["search", "booking", "cancel", "content"]
 OPERATIONS: tuple[str, ...] = get_args(Operation)
-# Quota lanes: the key's quotas shared out by operation. Cancellations may spend all of both quotas; bookings all
-# but the cancellations' reserve; searches and the content sync all but both reserves (README, "Quota lanes").
+# Quota lanes: the key's quotas shared out by what a call is for (README, "Quota"), each share a reserve the lanes
+# below it cannot spend. Cancellations may spend the whole day and rate; the calls of a booking already taken
+# (check-rate, confirm, look-ups, the audit) all but the cancellations' reserve; taking new bookings and searching
+# together all but the taken bookings' reserve too; searches (and the content sync) alone also leave the new
+# bookings' reserve, and at most the rate less one a second.
 CANCEL_RESERVE = 0.1
-BOOKING_RESERVE = 0.2
+IN_FLIGHT_RESERVE = 0.2
+NEW_BOOKING_RESERVE = 0.2
 # When Hotelbeds itself says the day is spent, a cancellation is still tried, once a minute fleet-wide.
 CANCEL_PROBE = Limit("cancel-probe", 1, 60)
 
 
 def quota_lanes(per_second: int, per_day: int) -> tuple[list[Limit], dict[str, list[str]]]:
-    """The limiter's limits for the key's quotas, and the limits each operation (lane) takes."""
-    cancels = max(1, math.ceil(per_day * CANCEL_RESERVE))
-    bookings = max(1, math.ceil(per_day * BOOKING_RESERVE))
+    """The limiter's limits for the key's quotas, and the limits each lane takes."""
+    left = per_day
+    caps = []
+    for share in (CANCEL_RESERVE, IN_FLIGHT_RESERVE, NEW_BOOKING_RESERVE):
+        left -= max(1, math.ceil(per_day * share))
+        caps.append(max(1, left))
     limits = [
         Limit("second", per_second, 1),
         Limit("day", per_day, 86_400),
-        Limit("second-bookings", max(1, per_second - 1), 1),
-        Limit("day-bookings", max(1, per_day - cancels), 86_400),
-        Limit("second-searches", max(1, per_second - 2), 1),
-        Limit("day-searches", max(1, per_day - cancels - bookings), 86_400),
+        Limit("day-bookings", caps[0], 86_400),
+        Limit("day-new", caps[1], 86_400),
+        Limit("day-searches", caps[2], 86_400),
+        Limit("second-searches", max(1, per_second - 1), 1),
         CANCEL_PROBE,
     ]
-    everything = ["second", "day"]
-    booking = [*everything, "second-bookings", "day-bookings"]
-    search = [*booking, "second-searches", "day-searches"]
+    cancel = ["second", "day"]
+    in_flight = [*cancel, "day-bookings"]
+    search = [*in_flight, "day-new", "day-searches", "second-searches"]
     lanes = {
-        "cancel": everything,
-        "booking": booking,
+        "cancel": cancel,
+        "booking": in_flight,
+        "accept": ["day-new"],
         "search": search,
         "content": search,
         "cancel-probe": ["cancel-probe"],
@@ -245,7 +253,8 @@ class HotelbedsGateway:
         """Cancel a booking (``simulate``: only say what cancelling would cost, in ``hotel.cancellation_amount``).
 
         A cancellation takes the quota's reserve; when the day is spent all the same (Hotelbeds said so, or
-        the reserve is gone), it is still sent once a minute fleet-wide, and Hotelbeds' answer stands.
+        the reserve is gone), it is still sent once a minute fleet-wide, and Hotelbeds' answer stands (a
+        refusal says to come back in a minute).
         """
 
         def attempt(lane: str | None) -> dict[str, Any]:
@@ -263,15 +272,30 @@ class HotelbedsGateway:
         except ThrottledError as error:
             if (error.retry_after or 0) <= CANCEL_PROBE.window_seconds:  # a second's limit, not the day's
                 raise
-            answer = attempt("cancel-probe")
+            try:
+                answer = attempt("cancel-probe")
+            except QuotaExhaustedError as spent:  # Hotelbeds says no: it is asked again in a minute, not at midnight
+                raise QuotaExhaustedError(
+                    "Hotelbeds' daily quota is exhausted; a cancellation is tried again once a minute",
+                    retry_after=CANCEL_PROBE.window_seconds,
+                ) from spent
         return parse_payload(Booking, answer.get("booking") or {}, service=SERVICE)
 
-    def booking_wait(self) -> float:
-        """Seconds until the quota's booking lane has room (0: now); an estimate read without taking a slot."""
-        if self.call.limiter is None:
+    def reserve_booking(self) -> float:
+        """Take a new booking's slot of the day (its lane); 0, or the seconds until one could be sent.
+
+        A booking taken now is sent with the whole quota's rights: its slot was
+        taken here, so that a burst of bookings cannot be taken past the lane.
+        """
+        limiter = self.call.limiter
+        if limiter is None:
             return 0.0
-        room = self.call.limiter.room(self.quota_scope(), lane="booking")
-        return 0.0 if room.allowed else room.retry_after
+        scope = self.quota_scope()
+        sendable = limiter.room(scope, lane="booking")  # the day itself spent (or marked so by Hotelbeds)
+        if not sendable.allowed:
+            return sendable.retry_after
+        taken = limiter.try_acquire(scope, lane="accept")
+        return 0.0 if taken.allowed else taken.retry_after
 
     def cancel_booking(self, reference: str) -> Booking:
         """Cancel a booking and be sure it is cancelled; anything but CANCELLED is an error.
@@ -282,7 +306,7 @@ class HotelbedsGateway:
         try:
             cancelled = self.cancel(reference)
         except IntegrationError as error:
-            if error.status_code in NOT_PROCESSED:
+            if not_processed(error):
                 raise
             detail = self.booking(reference)
             if detail.status != "CANCELLED":

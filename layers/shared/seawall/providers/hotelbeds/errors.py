@@ -25,8 +25,10 @@ _ERROR_CODE_HEADER = "X-Mashery-Error-Code"
 _OVER_RATE = "ERR_403_DEVELOPER_OVER_RATE"
 _OVER_QPS = "ERR_403_DEVELOPER_OVER_QPS"
 _CODE_LENGTH = 64
-# Statuses that say Hotelbeds refused a request before doing anything: its quotas and the credentials.
+# Statuses with which Hotelbeds' gateway refuses a request before anything is done: its quotas, the credentials.
 NOT_PROCESSED = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
+# The detail naming the gateway's own refusal code (X-Mashery-Error-Code): a word safe to show.
+GATEWAY_CODE = "gateway_error_code"
 # The key or the signature refused (quota refusals are rate-limit errors, 429, never these).
 CREDENTIALS_REFUSED = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 
@@ -36,6 +38,16 @@ class QuotaExhaustedError(RateLimitedError):
 
     def __init__(self, message: str = "Hotelbeds' daily quota is exhausted", *, retry_after: float) -> None:
         super().__init__(SERVICE, message, retry_after=retry_after, retryable=False)
+        self.details = {GATEWAY_CODE: _OVER_RATE}  # only the gateway says the day is spent
+
+
+def not_processed(error: IntegrationError) -> bool:
+    """Hotelbeds' gateway refused the request (its quota, the key, the signature): nothing was done.
+
+    Only the gateway's own refusals say so (they carry its error code); a 401,
+    403 or 429 from behind it may come after a booking was made.
+    """
+    return error.status_code in NOT_PROCESSED and GATEWAY_CODE in error.details
 
 
 def seconds_to_quota_reset(now: float | None = None) -> float:
@@ -53,13 +65,17 @@ def hotelbeds_error(response: httpx.Response) -> IntegrationError:
     if code == _OVER_RATE or "Over Rate" in text:
         return QuotaExhaustedError(retry_after=seconds_to_quota_reset())
     if code == _OVER_QPS or "Over Qps" in text:
-        return RateLimitedError(SERVICE, "Hotelbeds' per-second limit was reached", retry_after=1.0, retryable=True)
+        limited = RateLimitedError(SERVICE, "Hotelbeds' per-second limit was reached", retry_after=1.0, retryable=True)
+        limited.details = {GATEWAY_CODE: _OVER_QPS}
+        return limited
     if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
         logger.warning(
             "Hotelbeds refused the key or signature; a clock more than a few minutes off is a likely cause",
             extra={"provider": SERVICE, "status_code": status, "error_code": code, "local_time": int(time.time())},
         )
-        return IntegrationError(SERVICE, "Hotelbeds refused the credentials", status_code=status, retryable=False)
+        refused = IntegrationError(SERVICE, "Hotelbeds refused the credentials", status_code=status, retryable=False)
+        refused.details = {GATEWAY_CODE: code} if code.startswith("ERR_") else {}
+        return refused
     error = error_from_response(SERVICE, response)
     error.details = {"hotelbeds_error_code": code} if (code := _error_code(response)) else {}
     return error

@@ -31,7 +31,9 @@ MAX_RATES_PER_ROOM = 10
 
 def _plain_date(value: Any) -> Any:
     """A date exactly as ``YYYY-MM-DD``: a time or a zone would move the stay by a day somewhere."""
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):  # not a timestamp either
         raise ValueError("a date as YYYY-MM-DD, with no time or zone")
     return value
 

@@ -31,7 +31,7 @@ from seawall.errors import IntegrationError, NotAttemptedError
 from seawall.observability import emit, logger
 from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore
 from seawall.providers.hotelbeds.client import HotelbedsGateway
-from seawall.providers.hotelbeds.errors import NOT_PROCESSED
+from seawall.providers.hotelbeds.errors import NOT_PROCESSED, not_processed
 from seawall.providers.hotelbeds.models import BookingSummary
 
 # A lock outlives the invocation's deadline by the settle time and this much: a live worker keeps it, and a
@@ -181,7 +181,7 @@ class BookingWorkflow:
             attempt.in_flight = False
             raise
         except IntegrationError as error:
-            if error.status_code in NOT_PROCESSED:
+            if not_processed(error):
                 self.store.unsend(record.id, owner, record)
                 attempt.in_flight = False
                 raise
