@@ -142,6 +142,27 @@ def test_a_401_after_rotation_reads_the_secret_again_and_calls_once_more(
     ]
 
 
+def test_a_request_sent_at_most_once_is_not_sent_again_after_a_rotation(
+    state: SharedState, provider: ProviderServer, put_secret: Any
+) -> None:
+    # A 401 may come after the provider did the work (a booking with no idempotency key): the fresh secret is
+    # read for the next call, and this one is not sent twice.
+    name = f"stack/rotation-{uuid.uuid4().hex[:8]}"
+    secret = Secret(put_secret(name, KEY), StripeSecret, label="provider", max_age=300)
+    call = ProviderCall(policy(), state, secret)
+    secret.get()
+    put_secret(name, ROTATED)
+    provider.replies["/thing"] = [Reply(401), Reply(200, b'"ok"')]
+    with pytest.raises(IntegrationError) as caught:
+        call(get(provider, call.policy.service), retry=RetryPolicy(attempts=1))
+    assert caught.value.status_code == 401
+    assert call(get(provider, call.policy.service), retry=RetryPolicy(attempts=1)) == '"ok"'
+    assert [seen.headers["Authorization"] for seen in provider.seen] == [
+        f"Bearer {KEY['api_key']}",
+        f"Bearer {ROTATED['api_key']}",
+    ]
+
+
 def test_a_401_without_rotation_stands_and_is_not_retried(
     state: SharedState, provider: ProviderServer, key: Secret[StripeSecret]
 ) -> None:
