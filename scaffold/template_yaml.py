@@ -111,13 +111,17 @@ def remove(document: CommentedMap, names: Iterable[str]) -> list[str]:
 
     The comment lines right above an entry go with it; those above the entry after it stay there.
     """
+    wanted = set(names)
     removed = []
-    for name in names:
-        for section in EDITED:
-            entries = document.get(section)
-            if entries is not None and name in entries:
-                _delete(entries, name)
-                removed.append(name)
+    for section in EDITED:
+        entries = document.get(section)
+        if entries is None:
+            continue
+        # Last first, whatever order the names came in: each deletion then undoes an append, and the blank lines
+        # and headings between entries end where they were before the entries were added.
+        for name in reversed([name for name in entries if name in wanted]):
+            _delete(entries, name)
+            removed.append(name)
     return removed
 
 
