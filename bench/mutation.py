@@ -102,6 +102,18 @@ PACKAGES: dict[str, Package] = {
 # Surviving mutants whose program cannot behave differently, each with the reason (docs/benchmarks.md lists them).
 _KEYWORD_CASE = "DynamoDB's expression keywords are case-insensitive (SET, REMOVE, OR)"
 _ITEM_TYPES = "every attribute of a job's item is a string or a number: the default is never read"
+_CANCELLATION_REASONS = (
+    "DynamoDB lists the reasons of every cancelled transaction, and the limiter treats any store failure alike"
+)
+_ONE_COUNT_PER_LIMIT = "each store returns one counter per limit: zip's strict check never fires"
+_EPOCH_BUCKETS = "buckets count from the epoch (over 1e8 of them): -2 or +1 marks a slot empty as -1 does"
+_NAMES_FILTER = "the text only picks which #names to send: the mutation adds no '#' name the expressions use"
+_HGETALL_PAIRS = "HGETALL answers field, value pairs: zip's strict check never fires"
+_MEMORY_DEFAULTS = (
+    "this process's record gets state and open_until at its trip, lease_until, probes and successes when a period "
+    "starts: a default is read only where the branch taken does not depend on it"
+)
+_SUCCESSES_ADDED = "the ADD that counts a probe's success creates the attribute: the record it returns always has it"
 EQUIVALENT: dict[str, str] = {
     "seawall.sync._store.xǁDynamoDBSyncStoreǁacquire__mutmut_22": _KEYWORD_CASE,
     "seawall.sync._store.xǁDynamoDBSyncStoreǁacquire__mutmut_25": _KEYWORD_CASE,
@@ -115,6 +127,80 @@ EQUIVALENT: dict[str, str] = {
     "only maker of jobs, always passes its own",
     "seawall.sync._job.xǁSyncJobǁrun__mutmut_7": "a run's own bound and the invocation's deadline never expire "
     "at the same instant (monotonic clock, float seconds): < and <= pick the same one",
+    # ratelimit
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_18": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_24": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁexhaust__mutmut_23": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_25": _CANCELLATION_REASONS,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_27": _CANCELLATION_REASONS,
+    "seawall.ratelimit._limiter.xǁRateLimiterǁroom__mutmut_23": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limiter.xǁRateLimiterǁroom__mutmut_26": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limiter.xǁRateLimiterǁroom__mutmut_27": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_usage__mutmut_13": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_usage__mutmut_16": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_usage__mutmut_17": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_decide__mutmut_9": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_decide__mutmut_13": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_decide__mutmut_14": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_decide__mutmut_52": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_decide__mutmut_56": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_decide__mutmut_57": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limiter.xǁRateLimiterǁacquire__mutmut_15": "StoreUnavailableError's default retry_after "
+    "(1.0) is what every degraded refusal carries (_DEGRADED_RETRY_AFTER)",
+    "seawall.ratelimit._redis.xǁRedisLimiterStoreǁusage__mutmut_7": "eval's args default to none: args=[] and no "
+    "args send the same command",
+    # breaker
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁrelease_probe__mutmut_10": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁrelease_probe__mutmut_13": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁacquire_probe__mutmut_28": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁacquire_probe__mutmut_31": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁacquire_probe__mutmut_75": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁacquire_probe__mutmut_78": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁfinish_probe__mutmut_3": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁfinish_probe__mutmut_38": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁfinish_probe__mutmut_51": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁfinish_probe__mutmut_62": _SUCCESSES_ADDED,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁfinish_probe__mutmut_64": _SUCCESSES_ADDED,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁfinish_probe__mutmut_67": _SUCCESSES_ADDED,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁtrip__mutmut_11": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁtrip__mutmut_14": _KEYWORD_CASE,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁ_send__mutmut_3": _NAMES_FILTER,
+    "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁ_send__mutmut_7": _NAMES_FILTER,
+    "seawall.breaker._redis.x__as_record__mutmut_4": _HGETALL_PAIRS,
+    "seawall.breaker._redis.x__as_record__mutmut_7": _HGETALL_PAIRS,
+    "seawall.breaker._redis.x__as_record__mutmut_11": _HGETALL_PAIRS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_5": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_7": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_10": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_11": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_20": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_28": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_30": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_33": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_41": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_43": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_46": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_55": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_57": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁacquire_probe__mutmut_60": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁfinish_probe__mutmut_12": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁfinish_probe__mutmut_14": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁfinish_probe__mutmut_17": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁfinish_probe__mutmut_34": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁfinish_probe__mutmut_36": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁfinish_probe__mutmut_39": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁrelease_probe__mutmut_12": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁrelease_probe__mutmut_14": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁrelease_probe__mutmut_17": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁrelease_probe__mutmut_30": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁrelease_probe__mutmut_32": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁrelease_probe__mutmut_35": _MEMORY_DEFAULTS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁrecord__mutmut_9": _EPOCH_BUCKETS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁrecord__mutmut_10": _EPOCH_BUCKETS,
+    "seawall.breaker._store.x__close__mutmut_7": _EPOCH_BUCKETS,
+    "seawall.breaker._store.x__close__mutmut_8": _EPOCH_BUCKETS,
+    "seawall.breaker._store.xǁMemoryBreakerStoreǁrecord__mutmut_21": "held == bucket takes the branch above: the "
+    "elif never sees them equal, < and <= admit the same",
 }
 
 

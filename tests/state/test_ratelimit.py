@@ -20,7 +20,7 @@ from seawall.ratelimit import Limit, RateLimiter, StorePolicy
 from seawall.ratelimit._limits import decide
 from seawall.retry import is_retryable
 from seawall.state import SharedState
-from tests.conftest import json_lines
+from tests.conftest import LogCapture, json_lines
 from tests.support.http_server import ProviderServer, Reply
 
 
@@ -296,7 +296,228 @@ def test_a_lane_that_skips_a_tighter_limit_keeps_its_reserve(state: SharedState)
     refused = limiter.room(where, lane="cancel")
     assert not refused.allowed
     assert 0 < refused.retry_after <= 86_400
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError) as caught:
         limiter.try_acquire(where, lane="nothing")
+    assert (caught.value.source, caught.value.fields) == ("rate limiter acme", ("lane",))
+    assert str(caught.value) == "rate limiter acme: lane: no lane nothing"
     with pytest.raises(ConfigError):
         state.rate_limiter("acme", limits, lanes={"search": ["hour"]})
+
+
+# What a store at a dead port raises, by backend: botocore's error, the Upstash client's.
+UNREACHABLE = ("EndpointConnectionError", "IntegrationError")
+
+
+def test_a_refusal_is_counted_per_provider_and_an_admission_is_not(
+    state: SharedState, capsys: pytest.CaptureFixture[str]
+) -> None:
+    limiter = state.rate_limiter("acme", [Limit("day", 1, 86_400)])
+    where = scope()
+    assert limiter.try_acquire(where).allowed
+    assert metrics_named(capsys, "RateLimited") == []
+    assert not limiter.try_acquire(where).allowed
+    (metric,) = metrics_named(capsys, "RateLimited")
+    assert (metric["provider"], metric["RateLimited"]) == ("acme", [1.0])
+
+
+@pytest.mark.parametrize("policy", ["open", "closed"])
+def test_a_decision_by_policy_says_so_in_its_numbers_and_its_log(
+    store_at: Callable[[str], SharedState], policy: StorePolicy, logs: LogCapture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400)], on_store_error=policy)
+    before = time.time()
+    decision = limiter.try_acquire(scope())
+    if policy == "open":  # admitted now, the store unable to tell what is left
+        assert (decision.remaining, decision.retry_after) == (None, 0.0)
+        assert before <= decision.reset <= time.time()
+    else:  # refused for a second: the store may be back by then
+        assert (decision.remaining, decision.retry_after) == (0, 1.0)
+        assert before + 1 <= decision.reset <= time.time() + 1
+    (line,) = [r for r in logs.records() if r["message"] == "rate limiter store unreachable; applying policy"]
+    assert (line["level"], line["provider"], line["policy"]) == ("WARNING", "acme", policy)
+    assert line["error"] in UNREACHABLE  # the failure's type, never its text
+    (metric,) = metrics_named(capsys, "RateLimiterStoreError")
+    assert (metric["provider"], metric["policy"]) == ("acme", policy)
+
+
+def test_acquire_raises_at_once_without_wait_and_the_refusal_says_when(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("day", 1, 86_400)])
+    where = scope()
+    assert limiter.acquire(where).allowed
+    with pytest.raises(ThrottledError) as caught:
+        limiter.acquire(where)  # no wait asked: a day's wait is never slept through
+    refused = limiter.try_acquire(where)
+    assert caught.value.service == "acme"
+    assert caught.value.reset == refused.reset
+    assert caught.value.retry_after == pytest.approx(refused.retry_after, abs=2)
+    assert [u.used for u in limiter.usage(where)] == [1]  # the refusals took nothing, the admission its slot
+
+
+def test_acquire_takes_the_slot_of_its_own_scope_and_lane(state: SharedState) -> None:
+    limits = [Limit("day", 5, 86_400), Limit("day-searches", 1, 86_400)]
+    limiter = state.rate_limiter("acme", limits, lanes={"search": ["day", "day-searches"], "cancel": ["day"]})
+    where = scope()
+    limiter.acquire(where, lane="search")
+    assert [u.used for u in limiter.usage(where)] == [1, 1]
+    with pytest.raises(ThrottledError):
+        limiter.acquire(where, lane="search")  # the searches' share is spent
+    assert limiter.acquire(where, lane="cancel").allowed  # the cancellations' is not
+    assert [u.used for u in limiter.usage(where)] == [2, 1]
+    assert [u.used for u in limiter.usage(scope())] == [0, 0]
+
+
+def test_the_default_scope_is_one_scope_for_every_method(state: SharedState) -> None:
+    limiter = state.rate_limiter(f"acme-{scope()}", [Limit("day", 2, 86_400)])  # a provider of this test alone
+    assert limiter.acquire().allowed
+    assert [u.used for u in limiter.usage()] == [1]
+    assert [u.used for u in limiter.usage("default")] == [1]
+    assert limiter.try_acquire("default").allowed
+    assert not limiter.room().allowed
+    assert not limiter.try_acquire().allowed
+    with pytest.raises(ThrottledError):
+        limiter.acquire()
+
+
+def test_a_store_outage_refuses_with_the_store_named_and_a_second_to_wait(
+    store_at: Callable[[str], SharedState],
+) -> None:
+    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("second", 10, 1)], on_store_error="closed")
+    with pytest.raises(StoreUnavailableError) as caught:
+        limiter.acquire(scope())
+    assert (caught.value.store, caught.value.retry_after) == ("rate limiter of acme", 1.0)
+
+
+def test_an_unknown_limit_is_named_in_the_config_error(state: SharedState) -> None:
+    with pytest.raises(ConfigError) as caught:
+        state.rate_limiter("acme", [Limit("day", 10, 86_400)]).exhaust(scope(), "hour")
+    assert (caught.value.source, caught.value.fields) == ("rate limiter acme", ("limit_name",))
+    assert str(caught.value) == "rate limiter acme: limit_name: not a limit of this limiter"
+
+
+def test_marking_a_window_spent_is_logged(state: SharedState, logs: LogCapture) -> None:
+    state.rate_limiter("acme", [Limit("day", 10, 86_400)]).exhaust(scope(), "day")
+    (line,) = [r for r in logs.records() if r["message"] == "rate limit window marked exhausted"]
+    assert (line["level"], line["provider"], line["limit"]) == ("WARNING", "acme", "day")
+
+
+def test_a_window_not_marked_spent_is_logged_counted_and_still_ends_when_the_window_does(
+    store_at: Callable[[str], SharedState], logs: LogCapture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400)], on_store_error="open")
+    decision = limiter.exhaust(scope(), "day")
+    window_end = (time.time() // 86_400 + 1) * 86_400  # this container's clock: the store could not say
+    assert decision.reset == pytest.approx(window_end, abs=2)
+    assert decision.retry_after == pytest.approx(window_end - time.time(), abs=2)
+    unmarked = "rate limiter store unreachable; window not marked exhausted"
+    (line,) = [r for r in logs.records() if r["message"] == unmarked]
+    assert (line["level"], line["provider"], line["limit"]) == ("WARNING", "acme", "day")
+    assert line["error"] in UNREACHABLE
+    assert "rate limit window marked exhausted" not in [r["message"] for r in logs.records()]
+    (metric,) = metrics_named(capsys, "RateLimiterStoreError")
+    assert (metric["provider"], metric["policy"]) == ("acme", "open")
+
+
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_a_dynamodb_counter_is_read_as_last_written_and_expires_after_its_window(state: SharedState) -> None:
+    """DynamoDB's default read may miss the latest write; TTL removes a counter a minute after its window."""
+    reads: list[dict[str, Any]] = []
+    state.dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.GetItem", lambda params, **_: reads.append(dict(params))
+    )
+    limiter = state.rate_limiter("acme", [Limit("day", 10, 86_400), Limit("minute", 10, 60)])
+    where = scope()
+    limiter.try_acquire(where)  # both limits: one transaction
+    limiter.usage(where)
+    assert [read.get("ConsistentRead") for read in reads] == [True, True]
+    end = round(limiter.usage(where)[0].reset)
+    key = {"pk": {"S": f"ratelimit:acme:{where}:day:{(end - 86_400) * 1000}"}}
+    taken = state.dynamodb.get_item(TableName=state.settings.state_table, Key=key)["Item"]
+    assert (taken["count"], taken["expires_at"]) == ({"N": "1"}, {"N": str(end + 60)})
+    limiter.exhaust(where, "day")
+    marked = state.dynamodb.get_item(TableName=state.settings.state_table, Key=key)["Item"]
+    assert (marked["count"], marked["expires_at"]) == ({"N": "10"}, {"N": str(end + 60)})
+    untouched = scope()  # a window marked spent before any call: the mark alone sets its expiry
+    limiter.exhaust(untouched, "day")
+    key = {"pk": {"S": f"ratelimit:acme:{untouched}:day:{(end - 86_400) * 1000}"}}
+    marked = state.dynamodb.get_item(TableName=state.settings.state_table, Key=key)["Item"]
+    assert (marked["count"], marked["expires_at"]) == ({"N": "10"}, {"N": str(end + 60)})
+
+
+def test_a_refusal_by_the_shorter_of_several_limits_waits_only_for_its_window(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("minute", 1, 60), Limit("day", 100, 86_400)])
+    where = scope()
+    admitted = limiter.try_acquire(where)
+    minute = limiter.usage(where)[0]
+    assert admitted.allowed
+    assert admitted.retry_after == 0
+    assert admitted.reset in (minute.reset, minute.reset - 60)  # the nearest end: the minute's (or the last one)
+    assert admitted.remaining == (None if state.backend == "dynamodb" else 0)  # DynamoDB cannot tell for several
+    refused = limiter.try_acquire(where)
+    assert (refused.allowed, refused.remaining, refused.degraded) == (False, 0, False)
+    assert 0 < refused.retry_after <= 60  # the minute binds; the day has room
+    assert refused.reset in (minute.reset, minute.reset - 60)
+
+
+def test_a_refusal_by_every_limit_waits_for_the_longest(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("minute", 1, 60), Limit("day", 1, 86_400)])
+    where = scope()
+    assert limiter.try_acquire(where).allowed
+    refused = limiter.try_acquire(where)
+    assert (refused.allowed, refused.remaining, refused.degraded) == (False, 0, False)
+    assert refused.reset == limiter.usage(where)[1].reset
+    assert refused.retry_after > 60
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Limit("a b", 1, 1), "Limit: name: 1-32 letters, digits, _ or -"),
+        (lambda: Limit("x" * 33, 1, 1), "Limit: name: 1-32 letters, digits, _ or -"),
+        (lambda: Limit("second", 0, 1), "Limit second: limit: must be at least 1"),
+        (lambda: Limit("second", 1, 0.009), "Limit second: window_seconds: must be at least 0.01"),
+        (
+            lambda: RateLimiter("acme", [], store=None),  # type: ignore[arg-type]
+            "rate limiter acme: limits: at least one limit is needed",
+        ),
+        (
+            lambda: RateLimiter("acme", [Limit("a", 1, 1), Limit("a", 2, 2)], store=None),  # type: ignore[arg-type]
+            "rate limiter acme: limits: limit names must be unique",
+        ),
+        (
+            lambda: RateLimiter("acme", [Limit("a", 1, 1)], store=None, lanes={"search": []}),  # type: ignore[arg-type]
+            "rate limiter acme: lanes: lane search must name limits it has",
+        ),
+        (
+            lambda: RateLimiter(
+                "acme",
+                [Limit("a", 1, 1)],
+                store=None,  # type: ignore[arg-type]
+                lanes={"search": ["a", "b"]},
+            ),
+            "rate limiter acme: lanes: lane search must name limits it has",
+        ),
+    ],
+)
+def test_a_misconfiguration_says_what_and_where(build: Callable[[], object], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build()
+    assert str(caught.value) == message
+
+
+def test_the_edges_of_a_limit_are_accepted() -> None:
+    assert Limit("x" * 32, 1, 0.01).window_ms == 10
+    assert Limit("A-z_0", 1, 0.0105).window_ms == 10  # whole milliseconds, rounded
+    limits = [Limit("a", 1, 1), Limit("b", 1, 1)]
+    limiter = RateLimiter("acme", limits, store=None, lanes={"a": ["a"]})  # type: ignore[arg-type]
+    assert [limit.name for limit in limiter.lanes["a"]] == ["a"]
+
+
+def test_a_limiter_refuses_by_default_when_its_store_is_down(
+    store_at: Callable[[str], SharedState], capsys: pytest.CaptureFixture[str]
+) -> None:
+    unreachable = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400)]).store
+    limiter = RateLimiter("acme", [Limit("day", 10, 86_400)], unreachable)  # no policy named
+    decision = limiter.try_acquire(scope())
+    assert (decision.allowed, decision.degraded) == (False, True)
+    (metric,) = metrics_named(capsys, "RateLimiterStoreError")
+    assert metric["policy"] == "closed"
