@@ -233,41 +233,34 @@ class BookingStore:
 
     def cancel(self, booking_id: str, booking: Booking) -> BookingRecord:
         """Cancelled, with Hotelbeds' cancelled booking (a confirmed or already cancelled booking only)."""
-        answer = self.client.update_item(
-            TableName=self.table,
-            Key={"id": {"S": booking_id}},
-            UpdateExpression="SET #status = :cancelled, booking = :booking, updated_at = :now",
-            ConditionExpression="#status IN (:confirmed, :cancelled)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":cancelled": {"S": "cancelled"},
-                ":confirmed": {"S": "confirmed"},
-                ":booking": {"S": booking.model_dump_json()},
-                ":now": {"N": _ms(time.time())},
-            },
-            ReturnValues="ALL_NEW",
-        )
-        return _record(answer["Attributes"])
+        return self._with_booking(booking_id, booking, "cancelled", when=("confirmed", "cancelled"))
 
     def adopt(self, booking_id: str, booking: Booking) -> BookingRecord | None:
         """A failed booking Hotelbeds holds after all: confirmed with it; ``None`` if it is no longer failed."""
         try:
-            answer = self.client.update_item(
-                TableName=self.table,
-                Key={"id": {"S": booking_id}},
-                UpdateExpression="SET #status = :confirmed, booking = :booking, updated_at = :now REMOVE failure",
-                ConditionExpression="#status = :failed",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":confirmed": {"S": "confirmed"},
-                    ":failed": {"S": "failed"},
-                    ":booking": {"S": booking.model_dump_json()},
-                    ":now": {"N": _ms(time.time())},
-                },
-                ReturnValues="ALL_NEW",
-            )
+            return self._with_booking(booking_id, booking, "confirmed", when=("failed",), remove=" REMOVE failure")
         except self.client.exceptions.ConditionalCheckFailedException:
             return None
+
+    def _with_booking(
+        self, booking_id: str, booking: Booking, status: Status, *, when: tuple[Status, ...], remove: str = ""
+    ) -> BookingRecord:
+        """``status``, with Hotelbeds' ``booking``, if the record's status is one of ``when`` (else the write fails)."""
+        allowed = {f":when{index}": {"S": state} for index, state in enumerate(when)}
+        answer = self.client.update_item(
+            TableName=self.table,
+            Key={"id": {"S": booking_id}},
+            UpdateExpression=f"SET #status = :status, booking = :booking, updated_at = :now{remove}",
+            ConditionExpression=f"#status IN ({', '.join(allowed)})",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":status": {"S": status},
+                ":booking": {"S": booking.model_dump_json()},
+                ":now": {"N": _ms(time.time())},
+                **allowed,
+            },
+            ReturnValues="ALL_NEW",
+        )
         return _record(answer["Attributes"])
 
     def duplicate_found(self, booking_id: str, reference: str) -> bool:
@@ -305,11 +298,11 @@ class BookingStore:
 
     def open_bookings(self, idle_since: float) -> list[str]:
         """Ids of open bookings nobody changed since ``idle_since`` (Unix seconds), oldest first."""
-        return self._index(OPEN_INDEX, "#open = :open AND updated_at < :idle", "open", idle_since)
+        return self._index(OPEN_INDEX, "#open = :open AND updated_at < :bound", "open", idle_since)
 
     def due_for_audit(self, now: float) -> list[str]:
         """Ids of the audit's suspects due by ``now`` (Unix seconds), longest due first."""
-        return self._index(AUDIT_INDEX, "#audit = :audit AND audit_at <= :idle", "audit", now)
+        return self._index(AUDIT_INDEX, "#audit = :audit AND audit_at <= :bound", "audit", now)
 
     def _index(self, index: str, condition: str, key: str, bound: float) -> list[str]:
         ids: list[str] = []
@@ -318,7 +311,7 @@ class BookingStore:
             "IndexName": index,
             "KeyConditionExpression": condition,
             "ExpressionAttributeNames": {f"#{key}": key},
-            "ExpressionAttributeValues": {f":{key}": {"S": key}, ":idle": {"N": _ms(bound)}},
+            "ExpressionAttributeValues": {f":{key}": {"S": key}, ":bound": {"N": _ms(bound)}},
         }
         while True:
             answer = self.client.query(**query)
