@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import io
 import json
 import logging
@@ -51,12 +52,12 @@ def workload(searches: int, distinct: int, seed: int = 7) -> list[dict[str, Any]
     rng = random.Random(seed)
     pool = []
     for index in range(distinct):
-        day = 1 + index % 28
+        check_in = dt.date.today() + dt.timedelta(days=30 + index % 28)  # inside the booking window on any day
         rooms = [{"adults": 2}, {"adults": 1, "children_ages": [4 + index % 9, 11]}][: 1 + index % 2]
         pool.append(
             {
-                "check_in": f"2035-07-{day:02d}",
-                "check_out": f"2035-07-{day + 2:02d}",
+                "check_in": check_in.isoformat(),
+                "check_out": (check_in + dt.timedelta(days=2)).isoformat(),
                 "rooms": rooms,
                 "hotels": sorted(rng.sample(range(1, 60), 3)),
             }

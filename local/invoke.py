@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from local.sign import resign
+from local.replay import replay
 from local.stack import LocalStack
 from local.state import SECRETS_FILE, running_stack
 
@@ -46,9 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         print(error.args[0], file=sys.stderr)
         return 2
     event = json.loads(args.event.read_text())
-    signed = resign(event, json.loads(SECRETS_FILE.read_text()))
+    signed = replay(event, json.loads(SECRETS_FILE.read_text()))
     if signed is not event:
-        print("Re-signed the webhook delivery with the local signing secret.", file=sys.stderr)
+        print("Sent as of now: webhook signatures made with the local secrets, stay dates moved.", file=sys.stderr)
     try:
         with contextlib.redirect_stdout(sys.stderr):  # the function's logs; stdout carries only its answer
             invocation = function.run(signed)

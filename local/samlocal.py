@@ -8,9 +8,10 @@ local stack made them (table names, queue URLs, secret ARNs, the Stripe
 sandbox), with endpoints at ``--host`` as a container reaches them, and prints
 the command to run. SAM applies only variables the template declares, so the
 AWS endpoint is declared through the template's ``LocalAwsEndpoint`` parameter
-(empty when deploying). ``sign-event`` re-signs a webhook event file with the
+(empty when deploying). ``sign-event`` writes an event file as sent now
+(local.replay) under ``.local/events/``: a webhook delivery re-signed with the
 local signing secret (a committed signature is stale and made with another
-secret) and writes it under ``.local/events/``.
+secret), a search's stay moved as far ahead as when it was recorded.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from local.sign import resign
+from local.replay import replay
 from local.stack import LocalStack
 from local.state import LOCAL_DIR, ROOT, SECRETS_FILE, running_stack
 
@@ -76,9 +77,9 @@ def _sign_event(path: Path) -> int:
         print("No local secrets yet: start the stack once with `make run`.", file=sys.stderr)
         return 1
     event = json.loads(path.read_text())
-    signed = resign(event, json.loads(SECRETS_FILE.read_text()))
+    signed = replay(event, json.loads(SECRETS_FILE.read_text()))
     if signed is event:
-        print(f"{path} is not a webhook delivery (no Stripe-Signature or webhook-signature header).", file=sys.stderr)
+        print(f"{path} is neither a webhook delivery nor a dated search: send it as it is.", file=sys.stderr)
         return 2
     target = SIGNED_EVENTS / path.resolve().parent.name / path.name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     env = commands.add_parser("env-json", help="write the --env-vars file for sam local invoke")
     env.add_argument("--host", default="127.0.0.1", help="how a container reaches this machine (with host networking)")
-    sign = commands.add_parser("sign-event", help="re-sign a webhook event file with the local secret")
+    sign = commands.add_parser("sign-event", help="write a webhook delivery or a dated search as sent now")
     sign.add_argument("event", type=Path)
     args = parser.parse_args(argv)
     if args.command == "env-json":

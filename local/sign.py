@@ -19,7 +19,8 @@ from standardwebhooks.webhooks import Webhook
 HEADER = "Stripe-Signature"
 
 
-def _payload(event: dict[str, Any]) -> str:
+def body_text(event: dict[str, Any]) -> str:
+    """The request body as the caller sent it (API Gateway base64-encodes binary bodies)."""
     body = event.get("body") or ""
     return base64.b64decode(body).decode("utf-8") if event.get("isBase64Encoded") else str(body)
 
@@ -46,7 +47,7 @@ def sign_standard_event(event: dict[str, Any], secret: str) -> dict[str, Any]:
     signed = copy.deepcopy(event)
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     now = dt.datetime.now(dt.UTC)
-    signature = Webhook(secret).sign(headers["webhook-id"], now, _payload(event))
+    signature = Webhook(secret).sign(headers["webhook-id"], now, body_text(event))
     _set_header(signed, "webhook-timestamp", str(int(now.timestamp())))
     _set_header(signed, "webhook-signature", signature)
     return signed
@@ -56,7 +57,7 @@ def sign_hmac_event(event: dict[str, Any], header: str, secret: str, timestamp: 
     """A copy of ``event`` whose ``header`` (``t=...,v1=...``: Stripe's scheme, made by its library) is valid now."""
     signed = copy.deepcopy(event)
     at = int(time.time()) if timestamp is None else timestamp
-    value = stripe.WebhookSignature.generate_signature_header(_payload(event), secret, at)
+    value = stripe.WebhookSignature.generate_signature_header(body_text(event), secret, at)
     _set_header(signed, header, value)
     return signed
 

@@ -29,10 +29,11 @@ from seawall.providers.hotelbeds.bookings import MAX_UNSENT_SECONDS
 from seawall.providers.hotelbeds.errors import seconds_to_quota_reset
 from tests.support.make_run import BANNER_END, ROOT, follow, read_until, stack_state, start, stop
 from tests.support.sigv4 import signed_headers
+from tests.support.stay import stay
 
 LATE_SECONDS = 130
 BOOKINGS = "/hotel-api/1.0/bookings"
-SEARCH = {"check_in": "2035-06-01", "check_out": "2035-06-03", "rooms": [{"adults": 2}], "hotels": [1]}
+SEARCH = {**stay(nights=2), "rooms": [{"adults": 2}], "hotels": [1]}
 
 
 @dataclass

@@ -30,6 +30,7 @@ from local.sandboxes.stripe import FIXTURES
 from local.template import Template
 from tests.support.make_run import BANNER_END, ROOT, follow, outside_client, read_until, stack_state, start, stop
 from tests.support.sigv4 import signed_headers
+from tests.support.stay import stay
 
 DEADLINE = 60.0  # seconds: far beyond what any check needs, only so that a broken stack fails instead of hanging
 T = TypeVar("T")
@@ -215,10 +216,10 @@ def test_a_poison_message_fails_and_a_dead_letter_raises_its_alarm(running: Runn
     assert_shown_in_alarm(running, "StripeEventsDeadLetterAlarm")
 
 
-def search_hotels(running: Running, check_in: str) -> httpx.Response:
+def search_hotels(running: Running, days_ahead: int) -> httpx.Response:
     """POST /hotels/availability as an IAM caller signs it (a search takes no Idempotency-Key)."""
     url = f"{running.gateway}/hotels/availability"
-    body = json.dumps({"check_in": check_in, "check_out": "2035-07-03", "rooms": [{"adults": 2}], "hotels": [1]})
+    body = json.dumps({**stay(days_ahead), "rooms": [{"adults": 2}], "hotels": [1]})
     headers = {"Content-Type": "application/json"}
     return httpx.post(url, content=body, headers={**headers, **signed_headers("POST", url, body.encode(), headers)})
 
@@ -227,10 +228,10 @@ def test_hotelbeds_refusing_the_signature_then_saying_its_quota_is_spent_raise_t
     # What Hotelbeds says, not what we counted: a clock 400 s off, then the key's day spent by another system.
     with httpx.Client(base_url=running.state["environment"]["HOTELBEDS_API_BASE"], timeout=30) as hotelbeds:
         hotelbeds.post("/_sandbox/faults", json={"clock_offset": 400}).raise_for_status()
-        assert search_hotels(running, "2035-07-01").status_code == 502
+        assert search_hotels(running, 100).status_code == 502
         running.in_alarm("HotelbedsCredentialsAlarm")
         hotelbeds.post("/_sandbox/faults", json={"daily_quota": 0}).raise_for_status()
-        refused = search_hotels(running, "2035-07-02")
+        refused = search_hotels(running, 101)
         assert refused.status_code == 429, refused.text
         assert 0 < int(refused.headers["Retry-After"]) <= 86_400  # until the quota resets at midnight UTC
         running.in_alarm("HotelbedsQuotaExhaustedAlarm")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.sign import resign
+from local.replay import replay
 from local.stack import LocalStack
 from local.template import Template
 from seawall.config import Secret
@@ -53,8 +53,8 @@ def sample_booking(project_stack: LocalStack, seeded_secrets: dict[str, Any]) ->
 
 
 def load_event(path: Path, seeded_secrets: dict[str, Any]) -> dict[str, Any]:
-    """The event as `make invoke` sends it: webhook deliveries re-signed with the local secrets."""
-    return resign(json.loads(path.read_text()), seeded_secrets)
+    """The event as `make invoke` sends it: as of now (local.replay)."""
+    return replay(json.loads(path.read_text()), seeded_secrets)
 
 
 @pytest.mark.parametrize("event_file", EVENTS, ids=lambda path: f"{path.parent.name}/{path.name}")

@@ -32,8 +32,9 @@ from seawall.providers.hotelbeds.bookings import MAX_UNSENT_SECONDS
 from seawall.providers.hotelbeds.errors import seconds_to_quota_reset
 from tests.support.sigv4 import SECOND_PRINCIPAL, signed_headers
 from tests.support.stack import ROOT, sandbox_environment
+from tests.support.stay import stay
 
-SEARCH = {"check_in": "2035-06-01", "check_out": "2035-06-04", "rooms": [{"adults": 2}], "hotels": [1, 2, 3]}
+SEARCH = {**stay(), "rooms": [{"adults": 2}], "hotels": [1, 2, 3]}
 
 
 @dataclass
@@ -130,7 +131,8 @@ def test_a_search_is_validated_before_any_quota_is_spent(hotel_stack: Callable[.
         {**SEARCH, "check_in": "2035-06-01T00:00:00+14:00"},  # a date, not a moment: a zone moves it
         {**SEARCH, "check_in": "20350601"},
         {**SEARCH, "check_out": SEARCH["check_in"]},
-        {**SEARCH, "check_out": "2035-07-15"},  # 44 nights
+        {**SEARCH, **stay(nights=44)},
+        {**SEARCH, **stay(days_ahead=400)},  # beyond the booking window
         {**SEARCH, "rooms": []},
         {**SEARCH, "rooms": [{"adults": 1}] * 10},
         {**SEARCH, "rooms": [{"adults": 1, "children_ages": [18]}]},

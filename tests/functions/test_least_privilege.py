@@ -21,6 +21,7 @@ from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
 from local.stack import LocalStack
 from tests.support.sigv4 import signed_headers
 from tests.support.stack import ROOT, IsolatedStack
+from tests.support.stay import stay
 
 Pairs = set[tuple[str, str]]
 
@@ -65,7 +66,7 @@ def exercise_hotelbeds(stack: LocalStack, api: str, moto_server: MotoServer, hot
     """Hotelbeds: a search (a miss, then the cache), a booking (accepted, booked by the worker, its message
     delivered twice), its status, its cancellation; one refused because its queue is down; one left to
     the in-doubt job, its answer lost there (so that the job's audit looks it up again); the content job."""
-    search = {"check_in": "2035-06-01", "check_out": "2035-06-03", "rooms": [{"adults": 2}], "hotels": [1, 2]}
+    search = {**stay(nights=2), "rooms": [{"adults": 2}], "hotels": [1, 2]}
     for _ in range(2):
         found = signed_call(api, "POST", "/hotels/availability", search)
         assert found.status_code == 200

@@ -31,6 +31,7 @@ from seawall.providers.hotelbeds.bookings._request import booking_ids
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.providers.hotelbeds.errors import QuotaExhaustedError
 from seawall.providers.hotelbeds.search import AvailabilitySearch
+from tests.support.stay import stay
 
 RATE_KEY = "20350601|20350604|W|1|1|DBL.ST|NOR-BOOKABLE|RO||1~2~0||N@656.04"
 RECHECK_KEY = "20350601|20350604|W|1|1|DBL.ST|NRF-RECHECK|BB||1~2~0||N@458.52"
@@ -183,9 +184,7 @@ def test_a_spent_quota_leaves_the_booking_as_it_was(
     record = accepted(store)
     flow = workflow()
     flow.gateway.availability(
-        AvailabilitySearch.model_validate(
-            {"check_in": "2035-06-01", "check_out": "2035-06-02", "rooms": [{"adults": 1}], "hotels": [9]}
-        )
+        AvailabilitySearch.model_validate({**stay(nights=1), "rooms": [{"adults": 1}], "hotels": [9]})
     )
     hotelbeds.configure_faults({"daily_quota": 1})
     with pytest.raises(QuotaExhaustedError):

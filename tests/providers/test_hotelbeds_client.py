@@ -26,8 +26,9 @@ from seawall.providers.hotelbeds.errors import QuotaExhaustedError, seconds_to_q
 from seawall.providers.hotelbeds.search import AvailabilitySearch
 from seawall.state import SharedState
 from tests.conftest import LogCapture, json_lines
+from tests.support.stay import stay
 
-STAY = {"check_in": "2035-06-01", "check_out": "2035-06-04"}
+STAY = stay()
 
 
 def search(**changes: Any) -> AvailabilitySearch:
@@ -67,7 +68,7 @@ def test_equal_searches_spend_one_request_fleet_wide(
     again = second.availability(search(hotels=[1, 2], rooms=[{"adults": 1, "children_ages": [3, 9]}, {"adults": 2}]))
     assert again == answer
     assert hotelbeds.fault_report()["requests"] == 1
-    other = second.availability(search(check_out="2035-06-05"))
+    other = second.availability(search(**stay(nights=4)))
     assert other != answer
     assert hotelbeds.fault_report()["requests"] == 2
     saved = [line for line in json_lines(capsys.readouterr().out) if "ProviderQuotaSaved" in line]

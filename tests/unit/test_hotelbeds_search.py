@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from seawall.providers.hotelbeds.search import AvailabilitySearch
+from seawall.providers.hotelbeds.search import BOOKING_WINDOW_DAYS, AvailabilitySearch
 
 
 def search(check_in: object, check_out: str) -> AvailabilitySearch:
@@ -38,3 +38,11 @@ def test_tonights_check_in_is_allowed_wherever_it_is_still_today() -> None:
 def test_a_date_is_yyyy_mm_dd_and_nothing_else(written: object) -> None:
     with pytest.raises(ValidationError, match="YYYY-MM-DD"):
         search(written, "2035-06-05")
+
+
+def test_check_in_is_at_most_the_booking_window_ahead() -> None:
+    last = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=12)).date() + dt.timedelta(days=BOOKING_WINDOW_DAYS)
+    assert search(last.isoformat(), (last + dt.timedelta(days=1)).isoformat()).check_in == last
+    after = last + dt.timedelta(days=1)
+    with pytest.raises(ValidationError, match=f"at most {BOOKING_WINDOW_DAYS} days ahead"):
+        search(after.isoformat(), (after + dt.timedelta(days=1)).isoformat())

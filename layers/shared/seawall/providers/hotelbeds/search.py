@@ -22,6 +22,8 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 MAX_NIGHTS = 30
+# Hotelbeds publishes no booking window; a year ahead is the and the trade's usual horizon.
+BOOKING_WINDOW_DAYS = 365
 # "Today" is the earliest calendar day anywhere (UTC-12): tonight's check-in is today for a caller in the Americas.
 EARLIEST_ZONE = dt.timezone(dt.timedelta(hours=-12))
 # About 1.5 KB of answer per hotel, distinct room and its rates: 500 pairs stay near 1 MB, far below 6 MB.
@@ -67,8 +69,11 @@ class AvailabilitySearch(BaseModel):
 
     @model_validator(mode="after")
     def _stay(self) -> Self:
-        if self.check_in < dt.datetime.now(EARLIEST_ZONE).date():
+        today = dt.datetime.now(EARLIEST_ZONE).date()
+        if self.check_in < today:
             raise ValueError("check_in must not be in the past (today is the earliest time zone's, UTC-12)")
+        if self.check_in > today + dt.timedelta(days=BOOKING_WINDOW_DAYS):
+            raise ValueError(f"check_in must be at most {BOOKING_WINDOW_DAYS} days ahead")
         if self.check_out <= self.check_in:
             raise ValueError("check_out must be after check_in")
         if (self.check_out - self.check_in).days > MAX_NIGHTS:
