@@ -1,9 +1,12 @@
 """Shared-state costs on both backends: store round trips, decisions per second, admission accuracy.
 
+The limiter is measured both ways it counts: sliding (GCRA, the default) and in fixed windows
+(the baseline: up to twice the limit across a window's edge).
+
 Starts its own moto server and Valkey-backed Upstash endpoint (in this process),
 provisions the template's state resources, and measures from child processes
 so the client side has a core of its own. Round trips are counted on the wire:
-botocore's before-send events for DynamoDB, httpx request hooks for Upstash.
+botocore's before-send events for DynamoDB, httpx's Client.send for Upstash.
 
 Usage: python bench/state.py [--decisions 2000] [--json]
 """
@@ -11,7 +14,7 @@ Usage: python bench/state.py [--decisions 2000] [--json]
 from __future__ import annotations
 
 import argparse
-import collections
+import bisect
 import json
 import logging
 import multiprocessing
@@ -20,6 +23,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,11 +35,14 @@ from local.upstash import UpstashEndpoint  # noqa: E402
 
 VARIABLES = ("STATE_BACKEND", "IDEMPOTENCY_TABLE", "STATE_TABLE", "UPSTASH_SECRET_ARN", "STATE_TIMEOUT_MS")
 CONTENDERS = 4
-LIMIT = 50  # per one-second window, in the accuracy run
+LIMIT = 50  # a second, in the accuracy run
+CONTENTION_SECONDS = 5
+# No limit binds: a huge sliding limit's burst, or a fixed window's count.
+UNBOUND: dict[str, dict[str, Any]] = {"sliding": {"burst": 10**9 - 1}, "fixed": {"fixed": True}}
 
 
 def _count_round_trips(state: Any) -> list[int]:
-    """A counter that the backend's client bumps on every request it sends."""
+    """A counter bumped on every request the backend's client sends (botocore events; httpx for Upstash)."""
     sent = [0]
 
     def bump(*_: Any, **__: Any) -> None:
@@ -43,16 +50,24 @@ def _count_round_trips(state: Any) -> list[int]:
 
     if state.backend == "dynamodb":
         state.dynamodb.meta.events.register("before-send.dynamodb.*", bump)
-    else:
-        state.upstash._http._client.event_hooks["request"].append(bump)
+    else:  # every httpx request of this process is the Upstash client's: count at the transport, not its internals
+        import httpx
+
+        send = httpx.Client.send
+
+        def counted(client: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+            bump()
+            return send(client, request, **kwargs)
+
+        httpx.Client.send = counted  # type: ignore[method-assign,assignment]
     return sent
 
 
 def _naive_incr_expire(client: Any, key: str, limit: int, window: int) -> bool:
     """The original guide's limiter: INCR, then EXPIRE on the first hit (two calls, not atomic)."""
-    count = client.incr(key)
+    count = client.execute("INCR", key)
     if count == 1:
-        client.expire(key, window)
+        client.execute("EXPIRE", key, window)
     return int(count) <= limit
 
 
@@ -71,18 +86,18 @@ def measure(backend: str, environment: dict[str, str], decisions: int, queue: An
 
     state = SharedState.from_env()
     sent = _count_round_trips(state)
-    limiter = state.rate_limiter("bench", [Limit("second", 10**9, 1)])
     breaker = state.circuit_breaker("bench", BreakerConfig())
     breaker.call(lambda: None)  # first read of the record
     results: dict[str, float] = {}
-
-    sent[0] = 0
-    started = time.perf_counter()
-    for _ in range(decisions):
-        limiter.try_acquire("throughput")
-    elapsed = time.perf_counter() - started
-    results["limiter_round_trips_per_decision"] = sent[0] / decisions
-    results["limiter_decisions_per_second"] = decisions / elapsed
+    for kind, options in UNBOUND.items():
+        limiter = state.rate_limiter(f"bench-{kind}", [Limit("second", 10**9, 1, **options)])
+        sent[0] = 0
+        started = time.perf_counter()
+        for _ in range(decisions):
+            limiter.try_acquire("throughput")
+        elapsed = time.perf_counter() - started
+        results[f"{kind}_round_trips_per_decision"] = sent[0] / decisions
+        results[f"{kind}_decisions_per_second"] = decisions / elapsed
 
     sent[0] = 0
     for _ in range(decisions // 4):
@@ -101,36 +116,69 @@ def measure(backend: str, environment: dict[str, str], decisions: int, queue: An
     queue.put(results)
 
 
-def contend(environment: dict[str, str], scope: str, start_at: float, queue: Any) -> None:
-    """Child process: hammer one limiter key for two seconds; report the windows of admitted calls."""
+def contend(environment: dict[str, str], scope: str, kind: str, start_at: float, queue: Any) -> None:
+    """Child process: ask one key without pause; report when each admitted call could leave, and round trips."""
     _quiet_child(environment)
     from seawall.ratelimit import Limit
     from seawall.state import SharedState
 
-    limiter = SharedState.from_env().rate_limiter("bench", [Limit("second", LIMIT, 1)])
+    state = SharedState.from_env()
+    sent = _count_round_trips(state)
+    limit = Limit("second", LIMIT, 1, fixed=kind == "fixed")
+    limiter = state.rate_limiter(f"bench-{kind}", [limit])
     while time.time() < start_at:
         time.sleep(0.001)
-    admitted = []
-    while time.time() < start_at + 2:
+    sent[0], decisions, left, turns = 0, 0, [], []
+    while time.time() < start_at + CONTENTION_SECONDS:
         decision = limiter.try_acquire(scope)
+        decisions += 1
         if decision.allowed:
-            admitted.append(decision.reset)
-    queue.put(admitted)
+            left.append(time.time() * 1000)  # when the caller would send its request
+            if not limit.fixed:  # the store's own time of the admission: the TAT after it, less an interval
+                turns.append(decision.reset * 1000 - limit.interval_ms)
+    queue.put({"left": left, "turns": turns, "round_trips": sent[0], "decisions": decisions})
 
 
-def accuracy(environment: dict[str, str]) -> float:
-    """The most any one-second window admitted, over the limit, with four processes contending."""
-    context = multiprocessing.get_context("spawn")
+def _most_in_a_second(times: list[float]) -> int:
+    """The most of ``times`` (ms) inside any half-open interval of 1,000 ms."""
+    ordered = sorted(times)
+    return max((bisect.bisect_left(ordered, first + 1000) - index for index, first in enumerate(ordered)), default=0)
+
+
+def _collect(context: Any, target: Any, args: tuple[Any, ...], count: int) -> list[Any]:
+    """Start ``count`` children running ``target`` and take one result from each; a child that dies says so."""
     queue = context.Queue()
+    children = [context.Process(target=target, args=(*args, queue)) for _ in range(count)]
+    for child in children:
+        child.start()
+    results: list[Any] = []
+    while len(results) < count:
+        try:
+            results.append(queue.get(timeout=1))
+        except Empty:
+            if any(child.exitcode not in (None, 0) for child in children):
+                raise SystemExit(f"a measuring child failed: exit codes {[c.exitcode for c in children]}") from None
+    for child in children:
+        child.join()
+    return results
+
+
+def accuracy(context: Any, environment: dict[str, str], kind: str) -> dict[str, float]:
+    """Four processes on one key at LIMIT a second: the most in any sliding second over the limit, and more."""
     scope = uuid.uuid4().hex
-    start_at = time.time() + 3
-    workers = [context.Process(target=contend, args=(environment, scope, start_at, queue)) for _ in range(CONTENDERS)]
-    for worker in workers:
-        worker.start()
-    windows = collections.Counter(window for _ in workers for window in queue.get(timeout=120))
-    for worker in workers:
-        worker.join()
-    return max(windows.values()) / LIMIT
+    results = _collect(context, contend, (environment, scope, kind, time.time() + 3), CONTENDERS)
+    left = [at for result in results for at in result["left"]]
+    figures = {
+        f"{kind}_most_in_any_second_over_limit": _most_in_a_second(left) / LIMIT,
+        f"{kind}_admitted_over_limit_times_seconds": len(left) / (LIMIT * CONTENTION_SECONDS),
+        f"{kind}_round_trips_per_contended_decision": sum(r["round_trips"] for r in results)
+        / sum(r["decisions"] for r in results),
+    }
+    if kind == "sliding":
+        figures["sliding_most_in_any_second_over_limit_store_clock"] = (
+            _most_in_a_second([at for result in results for at in result["turns"]]) / LIMIT
+        )
+    return figures
 
 
 def main() -> None:
@@ -165,12 +213,9 @@ def main() -> None:
             stack.provision({"UpstashSecret": {"url": upstash.url, "token": upstash.token}})
             environment = stack.environment_of(stack.spec("HealthFunction"))
             environment = {**base, **{name: environment[name] for name in VARIABLES if name in environment}}
-            queue = context.Queue()
-            child = context.Process(target=measure, args=(backend, environment, args.decisions, queue))
-            child.start()
-            report[backend] = queue.get(timeout=600)
-            child.join()
-            report[backend]["admitted_over_limit_4_processes"] = accuracy(environment)
+            (report[backend],) = _collect(context, measure, (backend, environment, args.decisions), 1)
+            for kind in UNBOUND:
+                report[backend].update(accuracy(context, environment, kind))
     finally:
         upstash.stop()
         moto.stop()

@@ -12,11 +12,14 @@ requests a second, the rest left to the API actions.
 - goodput: three jobs walking the same events at once, in three processes,
   sharing the one quota, each page counted instead of queued so that the
   pacing is what is measured, not moto's SQS: requests per second over the
-  quota, from the first lease taken to the last released, and 429s.
+  quota, from the first lease taken to the last released, and 429s. For each
+  state backend and each share, with the limiter counting over any sliding
+  second (GCRA, as it does) and, as the baseline in the same run, in fixed
+  one-second windows (as it used to).
 - baseline, in the same run: the same three walks with no shared limiter, as
   a naive loop makes them (429s retried after a pause).
 
-Usage: python bench/sync.py [--events 1000] [--share 0.5] [--json]
+Usage: python bench/sync.py [--events 1000] [--shares 0.5,1.0] [--backends dynamodb,upstash] [--json]
 """
 
 from __future__ import annotations
@@ -44,12 +47,15 @@ from local.sandboxes.stripe import StripeSandbox  # noqa: E402
 from local.secrets import ensure_secrets_file  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 from local.template import Template  # noqa: E402
+from local.upstash import UpstashEndpoint  # noqa: E402
 
 STRIPE_RATE = 25  # Stripe's test mode, requests a second
 JOBS = 3
 
 
-def _job(environment: dict[str, str], name: str, quota: int, *, paced: bool, start: Event, results: Any) -> None:
+def _job(
+    environment: dict[str, str], name: str, quota: int, *, paced: bool, fixed: bool, start: Event, results: Any
+) -> None:
     """One process, as one Lambda container: walk every event once ``start`` is set; put what each run did."""
     os.environ.update(environment)
     sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
@@ -68,13 +74,15 @@ def _job(environment: dict[str, str], name: str, quota: int, *, paced: bool, sta
         inbox = WebhookInbox.from_env("stripe", "STRIPE_EVENTS_QUEUE_URL")
         if paced:
             stripe = StripeGateway(state, wait_for_rate_limit=True)
+            if fixed:  # the baseline: the limiter as it was, Stripe's rate counted in fixed one-second windows
+                stripe.call.limiter = state.rate_limiter("stripe", [Limit("second", STRIPE_RATE, 1, fixed=True)])
         else:  # the naive loop: no limiter at all
             unlimited = load_settings(StripeSettings, {**os.environ, "STRIPE_REQUESTS_PER_SECOND": "100000"})
             stripe = StripeGateway(state, unlimited)
         reconciler = EventReconciler(stripe, inbox, lookback_seconds=86_400)
         job = state.sync_job(
             name,
-            pacing=state.rate_limiter("bench-sync", [Limit("second", quota, 1)]),
+            pacing=state.rate_limiter("bench-sync", [Limit("second", quota, 1, fixed=fixed)]),
             quota_per_second=quota,
             quota_scope="shared",
         )
@@ -114,7 +122,7 @@ def _job(environment: dict[str, str], name: str, quota: int, *, paced: bool, sta
         results.put(reports)
 
 
-def _walks(environment: dict[str, str], prefix: str, quota: int, *, paced: bool) -> list[dict[str, Any]]:
+def _walks(environment: dict[str, str], prefix: str, quota: int, *, paced: bool, fixed: bool) -> list[dict[str, Any]]:
     """Three jobs at once, each in its own process, started together once all three are ready."""
     context = multiprocessing.get_context("spawn")
     start, results = context.Event(), context.Queue()
@@ -122,7 +130,7 @@ def _walks(environment: dict[str, str], prefix: str, quota: int, *, paced: bool)
         context.Process(
             target=_job,
             args=(environment, f"{prefix}-{index}", quota),
-            kwargs={"paced": paced, "start": start, "results": results},
+            kwargs={"paced": paced, "fixed": fixed, "start": start, "results": results},
         )
         for index in range(JOBS)
     ]
@@ -171,73 +179,113 @@ def _recover(stack: LocalStack) -> dict[str, Any]:
     }
 
 
+def _stack(endpoint: str, backend: str, share: float, sandbox: StripeSandbox, upstash: UpstashEndpoint) -> LocalStack:
+    """The template's resources for ``backend``, the reconcile function's settings at ``share``."""
+    return LocalStack(
+        ROOT / "template.yaml",
+        endpoint,
+        {"AWS::StackName": f"bench-sync-{backend}-{round(share * 100)}", "StateBackend": backend},
+        {
+            "STRIPE_API_BASE": sandbox.url,
+            "STRIPE_REQUESTS_PER_SECOND": str(STRIPE_RATE),
+            "SYNC_QUOTA_SHARE": str(share),
+            "STRIPE_RECONCILE_LOOKBACK_DAYS": "1",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        },
+    )
+
+
+def _three_jobs(
+    results: dict[str, Any], environment: dict[str, str], sandbox: StripeSandbox, backend: str, share: float
+) -> None:
+    """Three jobs on one quota, sliding then fixed (and, the first time, the naive walks), into ``results``."""
+    quota = max(1, math.floor(STRIPE_RATE * share))
+    kinds = [("sliding", True, False), ("fixed", True, True)]
+    if "baseline_naive" not in results:
+        kinds.append(("naive", False, False))
+    for counting, paced, fixed in kinds:
+        time.sleep(1.1)  # the sandbox's sliding second clears
+        throttled = sandbox.throttled
+        runs = _walks(environment, f"{backend}-{share}-{counting}", quota, paced=paced, fixed=fixed)
+        summary = _summary(runs, quota, sandbox.throttled - throttled)
+        summary["of_stripe_rate"] = round(summary["requests_per_second"] / STRIPE_RATE, 3)
+        if counting == "naive":
+            results["baseline_naive"] = {"backend": backend, **summary}
+        else:
+            results["runs"].append(
+                {"backend": backend, "share": share, "quota": quota, "counting": counting, **summary}
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
-    parser.add_argument("--share", type=float, default=0.5, help="SyncQuotaShare: the jobs' share of Stripe's rate")
+    parser.add_argument("--shares", default="0.5,1.0", help="SyncQuotaShare values: the jobs' share of Stripe's rate")
+    parser.add_argument("--backends", default="dynamodb,upstash")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log
     moto = MotoServer()
     endpoint = moto.start()
+    upstash = UpstashEndpoint()
+    upstash.start()
     names = list(Template(ROOT / "template.yaml").of_type("AWS::SecretsManager::Secret"))
     secrets = ensure_secrets_file(ROOT / ".local" / "bench-secrets.json", names)
+    secrets["UpstashSecret"] = {"url": upstash.url, "token": upstash.token}
     sandbox = StripeSandbox({secrets["StripeSecret"]["api_key"]})
     sandbox.start()
-    quota = max(1, math.floor(STRIPE_RATE * args.share))
-    stack = LocalStack(
-        ROOT / "template.yaml",
-        endpoint,
-        {"AWS::StackName": "bench-sync"},
-        {
-            "STRIPE_API_BASE": sandbox.url,
-            "STRIPE_REQUESTS_PER_SECOND": str(STRIPE_RATE),
-            "SYNC_QUOTA_SHARE": str(args.share),
-            "STRIPE_RECONCILE_LOOKBACK_DAYS": "1",
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-        },
-    )
-    stack.provision(secrets, moto.iam)
-    environment = stack.environment_of(stack.spec("StripeReconcileFunction"))
     sandbox.make_customers(args.events)
     sandbox.configure_faults({"requests_per_second": STRIPE_RATE})
-
-    results: dict[str, Any] = {"events": args.events, "stripe_rate": STRIPE_RATE, "job_quota_per_second": quota}
-    with contextlib.redirect_stdout(io.StringIO()):  # the runtime's notes
-        results["recovery"] = _recover(stack)
-    for name, prefix, paced in (
-        ("three_jobs_one_quota", "shared", True),
-        ("baseline_naive_three_walks", "naive", False),
-    ):
-        time.sleep(1.1)  # the sandbox's window clears
-        throttled = sandbox.throttled
-        runs = _walks(environment, prefix, quota, paced=paced)
-        results[name] = _summary(runs, quota, sandbox.throttled - throttled)
-    sandbox.stop()
-    stack.stop()
-    moto.stop()
+    results: dict[str, Any] = {"events": args.events, "stripe_rate": STRIPE_RATE, "runs": []}
+    stacks = []
+    try:
+        for backend in args.backends.split(","):
+            for share in (float(value) for value in args.shares.split(",")):
+                stack = _stack(endpoint, backend, share, sandbox, upstash)
+                stacks.append(stack)
+                stack.provision(secrets, moto.iam)
+                environment = stack.environment_of(stack.spec("StripeReconcileFunction"))
+                if "recovery" not in results:
+                    with contextlib.redirect_stdout(io.StringIO()):  # the runtime's notes
+                        results["recovery"] = {"backend": backend, "share": share, **_recover(stack)}
+                _three_jobs(results, environment, sandbox, backend, share)
+    finally:
+        sandbox.stop()
+        for stack in stacks:
+            stack.stop()
+        upstash.stop()
+        moto.stop()
     if args.json:
         print(json.dumps(results, indent=2))
-        return
+    else:
+        _print(results)
+
+
+def _print(results: dict[str, Any]) -> None:
+    """The figures as a reader wants them."""
     print(
-        f"{args.events} events; Stripe's {STRIPE_RATE} requests/s (the sandbox answers 429 beyond it),"
-        f" the jobs' quota {quota}/s (SyncQuotaShare {args.share}):"
+        f"{results['events']} events; Stripe's {STRIPE_RATE} requests/s"
+        " (the sandbox answers 429 over any sliding second)"
     )
     recovery = results["recovery"]
     print(
-        f"  Recovering them all, StripeReconcileFunction: {recovery['seconds']} s in {recovery['runs']} run(s)"
-        f" (init {recovery['init_seconds']} s), {recovery['requests']} requests, {recovery['events']} events queued"
+        f"  Recovering them all, StripeReconcileFunction ({recovery['backend']}, share {recovery['share']}):"
+        f" {recovery['seconds']} s in {recovery['runs']} run(s) (init {recovery['init_seconds']} s),"
+        f" {recovery['requests']} requests, {recovery['events']} events queued"
     )
-    for name, label in (
-        ("three_jobs_one_quota", "Three jobs at once, one quota"),
-        ("baseline_naive_three_walks", "Baseline: the same three walks, no limiter"),
-    ):
-        result = results[name]
+    print("  Three jobs at once on one quota:")
+    for run in results["runs"]:
         print(
-            f"  {label}: {result['seconds']} s, {result['requests']} requests ({result['requests_per_second']}/s),"
-            f" goodput {result['goodput']}, {result['sandbox_429']} 429s"
+            f"    {run['backend']:<8} share {run['share']:<4} ({run['quota']}/s) {run['counting']:<7}"
+            f" {run['seconds']:6.2f} s, {run['requests']} requests ({run['requests_per_second']}/s):"
+            f" {run['goodput']} of the quota, {run['of_stripe_rate']} of Stripe's rate, {run['sandbox_429']} 429s"
         )
+    naive = results["baseline_naive"]
+    print(
+        f"  Baseline, the same three walks with no limiter: {naive['requests_per_second']}/s"
+        f" ({naive['of_stripe_rate']} of Stripe's rate), {naive['sandbox_429']} 429s"
+    )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ per_second = max(1, math.floor(hotelbeds.settings.requests_per_second * settings
 per_day = max(1, math.floor(hotelbeds.settings.daily_quota * settings.quota_share))
 job = state.sync_job(
     "hotelbeds-content",
-    pacing=state.rate_limiter("hotelbeds-content", [Limit("second", per_second, 1), Limit("day", per_day, 86_400)]),
+    pacing=state.rate_limiter(
+        "hotelbeds-content", [Limit("second", per_second, 1), Limit("day", per_day, 86_400, fixed=True)]
+    ),
     quota_per_second=per_second,
     page_seconds=settings.page_seconds,
     run_seconds=settings.run_seconds or None,

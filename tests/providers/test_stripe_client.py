@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import typing
+import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -206,22 +209,36 @@ def test_the_breaker_recovers_once_stripe_does(
 
 
 @on_dynamodb
-def test_the_limiter_throttles_before_stripe_does(
+def test_the_limiter_paces_callers_to_stripes_rate_and_refuses_a_turn_too_far_off(
     gateway: Callable[..., StripeGateway], stripe_env: StripeSandbox
 ) -> None:
-    stripe = gateway(STRIPE_REQUESTS_PER_SECOND=2)
-    time.sleep(1.02 - time.time() % 1)  # a window no earlier test filled
-    stripe.get_customer("cus_QXg1o8vcGmoR32")  # load the secret and the SDK: what follows is quick
+    # Five containers call at once against two requests a second, which the sandbox enforces as Stripe does.
+    containers = [gateway(STRIPE_REQUESTS_PER_SECOND=2) for _ in range(5)]
+    for container in containers:  # each loads its secret: what follows is quick
+        container.get_customer("cus_QXg1o8vcGmoR32")
+        (pace,) = container.call.limiter.usage()  # type: ignore[union-attr]
+        time.sleep(max(0.0, pace.reset - time.time()) + 0.01)  # this call's turn is past
     stripe_env.requests.clear()
-    time.sleep(1.02 - time.time() % 1)  # the four calls below fall in one fresh one-second window
-    refusals: list[ThrottledError] = []
-    for index in range(4):
+    stripe_env.faults.requests_per_second = 2
+    start = threading.Barrier(len(containers))
+
+    def create(stripe: StripeGateway) -> ThrottledError | None:
+        start.wait()
         try:
-            stripe.create_customer(email=None, name=None, metadata={}, idempotency_key=f"k-8-{index}")
+            stripe.create_customer(email=None, name=None, metadata={}, idempotency_key=f"k-8-{uuid.uuid4().hex}")
         except ThrottledError as error:  # ours, not Stripe's
-            refusals.append(error)
-    assert len(refusals) == 2
-    assert len(stripe_env.requests) == 2
+            return error
+        return None
+
+    with ThreadPoolExecutor(len(containers)) as pool:
+        outcomes = list(pool.map(create, containers))
+    refusals = [outcome for outcome in outcomes if outcome is not None]
+    # Turns half a second apart: the first goes at once, the second waits its turn, so may the third (a second
+    # off, as long as a caller may wait); the others' turns are further off, and each is told the next turn.
+    assert 2 <= len(stripe_env.requests) == len(containers) - len(refusals) <= 3
+    assert all(0 < refusal.retry_after <= 0.5 for refusal in refusals)
+    assert stripe_env.fault_report()["throttled"] == 0  # Stripe never had to refuse
+    time.sleep(1.0)  # the turns taken are past: the next test's own
 
 
 @on_dynamodb

@@ -33,7 +33,7 @@ def key(put_secret: Any) -> Secret[StripeSecret]:
 def policy(**overrides: object) -> ProviderPolicy:
     settings: dict[str, object] = {
         "service": f"svc-{uuid.uuid4().hex[:10]}",
-        "limits": [Limit("minute", 100, 60)],
+        "limits": [Limit("minute", 100, 60, fixed=True)],
         "breaker": BreakerConfig(minimum_calls=3, state_staleness_seconds=0, open_seconds=30),
         "retry": RetryPolicy(attempts=3),
         "attempt_timeout": 1.0,
@@ -56,7 +56,7 @@ def test_a_probe_refused_by_our_limiter_does_not_hold_its_slot(
     state: SharedState, provider: ProviderServer, key: Secret[StripeSecret]
 ) -> None:
     breaker = BreakerConfig(minimum_calls=3, state_staleness_seconds=0, open_seconds=0.2, probe_lease_seconds=30)
-    call = ProviderCall(policy(breaker=breaker, limits=[Limit("day", 4, 86_400)]), state, key)
+    call = ProviderCall(policy(breaker=breaker, limits=[Limit("day", 4, 86_400, fixed=True)]), state, key)
     provider.replies["/thing"] = [Reply(503), Reply(503), Reply(503), Reply(200, b'"ok"')]
     with pytest.raises(IntegrationError):
         call(get(provider, call.policy.service))  # three attempts, three faults: open
@@ -73,7 +73,9 @@ def test_a_probe_refused_by_our_limiter_does_not_hold_its_slot(
 def test_transient_failures_are_retried_and_each_attempt_takes_a_slot(
     state: SharedState, provider: ProviderServer, key: Secret[StripeSecret]
 ) -> None:
-    call = ProviderCall(policy(limits=[Limit("day", 2, 86_400)]), state, key)  # a window the test will not straddle
+    call = ProviderCall(
+        policy(limits=[Limit("day", 2, 86_400, fixed=True)]), state, key
+    )  # a window the test will not straddle
     provider.replies["/thing"] = [Reply(503), Reply(200, b'"ok"')]
     assert call(get(provider, call.policy.service)) == '"ok"'
     assert len(provider.seen) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -29,7 +31,7 @@ def scope() -> str:
 
 
 def test_admits_up_to_the_limit_then_refuses_with_retry_after(state: SharedState) -> None:
-    limiter = state.rate_limiter("acme", [Limit("day", 3, 86_400)])  # a window this test will not straddle
+    limiter = state.rate_limiter("acme", [Limit("day", 3, 86_400, fixed=True)])  # a window this test will not straddle
     where = scope()
     decisions = [limiter.try_acquire(where) for _ in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
@@ -51,7 +53,7 @@ def test_a_new_window_admits_again(state: SharedState) -> None:
 
 
 def test_several_limits_refuse_together_and_a_refusal_consumes_nothing(state: SharedState) -> None:
-    second, day = Limit("second", 5, 1), Limit("day", 3, 86_400)
+    second, day = Limit("second", 5, 1, burst=4), Limit("day", 3, 86_400, fixed=True)
     limiter = state.rate_limiter("hotelbeds", [second, day])
     where = scope()
     assert [limiter.try_acquire(where).allowed for _ in range(4)] == [True, True, True, False]
@@ -66,16 +68,16 @@ def test_waiting_mode_sleeps_until_a_slot_frees(state: SharedState) -> None:
     limiter = state.rate_limiter("acme", [Limit("second", 1, 1)])
     where = scope()
     limiter.acquire(where)
-    assert limiter.acquire(where, wait=True, deadline=Deadline.after(5)).allowed
+    assert limiter.acquire(where, wait=math.inf, deadline=Deadline.after(5)).allowed
 
 
 def test_waiting_never_sleeps_past_the_deadline(state: SharedState) -> None:
-    limiter = state.rate_limiter("acme", [Limit("minute", 1, 60)])
+    limiter = state.rate_limiter("acme", [Limit("minute", 1, 60, fixed=True)])
     where = scope()
     limiter.acquire(where)
     wait = limiter.try_acquire(where).retry_after
     with pytest.raises(ThrottledError) as caught:
-        limiter.acquire(where, wait=True, deadline=Deadline.after(wait / 2))  # the wait cannot fit
+        limiter.acquire(where, wait=math.inf, deadline=Deadline.after(wait / 2))  # the wait cannot fit
     assert caught.value.retry_after is not None
     assert caught.value.retry_after > wait / 2
     assert not is_retryable(caught.value)  # the retry loop does not retry our own refusal
@@ -117,13 +119,17 @@ def test_misconfiguration_fails_at_construction() -> None:
         RateLimiter("acme", [Limit("a", 1, 1), Limit("a", 2, 2)], store=None)  # type: ignore[arg-type]
 
 
+@st.composite
+def limit_strategy(draw: st.DrawFn, name: str = "a") -> Limit:
+    limit = draw(st.integers(1, 1000))
+    if draw(st.booleans()):
+        return Limit(name, limit, draw(st.sampled_from([0.5, 1, 60, 3600, 86_400])), fixed=True)
+    window = draw(st.sampled_from([0.01, 0.5, 1, 60, 3600]))
+    return Limit(name, limit, window, burst=draw(st.integers(0, limit - 1)))
+
+
 limits_strategy = st.lists(
-    st.builds(
-        Limit,
-        name=st.sampled_from(["a", "b", "c", "d"]),
-        limit=st.integers(1, 1000),
-        window_seconds=st.sampled_from([0.5, 1, 60, 3600, 86_400]),
-    ),
+    st.sampled_from(["a", "b", "c", "d"]).flatmap(limit_strategy),
     min_size=1,
     max_size=3,
     unique_by=lambda limit: limit.name,
@@ -131,23 +137,70 @@ limits_strategy = st.lists(
 
 
 @given(limits=limits_strategy, now_ms=st.integers(0, 2**42), data=st.data())
-def test_decisions_are_consistent_with_the_counters(limits: list[Limit], now_ms: int, data: st.DataObject) -> None:
-    counts = [data.draw(st.integers(0, limit.limit)) for limit in limits]
-    allowed = all(count <= limit.limit for count, limit in zip(counts, limits, strict=True)) and data.draw(
-        st.booleans()
-    )
-    decision = decide(limits, counts, allowed, now_ms)
-    ends = [limit.window_start_ms(now_ms) + limit.window_ms for limit in limits]
-    assert all(now_ms < end <= now_ms + limit.window_ms for end, limit in zip(ends, limits, strict=True))
-    if allowed:
-        assert decision.retry_after == 0
-        assert decision.remaining == min(limit.limit - count for limit, count in zip(limits, counts, strict=True))
-        assert decision.remaining is not None
-        assert decision.remaining >= 0
+def test_decisions_are_consistent_with_the_states(limits: list[Limit], now_ms: int, data: st.DataObject) -> None:
+    # A state as a store returns it: a counter, or a TAT anywhere from long past to a whole window and burst ahead.
+    states = [
+        data.draw(st.integers(0, limit.limit))
+        if limit.fixed
+        else data.draw(st.integers(0, now_ms + limit.window_ms + limit.tolerance_ms))
+        for limit in limits
+    ]
+    waits = [limit.wait_ms(state, now_ms) for limit, state in zip(limits, states, strict=True)]
+    if not any(waits):  # admitted: the states after the call
+        after = [
+            state + 1 if limit.fixed else max(state, now_ms) + limit.interval_ms
+            for limit, state in zip(limits, states, strict=True)
+        ]
+        decision = decide(limits, after, True, now_ms)
+        assert (decision.allowed, decision.retry_after) == (True, 0.0)
+        frees = [limit.free(state, now_ms) for limit, state in zip(limits, after, strict=True)]
+        assert decision.remaining == min(frees)
+        # The call took one: what may still go at once is one less than before it (never below none).
+        assert all(
+            limit.free(new, now_ms) == max(0, limit.free(old, now_ms) - 1)
+            for limit, old, new in zip(limits, states, after, strict=True)
+        )
+        assert now_ms < round(decision.reset * 1000) <= now_ms + max(lim.window_ms + lim.tolerance_ms for lim in limits)
     else:
-        assert decision.remaining == 0
-        assert 0 < decision.retry_after <= max(limit.window_seconds for limit in limits) + 1e-9
-        assert decision.reset * 1000 in ends
+        decision = decide(limits, states, False, now_ms)
+        assert (decision.allowed, decision.remaining) == (False, 0)
+        assert decision.retry_after * 1000 == pytest.approx(max(waits))
+        assert max(waits) > 0
+        assert decision.reset * 1000 == pytest.approx(now_ms + max(waits))
+
+
+@given(limit=limit_strategy(), gaps=st.lists(st.integers(0, 400), min_size=1, max_size=300))
+def test_a_sliding_limit_never_admits_more_than_its_limit_in_any_window(limit: Limit, gaps: list[int]) -> None:
+    # GCRA as the stores run it, over arrivals at random gaps: the arithmetic both stores' writes follow.
+    if limit.fixed:
+        return
+    now, tat, admitted = 0, 0, []
+    for gap in gaps:
+        now += gap
+        if limit.wait_ms(tat, now) == 0:
+            assert limit.free(tat, now) >= 1
+            admitted.append(now)
+            tat = max(tat, now) + limit.interval_ms
+        else:
+            assert limit.free(tat, now) == 0
+    for index, first in enumerate(admitted):
+        assert bisect.bisect_left(admitted, first + limit.window_ms) - index <= limit.limit
+    assert len([at for at in admitted if at == admitted[0]]) <= limit.burst + 1
+
+
+@given(limit=limit_strategy())
+def test_a_sliding_limit_at_full_demand_admits_its_whole_limit_per_window(limit: Limit) -> None:
+    # Calls every millisecond for ten windows: all but the rounding of the interval to a millisecond is used.
+    if limit.fixed:
+        return
+    now, tat, admitted = 0, 0, 0
+    while now < 10 * limit.window_ms:
+        assert limit.wait_ms(tat, now) == 0
+        admitted += 1
+        tat = max(tat, now) + limit.interval_ms
+        now += limit.wait_ms(tat, now)  # the next millisecond a call is admitted
+    steady = limit.window_ms / limit.interval_ms  # limit - burst per window, less the rounding
+    assert admitted >= limit.burst + math.floor(10 * steady - 1e-9)
 
 
 @given(window_ms=st.integers(10, 10**8), now_ms=st.integers(0, 2**42))
@@ -178,7 +231,7 @@ def test_a_redis_counter_is_gone_when_its_window_ends(state: SharedState, upstas
     # Redis still holds a key at its expiry instant: a counter expiring at its window's end would take the next
     # window's first millisecond, and admit more than the limit in that window.
     where = scope()
-    decision = state.rate_limiter("acme", [Limit("minute", 5, 60)]).try_acquire(where)
+    decision = state.rate_limiter("acme", [Limit("minute", 5, 60, fixed=True)]).try_acquire(where)
     expires_at = valkey.Valkey(port=upstash_endpoint.valkey.port).pexpiretime(f"ratelimit:acme:{where}:minute")
     assert expires_at == round(decision.reset * 1000) - 1
 
@@ -188,7 +241,7 @@ def metrics_named(capsys: pytest.CaptureFixture[str], name: str) -> list[dict[st
 
 
 def test_an_exhausted_window_refuses_until_it_ends(state: SharedState, capsys: pytest.CaptureFixture[str]) -> None:
-    limiter = state.rate_limiter("hotelbeds", [Limit("day", 50, 86_400)])
+    limiter = state.rate_limiter("hotelbeds", [Limit("day", 50, 86_400, fixed=True)])
     where = scope()
     assert limiter.try_acquire(where).allowed
     marked = limiter.exhaust(where, "day")  # the provider says its quota is spent: another system shares the key
@@ -201,12 +254,12 @@ def test_an_exhausted_window_refuses_until_it_ends(state: SharedState, capsys: p
     assert all(decision.retry_after == pytest.approx(window_left, abs=2) for decision in refused)
     assert all(decision.reset == marked.reset for decision in refused)
     assert limiter.try_acquire(scope()).allowed  # another scope keeps its quota
-    assert state.rate_limiter("hotelbeds", [Limit("day", 50, 86_400)]).try_acquire(scope()).allowed
+    assert state.rate_limiter("hotelbeds", [Limit("day", 50, 86_400, fixed=True)]).try_acquire(scope()).allowed
     assert metrics_named(capsys, "RateLimiterStoreError") == []
 
 
 def test_exhausting_one_limit_leaves_the_others_alone(state: SharedState) -> None:
-    second, day = Limit("second", 5, 1), Limit("day", 1000, 86_400)
+    second, day = Limit("second", 5, 1, burst=4), Limit("day", 1000, 86_400, fixed=True)
     limiter = state.rate_limiter("hotelbeds", [second, day])
     where = scope()
     assert limiter.try_acquire(where).allowed
@@ -222,7 +275,7 @@ def test_exhausting_one_limit_leaves_the_others_alone(state: SharedState) -> Non
 
 
 def test_exhausting_a_short_window_lasts_only_that_window(state: SharedState) -> None:
-    limiter = state.rate_limiter("acme", [Limit("second", 100, 1), Limit("day", 1000, 86_400)])
+    limiter = state.rate_limiter("acme", [Limit("second", 100, 1), Limit("day", 1000, 86_400, fixed=True)])
     where = scope()
     marked = limiter.exhaust(where, "second")
     assert 0 < marked.retry_after <= 1
@@ -233,13 +286,13 @@ def test_exhausting_a_short_window_lasts_only_that_window(state: SharedState) ->
 
 def test_exhausting_an_unknown_limit_is_a_config_error(state: SharedState) -> None:
     with pytest.raises(ConfigError):
-        state.rate_limiter("acme", [Limit("day", 10, 86_400)]).exhaust(scope(), "hour")
+        state.rate_limiter("acme", [Limit("day", 10, 86_400, fixed=True)]).exhaust(scope(), "hour")
 
 
 def test_exhausting_on_an_unreachable_store_still_refuses_loudly(
     store_at: Callable[[str], SharedState], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400)])
+    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400, fixed=True)])
     decision = limiter.exhaust(scope(), "day")  # no raise: the caller is handling the provider's refusal
     assert (decision.allowed, decision.remaining, decision.degraded) == (False, 0, True)
     assert 0 < decision.retry_after <= 86_400
@@ -248,7 +301,7 @@ def test_exhausting_on_an_unreachable_store_still_refuses_loudly(
 
 
 def test_exhausting_with_no_time_left_is_the_deadline(state: SharedState) -> None:
-    limiter = state.rate_limiter("acme", [Limit("day", 10, 86_400)])
+    limiter = state.rate_limiter("acme", [Limit("day", 10, 86_400, fixed=True)])
     with bind_deadline(Deadline.after(0)), pytest.raises(DeadlineExceededError):
         limiter.exhaust(scope(), "day")
 
@@ -258,14 +311,14 @@ def test_an_exhausted_redis_counter_expires_with_its_window(
     state: SharedState, upstash_endpoint: UpstashEndpoint
 ) -> None:
     where = scope()
-    decision = state.rate_limiter("acme", [Limit("minute", 5, 60)]).exhaust(where, "minute")
+    decision = state.rate_limiter("acme", [Limit("minute", 5, 60, fixed=True)]).exhaust(where, "minute")
     server = valkey.Valkey(port=upstash_endpoint.valkey.port)
     assert server.get(f"ratelimit:acme:{where}:minute") == b"5"
     assert server.pexpiretime(f"ratelimit:acme:{where}:minute") == round(decision.reset * 1000) - 1
 
 
 def test_usage_reads_each_windows_counter_and_takes_no_slot(state: SharedState) -> None:
-    hour, day = Limit("hour", 10, 3600), Limit("day", 3, 86_400)
+    hour, day = Limit("hour", 10, 3600, fixed=True), Limit("day", 3, 86_400, fixed=True)
     limiter = state.rate_limiter("acme", [hour, day])
     where = scope()
     assert [(u.limit, u.used) for u in limiter.usage(where)] == [(hour, 0), (day, 0)]  # nothing counted yet
@@ -283,7 +336,11 @@ def test_usage_reads_each_windows_counter_and_takes_no_slot(state: SharedState) 
 
 def test_a_lane_that_skips_a_tighter_limit_keeps_its_reserve(state: SharedState) -> None:
     # Five a day in all: searches may take three, bookings four, cancellations all five.
-    limits = [Limit("day", 5, 86_400), Limit("day-bookings", 4, 86_400), Limit("day-searches", 3, 86_400)]
+    limits = [
+        Limit("day", 5, 86_400, fixed=True),
+        Limit("day-bookings", 4, 86_400, fixed=True),
+        Limit("day-searches", 3, 86_400, fixed=True),
+    ]
     lanes = {"cancel": ["day"], "booking": ["day", "day-bookings"], "search": ["day", "day-bookings", "day-searches"]}
     limiter = state.rate_limiter("acme", limits, lanes=lanes)
     where = scope()
@@ -311,7 +368,7 @@ UNREACHABLE = ("EndpointConnectionError", "IntegrationError")
 def test_a_refusal_is_counted_per_provider_and_an_admission_is_not(
     state: SharedState, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    limiter = state.rate_limiter("acme", [Limit("day", 1, 86_400)])
+    limiter = state.rate_limiter("acme", [Limit("day", 1, 86_400, fixed=True)])
     where = scope()
     assert limiter.try_acquire(where).allowed
     assert metrics_named(capsys, "RateLimited") == []
@@ -324,7 +381,9 @@ def test_a_refusal_is_counted_per_provider_and_an_admission_is_not(
 def test_a_decision_by_policy_says_so_in_its_numbers_and_its_log(
     store_at: Callable[[str], SharedState], policy: StorePolicy, logs: LogCapture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400)], on_store_error=policy)
+    limiter = store_at("http://127.0.0.1:9").rate_limiter(
+        "acme", [Limit("day", 10, 86_400, fixed=True)], on_store_error=policy
+    )
     before = time.time()
     decision = limiter.try_acquire(scope())
     if policy == "open":  # admitted now, the store unable to tell what is left
@@ -341,7 +400,7 @@ def test_a_decision_by_policy_says_so_in_its_numbers_and_its_log(
 
 
 def test_acquire_raises_at_once_without_wait_and_the_refusal_says_when(state: SharedState) -> None:
-    limiter = state.rate_limiter("acme", [Limit("day", 1, 86_400)])
+    limiter = state.rate_limiter("acme", [Limit("day", 1, 86_400, fixed=True)])
     where = scope()
     assert limiter.acquire(where).allowed
     with pytest.raises(ThrottledError) as caught:
@@ -354,7 +413,7 @@ def test_acquire_raises_at_once_without_wait_and_the_refusal_says_when(state: Sh
 
 
 def test_acquire_takes_the_slot_of_its_own_scope_and_lane(state: SharedState) -> None:
-    limits = [Limit("day", 5, 86_400), Limit("day-searches", 1, 86_400)]
+    limits = [Limit("day", 5, 86_400, fixed=True), Limit("day-searches", 1, 86_400, fixed=True)]
     limiter = state.rate_limiter("acme", limits, lanes={"search": ["day", "day-searches"], "cancel": ["day"]})
     where = scope()
     limiter.acquire(where, lane="search")
@@ -367,7 +426,9 @@ def test_acquire_takes_the_slot_of_its_own_scope_and_lane(state: SharedState) ->
 
 
 def test_the_default_scope_is_one_scope_for_every_method(state: SharedState) -> None:
-    limiter = state.rate_limiter(f"acme-{scope()}", [Limit("day", 2, 86_400)])  # a provider of this test alone
+    limiter = state.rate_limiter(
+        f"acme-{scope()}", [Limit("day", 2, 86_400, fixed=True)]
+    )  # a provider of this test alone
     assert limiter.acquire().allowed
     assert [u.used for u in limiter.usage()] == [1]
     assert [u.used for u in limiter.usage("default")] == [1]
@@ -389,13 +450,13 @@ def test_a_store_outage_refuses_with_the_store_named_and_a_second_to_wait(
 
 def test_an_unknown_limit_is_named_in_the_config_error(state: SharedState) -> None:
     with pytest.raises(ConfigError) as caught:
-        state.rate_limiter("acme", [Limit("day", 10, 86_400)]).exhaust(scope(), "hour")
+        state.rate_limiter("acme", [Limit("day", 10, 86_400, fixed=True)]).exhaust(scope(), "hour")
     assert (caught.value.source, caught.value.fields) == ("rate limiter acme", ("limit_name",))
     assert str(caught.value) == "rate limiter acme: limit_name: not a limit of this limiter"
 
 
 def test_marking_a_window_spent_is_logged(state: SharedState, logs: LogCapture) -> None:
-    state.rate_limiter("acme", [Limit("day", 10, 86_400)]).exhaust(scope(), "day")
+    state.rate_limiter("acme", [Limit("day", 10, 86_400, fixed=True)]).exhaust(scope(), "day")
     (line,) = [r for r in logs.records() if r["message"] == "rate limit window marked exhausted"]
     assert (line["level"], line["provider"], line["limit"]) == ("WARNING", "acme", "day")
 
@@ -403,7 +464,9 @@ def test_marking_a_window_spent_is_logged(state: SharedState, logs: LogCapture) 
 def test_a_window_not_marked_spent_is_logged_counted_and_still_ends_when_the_window_does(
     store_at: Callable[[str], SharedState], logs: LogCapture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400)], on_store_error="open")
+    limiter = store_at("http://127.0.0.1:9").rate_limiter(
+        "acme", [Limit("day", 10, 86_400, fixed=True)], on_store_error="open"
+    )
     decision = limiter.exhaust(scope(), "day")
     window_end = (time.time() // 86_400 + 1) * 86_400  # this container's clock: the store could not say
     assert decision.reset == pytest.approx(window_end, abs=2)
@@ -424,7 +487,7 @@ def test_a_dynamodb_counter_is_read_as_last_written_and_expires_after_its_window
     state.dynamodb.meta.events.register(
         "provide-client-params.dynamodb.GetItem", lambda params, **_: reads.append(dict(params))
     )
-    limiter = state.rate_limiter("acme", [Limit("day", 10, 86_400), Limit("minute", 10, 60)])
+    limiter = state.rate_limiter("acme", [Limit("day", 10, 86_400, fixed=True), Limit("minute", 10, 60, fixed=True)])
     where = scope()
     limiter.try_acquire(where)  # both limits: one transaction
     limiter.usage(where)
@@ -444,7 +507,7 @@ def test_a_dynamodb_counter_is_read_as_last_written_and_expires_after_its_window
 
 
 def test_a_refusal_by_the_shorter_of_several_limits_waits_only_for_its_window(state: SharedState) -> None:
-    limiter = state.rate_limiter("acme", [Limit("minute", 1, 60), Limit("day", 100, 86_400)])
+    limiter = state.rate_limiter("acme", [Limit("minute", 1, 60, fixed=True), Limit("day", 100, 86_400, fixed=True)])
     where = scope()
     admitted = limiter.try_acquire(where)
     minute = limiter.usage(where)[0]
@@ -459,7 +522,7 @@ def test_a_refusal_by_the_shorter_of_several_limits_waits_only_for_its_window(st
 
 
 def test_a_refusal_by_every_limit_waits_for_the_longest(state: SharedState) -> None:
-    limiter = state.rate_limiter("acme", [Limit("minute", 1, 60), Limit("day", 1, 86_400)])
+    limiter = state.rate_limiter("acme", [Limit("minute", 1, 60, fixed=True), Limit("day", 1, 86_400, fixed=True)])
     where = scope()
     assert limiter.try_acquire(where).allowed
     refused = limiter.try_acquire(where)
@@ -515,9 +578,79 @@ def test_the_edges_of_a_limit_are_accepted() -> None:
 def test_a_limiter_refuses_by_default_when_its_store_is_down(
     store_at: Callable[[str], SharedState], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    unreachable = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400)]).store
-    limiter = RateLimiter("acme", [Limit("day", 10, 86_400)], unreachable)  # no policy named
+    unreachable = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400, fixed=True)]).store
+    limiter = RateLimiter("acme", [Limit("day", 10, 86_400, fixed=True)], unreachable)  # no policy named
     decision = limiter.try_acquire(scope())
     assert (decision.allowed, decision.degraded) == (False, True)
     (metric,) = metrics_named(capsys, "RateLimiterStoreError")
     assert metric["policy"] == "closed"
+
+
+def test_a_sliding_limit_paces_calls_and_bursts_only_as_asked(state: SharedState) -> None:
+    paced = state.rate_limiter("acme", [Limit("minute", 10, 60)])  # one call each 6 s
+    where = scope()
+    first = paced.try_acquire(where)
+    assert (first.allowed, first.remaining) == (True, 0)
+    assert first.reset == pytest.approx(time.time() + 6, abs=1)  # whole again when its turn comes round
+    refused = paced.try_acquire(where)
+    assert (refused.allowed, refused.remaining) == (False, 0)
+    assert 5 < refused.retry_after <= 6
+    assert refused.reset == pytest.approx(first.reset, abs=0.01)
+    bursty = state.rate_limiter("acme", [Limit("burst", 10, 60, burst=4)])  # five at once, then one each 10 s
+    decisions = [bursty.try_acquire(where) for _ in range(6)]
+    assert [decision.allowed for decision in decisions] == [True] * 5 + [False]
+    assert [decision.remaining for decision in decisions] == [4, 3, 2, 1, 0, 0]
+    assert 9 < decisions[-1].retry_after <= 10
+    assert [usage.used for usage in bursty.usage(where)] == [5]  # five turns ahead of the steady pace
+    assert [usage.used for usage in bursty.usage(scope())] == [0]
+
+
+def test_a_sliding_limit_takes_its_turn_back_after_a_pause(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("second", 5, 1)])
+    where = scope()
+    assert limiter.try_acquire(where).allowed
+    refused = limiter.try_acquire(where)
+    assert 0 < refused.retry_after <= 0.2
+    time.sleep(0.5)  # idle past its TAT: the next call starts the pace afresh, with no credit saved up
+    assert limiter.try_acquire(where).allowed
+    assert not limiter.try_acquire(where).allowed
+
+
+def test_exhausting_a_sliding_limit_refuses_for_a_whole_window(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("minute", 10, 60, burst=4)])
+    where = scope()
+    marked = limiter.exhaust(where, "minute")
+    assert (marked.allowed, marked.degraded) == (False, False)
+    assert marked.retry_after == pytest.approx(60, abs=1)
+    refused = limiter.try_acquire(where)
+    assert not refused.allowed
+    assert refused.retry_after == pytest.approx(60, abs=1)
+    assert not limiter.room(where).allowed
+    assert limiter.room(scope()).allowed
+
+
+@pytest.mark.parametrize("fixed", [False, True], ids=["sliding", "sliding-and-fixed"])
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_a_dynamodb_container_guesses_a_sliding_limits_branch_and_corrects_a_wrong_guess(
+    state: SharedState, fixed: bool
+) -> None:
+    writes: list[str] = []
+    limits = [Limit("minute", 10, 60, burst=4), *([Limit("day", 100, 86_400, fixed=True)] if fixed else [])]
+    other = SharedState(state.settings)  # another container: a client and a memory of its own
+    for container in (state, other):
+        container.dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: writes.append(model.name))
+    first, second = state.rate_limiter("acme", limits), other.rate_limiter("acme", limits)
+    where = scope()
+
+    def takes(limiter: RateLimiter) -> tuple[bool, int]:
+        before = len(writes)
+        return limiter.try_acquire(where).allowed, len(writes) - before
+
+    assert takes(first) == (True, 1)  # no TAT yet: guessed idle, rightly
+    assert takes(first) == (True, 1)  # its own TAT ahead of now: guessed busy, rightly
+    assert takes(second) == (True, 2)  # a new container guesses idle; told busy, it asks again
+    assert takes(second) == (True, 1)
+    assert takes(first) == (True, 1)
+    assert takes(first) == (False, 1)  # five taken: refused at the first answer
+    assert takes(second) == (False, 1)
+    assert set(writes) == {"TransactWriteItems" if fixed else "UpdateItem"}

@@ -566,7 +566,7 @@ def test_a_lease_taken_with_its_answer_lost_is_given_up_at_once(state: SharedSta
 
 
 def test_jobs_sharing_a_quota_scope_share_its_pace_and_others_keep_their_own(state: SharedState) -> None:
-    pacing = state.rate_limiter(f"quota-{uuid.uuid4().hex[:8]}", [Limit("hour", 2, 3600)])
+    pacing = state.rate_limiter(f"quota-{uuid.uuid4().hex[:8]}", [Limit("hour", 2, 3600, fixed=True)])
     scope = f"scope-{uuid.uuid4().hex[:8]}"
     with bind_deadline(Deadline.after(10)):  # a wait for the next hour does not fit: refused at once
         first = state.sync_job(job_name(), pacing=pacing, quota_scope=scope).run(Source(count=20).fetch, Applied())

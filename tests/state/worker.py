@@ -1,6 +1,7 @@
-"""A separate OS process contending for shared state: `python -m tests.state.worker KIND SCOPE N`.
+"""A separate OS process contending for shared state: `python -m tests.state.worker KIND SCOPE N START`.
 
-Prints one JSON line: what this process was granted. The parent gives it the
+Prints one JSON line: what this process was granted (N: milliseconds of asking for the limiter, attempts for
+the probes; START: when all begin). The parent gives it the
 backend's environment variables; it builds its own SharedState, as a container does.
 """
 
@@ -21,18 +22,19 @@ PROBE_CONFIG = BreakerConfig(
 )
 
 
-def limiter(scope: str, attempts: int, start_at: float) -> dict[str, object]:
-    limit = SharedState.from_env().rate_limiter("contended", [Limit("second", 10, 1)])
+def limiter(scope: str, milliseconds: int, start_at: float) -> dict[str, object]:
+    limit = Limit("second", 10, 1)
+    limiter = SharedState.from_env().rate_limiter("contended", [limit])
     while time.time() < start_at:
         time.sleep(0.001)
-    windows: list[float] = []
-    for _ in range(attempts):
-        decision = limit.try_acquire(scope)
+    admitted: list[int] = []
+    while time.time() < start_at + milliseconds / 1000:  # contention for a while, however fast the store answers
+        decision = limiter.try_acquire(scope)
         if decision.degraded:
             raise SystemExit("store unreachable")
-        if decision.allowed:
-            windows.append(decision.reset)
-    return {"admitted_windows": windows}
+        if decision.allowed:  # the TAT after the call, one interval past when the store admitted it
+            admitted.append(round(decision.reset * 1000) - limit.interval_ms)
+    return {"admitted_ms": admitted}
 
 
 def probe(provider: str, attempts: int, start_at: float) -> dict[str, object]:

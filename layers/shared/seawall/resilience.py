@@ -10,7 +10,7 @@ The order, outermost first:
    refused calls do not burn the provider's quota; an attempt's outcome is
    recorded, and a circuit that opens between attempts stops the retries
    (CircuitOpenError is not retryable).
-4. **Rate limiter** — takes a slot per attempt (or waits for one, within the deadline),
+4. **Rate limiter** — takes a slot per attempt (waiting its turn a moment, or within the deadline for jobs),
    after the breaker admits the attempt and before the breaker's timer starts; a
    half-open probe the limiter refuses gives its slot back.
 5. **The call** — bounded by its own timeouts, cut to the deadline (``seawall.http``),
@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 C = TypeVar("C", bound=BaseModel)
 T = TypeVar("T")
 
+# A caller waits at most this long for its turn under a rate limit; a job waits until its deadline.
+ACTION_RATE_LIMIT_WAIT_SECONDS = 1.0
+
 
 @dataclass(frozen=True)
 class ProviderPolicy:
@@ -57,7 +60,9 @@ class ProviderPolicy:
     lanes: Mapping[str, Sequence[str]] = field(default_factory=dict)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     attempt_timeout: float = 10.0
-    wait_for_rate_limit: bool = False
+    # Seconds a call may wait for its turn (math.inf: until the deadline). A caller's action waits out a
+    # sliding limit's pace, at most this long, rather than answering 429 for a turn a few ms away.
+    rate_limit_wait: float = ACTION_RATE_LIMIT_WAIT_SECONDS
     on_limiter_store_error: StorePolicy = "closed"
 
 
@@ -154,7 +159,7 @@ class ProviderCall(Generic[C]):
 
     def _take_slot(self, scope: str, lane: str | None) -> None:
         if self.limiter is not None:
-            self.limiter.acquire(scope, wait=self.policy.wait_for_rate_limit, lane=lane)
+            self.limiter.acquire(scope, wait=self.policy.rate_limit_wait, lane=lane)
 
     def _rotated(self, credentials: C, error: IntegrationError) -> C:
         """The credentials read again after a 401, when they changed; otherwise ``error`` stands.

@@ -1,4 +1,6 @@
-"""A rate limiter shared by the whole fleet: fixed windows, several limits at once, one store round trip.
+"""A fleet-wide rate limiter: exact over any sliding interval (GCRA) or in fixed windows, one round trip.
+
+Several limits are decided at once, atomically.
 
 Build one with ``SharedState.rate_limiter(provider, limits)``.
 """

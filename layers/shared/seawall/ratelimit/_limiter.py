@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol
@@ -19,18 +20,18 @@ _DEGRADED_RETRY_AFTER = 1.0
 
 
 class LimiterStore(Protocol):
-    """Counts a decision atomically: every limit takes a slot, or none does."""
+    """Counts a decision atomically: every limit takes the call, or none does."""
 
     def consume(self, key: str, limits: Sequence[Limit]) -> tuple[bool, list[int | None], int]:
-        """Returns (allowed, counters after or as found, the store's time in ms)."""
+        """Returns (allowed, each limit's state after or as found, the store's time in ms)."""
         ...
 
     def exhaust(self, key: str, limit: Limit) -> int:
-        """Set ``limit``'s counter for the current window to the limit; returns the store's time in ms."""
+        """Set ``limit``'s state to :meth:`Limit.exhausted_state`; returns the store's time in ms."""
         ...
 
     def usage(self, key: str, limits: Sequence[Limit]) -> tuple[list[int], int]:
-        """Each limit's counter in its current window (0 when none), read without taking a slot; and the time in ms."""
+        """Each limit's state (0 when none), read without taking a call; and the store's time in ms."""
         ...
 
 
@@ -76,7 +77,10 @@ class RateLimiter:
         return self.lanes[lane]
 
     def try_acquire(self, scope: str = "default", *, lane: str | None = None) -> Decision:
-        """Take a slot (of every limit of ``lane``) now if one is free; one store round trip."""
+        """Take a call (from every limit of ``lane``) now if each admits one; one store round trip.
+
+        DynamoDB takes a second when its guess of a sliding limit's state was wrong (see its store).
+        """
         limits = self._lane(lane)
         try:
             allowed, counts, now_ms = self.store.consume(f"ratelimit:{self.provider}:{scope}", limits)
@@ -90,42 +94,51 @@ class RateLimiter:
         return decision
 
     def room(self, scope: str = "default", *, lane: str | None = None) -> Decision:
-        """Whether ``lane`` has a slot free now, read without taking one (an estimate: others may take it first).
+        """Whether ``lane`` admits a call now, read without taking one (an estimate: others may take it first).
 
         When the store cannot be reached, the store policy answers, as for :meth:`try_acquire`.
         """
         limits = self._lane(lane)
         try:
-            counts, now_ms = self.store.usage(f"ratelimit:{self.provider}:{scope}", limits)
+            states, now_ms = self.store.usage(f"ratelimit:{self.provider}:{scope}", limits)
         except DeadlineExceededError:
             raise
         except Exception as error:  # noqa: BLE001 (any store failure falls to the configured policy)
             return self._degraded(error)
-        free = all(count < limit.limit for count, limit in zip(counts, limits, strict=True))
-        return decide(limits, list(counts), free, now_ms)
+        free = not any(limit.wait_ms(state, now_ms) for limit, state in zip(limits, states, strict=True))
+        return decide(limits, list(states), free, now_ms)
 
     def acquire(
-        self, scope: str = "default", *, wait: bool = False, deadline: Deadline | None = None, lane: str | None = None
+        self,
+        scope: str = "default",
+        *,
+        wait: float = 0.0,
+        deadline: Deadline | None = None,
+        lane: str | None = None,
     ) -> Decision:
-        """Take a slot or raise :class:`ThrottledError` (:class:`StoreUnavailableError` when the store is down).
+        """Take a call or raise :class:`ThrottledError` (:class:`StoreUnavailableError` when the store is down).
 
-        With ``wait`` it sleeps until a slot frees up, but never past the
-        deadline (the invocation's by default): if the wait would end after
-        it, it raises at once.
+        ``wait`` is how long it may sleep for its turn, in seconds (``math.inf``:
+        any time), never past the deadline (the invocation's by default): a turn
+        further off raises at once, telling the caller when to come back.
         """
         deadline = deadline or current_deadline()
+        until = time.monotonic() + wait
         while True:
             decision = self.try_acquire(scope, lane=lane)
             if decision.allowed:
                 return decision
             if decision.degraded:  # our store is down, not the caller over a limit: 503, not 429
                 raise StoreUnavailableError(f"rate limiter of {self.provider}", retry_after=decision.retry_after)
-            if not wait or (deadline is not None and not deadline.allows(decision.retry_after)):
+            fits = time.monotonic() + decision.retry_after <= until
+            if not fits or (deadline is not None and not deadline.allows(decision.retry_after)):
                 raise ThrottledError(self.provider, retry_after=decision.retry_after, reset=decision.reset)
             time.sleep(decision.retry_after)
 
     def exhaust(self, scope: str, limit_name: str) -> Decision:
-        """Mark the current window of ``limit_name`` used up for ``scope``: the fleet is refused until it ends.
+        """Mark ``limit_name`` used up for ``scope``: the fleet is refused until its window ends.
+
+        A sliding limit refuses for a whole window from now.
 
         For a provider refusing because its quota is spent (another system
         may share the key), whatever our counter says. Returns the refusal
@@ -151,16 +164,16 @@ class RateLimiter:
             now_ms, degraded = int(time.time() * 1000), True
         else:
             logger.warning("rate limit window marked exhausted", extra={"provider": self.provider, "limit": limit.name})
-        end_ms = limit.window_start_ms(now_ms) + limit.window_ms
-        return Decision(False, 0, end_ms / 1000, (end_ms - now_ms) / 1000, degraded=degraded)
+        refusal = decide([limit], [limit.exhausted_state(now_ms)], False, now_ms)
+        return dataclasses.replace(refusal, degraded=degraded)
 
     def usage(self, scope: str = "default") -> list[Usage]:
-        """How much of each limit ``scope`` has used in the current window; takes no slot.
+        """How much of each limit ``scope`` has used; takes no call.
 
         For operators: a store failure raises (there is no policy to apply to a reading).
         """
-        counts, now_ms = self.store.usage(f"ratelimit:{self.provider}:{scope}", self.limits)
-        return usage(self.limits, counts, now_ms)
+        states, now_ms = self.store.usage(f"ratelimit:{self.provider}:{scope}", self.limits)
+        return usage(self.limits, states, now_ms)
 
     def _degraded(self, error: Exception) -> Decision:
         allowed = self.on_store_error == "open"

@@ -1,13 +1,28 @@
 """Limits, decisions, and the arithmetic between them (no I/O).
 
-A limit admits at most ``limit`` calls in each window of ``window_seconds``,
-windows aligned to the store's clock (Unix epoch multiples). Across a window
-boundary up to twice the limit can pass within one window's length: configure
-half a provider's cap where it enforces a sliding window.
+A limit is counted the way its provider counts it:
+
+- **Over any sliding interval** (the default: Stripe's and Hotelbeds' per-second
+  limits). The generic cell rate algorithm (GCRA) keeps one number per limit,
+  the theoretical arrival time (TAT) of the next call at the steady pace. A call
+  at ``now`` is admitted when ``TAT - now <= tolerance``; the TAT then moves to
+  ``max(TAT, now) + interval``. With ``burst`` b the interval is
+  ``window / (limit - b)`` (rounded up to a millisecond) and the tolerance
+  ``b * interval``: b + 1 calls may go at once, then one per interval, and no
+  interval of ``window`` ever holds more than ``limit`` calls. GCRA, as
+  redis-cell and the ``limits`` library's moving windows do, because it is
+  exact with one number per key: a sliding log keeps a timestamp per call (a
+  daily quota's worth would not fit a DynamoDB item), and the two-window
+  estimate of upstash-ratelimit's and Envoy's sliding windows can admit more
+  than the limit.
+- **In fixed windows** aligned to the epoch (``fixed=True``: a daily quota the
+  provider renews at UTC midnight): a counter per window. A fixed window admits
+  its whole limit at once, so it takes no burst.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,11 +36,18 @@ MIN_WINDOW_MS = 10
 
 @dataclass(frozen=True)
 class Limit:
-    """At most ``limit`` calls per ``window_seconds``; ``name`` tells limits of one limiter apart."""
+    """At most ``limit`` calls per ``window_seconds``; ``name`` tells limits of one limiter apart.
+
+    Counted over any sliding interval, ``burst`` calls beyond the first may go
+    back to back (the steady pace is then ``limit - burst`` per window); or, with
+    ``fixed``, in windows aligned to the epoch.
+    """
 
     name: str
     limit: int
     window_seconds: float
+    burst: int = 0
+    fixed: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -34,15 +56,53 @@ class Limit:
             raise ConfigError(f"Limit {self.name}", ["limit"], "must be at least 1")
         if self.window_ms < MIN_WINDOW_MS:
             raise ConfigError(f"Limit {self.name}", ["window_seconds"], "must be at least 0.01")
+        if not 0 <= self.burst < self.limit or (self.fixed and self.burst):
+            raise ConfigError(f"Limit {self.name}", ["burst"], "0 up to limit - 1, and 0 for a fixed window")
 
     @property
     def window_ms(self) -> int:
         """The window in whole milliseconds (the stores' unit)."""
         return round(self.window_seconds * 1000)
 
+    @property
+    def interval_ms(self) -> int:
+        """Sliding: the steady pace, one call per this many ms (rounded up: never over the limit)."""
+        return math.ceil(self.window_ms / (self.limit - self.burst))
+
+    @property
+    def tolerance_ms(self) -> int:
+        """Sliding: how far ahead of ``now`` the TAT may be and still admit a call."""
+        return self.burst * self.interval_ms
+
     def window_start_ms(self, now_ms: int) -> int:
-        """Start of the window holding ``now_ms``."""
+        """Fixed: start of the window holding ``now_ms``."""
         return now_ms - now_ms % self.window_ms
+
+    def window_end_ms(self, now_ms: int) -> int:
+        """Fixed: end of the window holding ``now_ms`` (the next one's start)."""
+        return self.window_start_ms(now_ms) + self.window_ms
+
+    def wait_ms(self, state: int, now_ms: int) -> int:
+        """How long until a call is admitted, from the state as found (a counter, or a TAT); 0: now."""
+        if self.fixed:
+            return 0 if state < self.limit else self.window_end_ms(now_ms) - now_ms
+        return max(0, state - self.tolerance_ms - now_ms)
+
+    def free(self, state: int, now_ms: int) -> int:
+        """Calls that may go at ``now_ms`` without waiting, from the state (as found, or after a call)."""
+        if self.fixed:
+            return max(0, self.limit - state)
+        return max(0, (now_ms + self.tolerance_ms - max(state, now_ms)) // self.interval_ms + 1)
+
+    def reset_ms(self, state: int | None, now_ms: int) -> int:
+        """When the limit is whole again: its window's end, or its TAT (at least one interval on when unknown)."""
+        if self.fixed:
+            return self.window_end_ms(now_ms)
+        return max(state or 0, now_ms + (self.interval_ms if state is None else 0))
+
+    def exhausted_state(self, now_ms: int) -> int:
+        """The state that refuses every call for the rest of the window (fixed) or for a whole window (sliding)."""
+        return self.limit if self.fixed else now_ms + self.window_ms + self.tolerance_ms
 
 
 def validate_limits(limits: Sequence[Limit], owner: str) -> None:
@@ -58,10 +118,11 @@ def validate_limits(limits: Sequence[Limit], owner: str) -> None:
 class Decision:
     """The answer to one request for a slot.
 
-    ``remaining`` is the calls left in the tightest window (``None`` when the
-    store cannot tell: DynamoDB with several limits); ``reset`` the Unix time at
-    which the binding window ends; ``retry_after`` the seconds to wait when
-    refused (0 when allowed). ``degraded`` marks a decision made by policy
+    ``remaining`` is the calls that may still go at once under the tightest
+    limit (``None`` when the store cannot tell: DynamoDB with several limits);
+    ``reset`` the Unix time at which the binding limit is whole again (when
+    refused: when a call will be admitted); ``retry_after`` the seconds to wait
+    when refused (0 when allowed). ``degraded`` marks a decision made by policy
     because the store could not be reached.
     """
 
@@ -74,42 +135,43 @@ class Decision:
 
 @dataclass(frozen=True)
 class Usage:
-    """Calls ``used`` in the current window of ``limit``, which ends at ``reset`` (Unix time)."""
+    """How much of ``limit`` is ``used``, whole again at ``reset`` (Unix time).
+
+    Fixed: the calls of this window. Sliding: the calls the TAT is ahead of now (at most ``burst + 1``).
+    """
 
     limit: Limit
     used: int
     reset: float
 
 
-def usage(limits: Sequence[Limit], counts: Sequence[int], now_ms: int) -> list[Usage]:
-    """Each limit's usage from the counters of its current window, read at ``now_ms`` on the store's clock."""
+def usage(limits: Sequence[Limit], states: Sequence[int], now_ms: int) -> list[Usage]:
+    """Each limit's usage from its state, read at ``now_ms`` on the store's clock."""
     return [
-        Usage(limit, count, (limit.window_start_ms(now_ms) + limit.window_ms) / 1000)
-        for limit, count in zip(limits, counts, strict=True)
+        Usage(
+            limit,
+            state if limit.fixed else math.ceil(max(0, state - now_ms) / limit.interval_ms),
+            limit.reset_ms(state, now_ms) / 1000,
+        )
+        for limit, state in zip(limits, states, strict=True)
     ]
 
 
-def decide(limits: Sequence[Limit], counts: Sequence[int | None], allowed: bool, now_ms: int) -> Decision:
+def decide(limits: Sequence[Limit], states: Sequence[int | None], allowed: bool, now_ms: int) -> Decision:
     """The decision from the store's answer.
 
-    ``counts`` are the counters after this call when allowed, or as found when
-    refused (``None`` where the store did not say).
+    ``states`` are each limit's state after this call when allowed, or as found
+    when refused (``None`` where the store did not say).
     """
-    resets = [limit.window_start_ms(now_ms) + limit.window_ms for limit in limits]
     if allowed:
         known = [
-            (limit.limit - count, reset)
-            for limit, count, reset in zip(limits, counts, resets, strict=True)
-            if count is not None
+            (limit.free(state, now_ms), limit.reset_ms(state, now_ms))
+            for limit, state in zip(limits, states, strict=True)
+            if state is not None
         ]
         if len(known) < len(limits):
-            return Decision(True, None, min(resets) / 1000, 0.0)
+            return Decision(True, None, min(limit.reset_ms(None, now_ms) for limit in limits) / 1000, 0.0)
         remaining, reset = min(known)
-        return Decision(True, max(0, remaining), reset / 1000, 0.0)
-    blocking = [
-        reset
-        for limit, count, reset in zip(limits, counts, resets, strict=True)
-        if count is not None and count >= limit.limit
-    ]
-    reset = max(blocking or resets)
-    return Decision(False, 0, reset / 1000, (reset - now_ms) / 1000)
+        return Decision(True, remaining, reset / 1000, 0.0)
+    wait = max(limit.wait_ms(state, now_ms) for limit, state in zip(limits, states, strict=True) if state is not None)
+    return Decision(False, 0, (now_ms + wait) / 1000, wait / 1000)

@@ -2,7 +2,8 @@
 
 upstash-ratelimit is not used: it spends one EVAL per limit (a per-second plus
 a daily limit would take two round trips and could consume one slot while the
-other refuses), and it reads the client's clock.
+other refuses), reads the client's clock, and its sliding window is an
+estimate that can admit more than the limit.
 """
 
 from __future__ import annotations
@@ -12,69 +13,105 @@ from typing import Any
 
 from seawall.ratelimit._limits import Limit
 
-# KEYS: one counter per limit. ARGV: limit and window (ms) per key, in order.
-# Every counter is checked before any is taken, so a refusal consumes nothing.
-# A key found belongs to the current window: a counter expires with its
-# window's last millisecond (Redis still holds a key at its expiry instant, so
-# expiring at the window's end would count the next window's first
-# millisecond into the old counter, admitting more than the limit).
-_CONSUME = """
+_CLOCK = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local counts = {}
+"""
+
+# KEYS: one per limit. ARGV: per limit, in order: fixed (1 or 0), limit, window, interval, tolerance (ms).
+# Every limit is checked before any is taken, so a refusal consumes nothing. A fixed window's counter
+# expires with the window's last millisecond (Redis still holds a key at its expiry instant: expiring at
+# the window's end would count the next window's first millisecond into the old counter). A sliding
+# limit's TAT expires when it is reached: a TAT in the past admits as no TAT does.
+_CONSUME = (
+    _CLOCK
+    + """
+local states = {}
 local allowed = 1
 for i, key in ipairs(KEYS) do
-  counts[i] = tonumber(redis.call('GET', key) or '0')
-  if counts[i] >= tonumber(ARGV[2 * i - 1]) then allowed = 0 end
+  local a = 5 * (i - 1)
+  states[i] = tonumber(redis.call('GET', key) or '0')
+  if ARGV[a + 1] == '1' then
+    if states[i] >= tonumber(ARGV[a + 2]) then allowed = 0 end
+  elseif states[i] - now > tonumber(ARGV[a + 5]) then
+    allowed = 0
+  end
 end
 if allowed == 1 then
   for i, key in ipairs(KEYS) do
-    local window = tonumber(ARGV[2 * i])
-    counts[i] = redis.call('INCR', key)
-    if counts[i] == 1 then redis.call('PEXPIREAT', key, now - now % window + window - 1) end
+    local a = 5 * (i - 1)
+    if ARGV[a + 1] == '1' then
+      local window = tonumber(ARGV[a + 3])
+      states[i] = redis.call('INCR', key)
+      if states[i] == 1 then redis.call('PEXPIREAT', key, now - now % window + window - 1) end
+    else
+      states[i] = math.max(states[i], now) + tonumber(ARGV[a + 4])
+      redis.call('SET', key, string.format('%d', states[i]), 'PXAT', states[i])
+    end
   end
 end
-return {allowed, now, unpack(counts)}
+return {allowed, now, unpack(states)}
 """
+)
 
-# KEYS: the limit's counter. ARGV: limit, window (ms). The counter is set full,
-# expiring as _CONSUME would expire it, so the window refuses until it ends.
-_EXHAUST = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+# KEYS: the limit's. ARGV: fixed (1 or 0), window (ms), and the state refusing every call until then.
+_EXHAUST = (
+    _CLOCK
+    + """
 local window = tonumber(ARGV[2])
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('PEXPIREAT', KEYS[1], now - now % window + window - 1)
+if ARGV[1] == '1' then
+  redis.call('SET', KEYS[1], ARGV[3], 'PXAT', now - now % window + window - 1)
+else
+  redis.call('SET', KEYS[1], string.format('%d', now + tonumber(ARGV[3])), 'PXAT', now + tonumber(ARGV[3]))
+end
 return now
 """
+)
 
-# KEYS: one counter per limit. A key found belongs to the current window (see _CONSUME); nothing is changed.
-_USAGE = """
-local t = redis.call('TIME')
-local counts = {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}
-for i, key in ipairs(KEYS) do counts[i + 1] = tonumber(redis.call('GET', key) or '0') end
-return counts
+# KEYS: one per limit. Each state as found (0 when none); nothing is changed.
+_USAGE = (
+    _CLOCK
+    + """
+local states = {now}
+for i, key in ipairs(KEYS) do states[i + 1] = tonumber(redis.call('GET', key) or '0') end
+return states
 """
+)
+
+
+def _key(key: str, limit: Limit) -> str:
+    # A sliding limit's TAT and a fixed window's counter never share a key: a limit changed from one to
+    # the other starts afresh instead of reading a time as a count.
+    return f"{key}:{limit.name}" if limit.fixed else f"{key}:{limit.name}:tat"
 
 
 class RedisLimiterStore:
-    """Fixed-window counters in Redis, all limits of a decision in one atomic script."""
+    """Sliding limits' TATs and fixed windows' counters in Redis, all limits of a decision in one script."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
 
     def consume(self, key: str, limits: Sequence[Limit]) -> tuple[bool, list[int | None], int]:
-        """Take a slot in every limit, or none; returns (allowed, counts, server time in ms)."""
-        keys = [f"{key}:{limit.name}" for limit in limits]
-        arguments = [value for limit in limits for value in (limit.limit, limit.window_ms)]
-        allowed, now_ms, *counts = self.client.eval(_CONSUME, keys=keys, args=arguments)
-        return bool(allowed), [int(count) for count in counts], int(now_ms)
+        """Take a call from every limit, or from none; returns (allowed, states, server time in ms)."""
+        arguments = [
+            value
+            for limit in limits
+            for value in (int(limit.fixed), limit.limit, limit.window_ms, limit.interval_ms, limit.tolerance_ms)
+        ]
+        allowed, now_ms, *states = self.client.eval(
+            _CONSUME, keys=[_key(key, limit) for limit in limits], args=arguments
+        )
+        return bool(allowed), [int(state) for state in states], int(now_ms)
 
     def exhaust(self, key: str, limit: Limit) -> int:
-        """Fill ``limit``'s counter for the current window; returns the server time in ms."""
-        return int(self.client.eval(_EXHAUST, keys=[f"{key}:{limit.name}"], args=[limit.limit, limit.window_ms]))
+        """Refuse every call of ``limit``: the rest of its window, or a whole window; returns the server time."""
+        # A sliding limit's state is a time on the server's clock, which only the script reads: pass the offset.
+        refusing = limit.exhausted_state(0)
+        return int(
+            self.client.eval(_EXHAUST, keys=[_key(key, limit)], args=[int(limit.fixed), limit.window_ms, refusing])
+        )
 
     def usage(self, key: str, limits: Sequence[Limit]) -> tuple[list[int], int]:
-        """Each limit's counter in its current window (0 when none); returns (counts, server time in ms)."""
-        now_ms, *counts = self.client.eval(_USAGE, keys=[f"{key}:{limit.name}" for limit in limits], args=[])
-        return [int(count) for count in counts], int(now_ms)
+        """Each limit's state as found (0 when none); returns (states, server time in ms)."""
+        now_ms, *states = self.client.eval(_USAGE, keys=[_key(key, limit) for limit in limits], args=[])
+        return [int(state) for state in states], int(now_ms)

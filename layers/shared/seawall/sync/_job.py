@@ -17,6 +17,7 @@ Only a bug (any other exception) fails the invocation.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -182,7 +183,7 @@ class SyncJob(Generic[T]):
                     break
                 try:
                     if self.pacing is not None:
-                        self.pacing.acquire(self.quota_scope, wait=True)
+                        self.pacing.acquire(self.quota_scope, wait=math.inf)
                     page = fetch(position)
                     requests += 1
                     apply(page.items)

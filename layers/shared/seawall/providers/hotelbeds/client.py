@@ -48,7 +48,7 @@ from seawall.providers.hotelbeds.secrets import HotelbedsSecret
 from seawall.providers.hotelbeds.settings import HotelbedsSettings
 from seawall.providers.hotelbeds.signing import signed_headers
 from seawall.ratelimit import Limit
-from seawall.resilience import ProviderCall, ProviderPolicy
+from seawall.resilience import ACTION_RATE_LIMIT_WAIT_SECONDS, ProviderCall, ProviderPolicy
 from seawall.retry import RetryPolicy
 from seawall.state import SharedState
 
@@ -74,6 +74,8 @@ IN_FLIGHT_RESERVE = 0.2
 NEW_BOOKING_RESERVE = 0.2
 # When Hotelbeds itself says the day is spent, a cancellation is still tried, once a minute fleet-wide.
 CANCEL_PROBE = Limit("cancel-probe", 1, 60)
+# APItude counts a key's day from UTC midnight to midnight: fixed windows, as it does.
+DAY = 86_400
 
 
 def quota_lanes(per_second: int, per_day: int) -> tuple[list[Limit], dict[str, list[str]]]:
@@ -85,10 +87,10 @@ def quota_lanes(per_second: int, per_day: int) -> tuple[list[Limit], dict[str, l
         caps.append(max(1, left))
     limits = [
         Limit("second", per_second, 1),
-        Limit("day", per_day, 86_400),
-        Limit("day-bookings", caps[0], 86_400),
-        Limit("day-new", caps[1], 86_400),
-        Limit("day-searches", caps[2], 86_400),
+        Limit("day", per_day, DAY, fixed=True),
+        Limit("day-bookings", caps[0], DAY, fixed=True),
+        Limit("day-new", caps[1], DAY, fixed=True),
+        Limit("day-searches", caps[2], DAY, fixed=True),
         Limit("second-searches", max(1, per_second - 1), 1),
         CANCEL_PROBE,
     ]
@@ -110,7 +112,8 @@ class HotelbedsGateway:
     """Typed APItude operations for the bundle's functions; build one per container, at import.
 
     ``wait_for_rate_limit``: jobs and the booking worker wait for a slot of the
-    per-second quota (within the deadline); actions answer 429 at once.
+    per-second quota (within the deadline); actions wait their turn a second at
+    most, and answer 429 when it is further off (a spent day at once).
     """
 
     def __init__(
@@ -132,7 +135,7 @@ class HotelbedsGateway:
                     open_seconds=self.settings.breaker_open_seconds, slow_call_seconds=self.settings.timeout_seconds
                 ),
                 attempt_timeout=1.0,
-                wait_for_rate_limit=wait_for_rate_limit,
+                rate_limit_wait=math.inf if wait_for_rate_limit else ACTION_RATE_LIMIT_WAIT_SECONDS,
                 operations=OPERATIONS,
             ),
             state,

@@ -11,6 +11,7 @@ requests are timed, logged and cut to the deadline like any provider's.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from seawall.providers.stripe._secrets import StripeSecret
 from seawall.providers.stripe._settings import StripeSettings
 from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent
 from seawall.ratelimit import Limit
-from seawall.resilience import ProviderCall, ProviderPolicy
+from seawall.resilience import ACTION_RATE_LIMIT_WAIT_SECONDS, ProviderCall, ProviderPolicy
 from seawall.state import SharedState
 
 if TYPE_CHECKING:  # typing only: stripe.params loads every parameter type, about 60 ms
@@ -92,8 +93,8 @@ class StripeGateway:
                 breaker=BreakerConfig(open_seconds=self.settings.breaker_open_seconds),
                 # Requests are cut to the deadline, so an attempt needs only a useful minimum to start.
                 attempt_timeout=1.0,
-                # Jobs wait for the account's quota (within the deadline); actions answer 429 at once.
-                wait_for_rate_limit=wait_for_rate_limit,
+                # Jobs wait for the account's quota (within the deadline); actions wait their turn a second at most.
+                rate_limit_wait=math.inf if wait_for_rate_limit else ACTION_RATE_LIMIT_WAIT_SECONDS,
             ),
             state,
             Secret(self.settings.secret_arn, StripeSecret, label="stripe"),
