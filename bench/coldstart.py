@@ -44,8 +44,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from local.replay import replay  # noqa: E402
 from local.runtime import FunctionConfig, Invocation, LocalFunction  # noqa: E402
-from local.sign import resign  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 from local.state import running_stack  # noqa: E402
 from tests.support import make_run  # noqa: E402
@@ -216,8 +216,8 @@ def shared_modules(
 ) -> list[str]:
     """The modules the function and its twin both load by their first answer to ``event`` (each made unique)."""
     configs = dict(sides)
-    theirs = set(loaded_modules(configs["twin"], resign(unique(event), secrets)))
-    return [name for name in loaded_modules(configs["function"], resign(unique(event), secrets)) if name in theirs]
+    theirs = set(loaded_modules(configs["twin"], replay(unique(event), secrets)))
+    return [name for name in loaded_modules(configs["function"], replay(unique(event), secrets)) if name in theirs]
 
 
 def floor(config: FunctionConfig, modules: list[str]) -> float:
@@ -282,7 +282,7 @@ def run(runs: int, only: list[str], python: str) -> dict[str, Any]:
             for name, (sides, event) in pairs.items():
                 # Who goes first alternates: neither side always follows the other's warm page cache.
                 for side, side_config in sides if round_number % 2 == 0 else reversed(sides):
-                    taken[name][side].append(measure(side_config, resign(unique(event), secrets), stack))
+                    taken[name][side].append(measure(side_config, replay(unique(event), secrets), stack))
                 floors[name].append(floor(sides[0][1], needed[name]))
         for name in names:
             own, theirs = summary(taken[name]["function"]), summary(taken[name]["twin"])

@@ -152,7 +152,7 @@ def test_decisions_are_consistent_with_the_states(limits: list[Limit], now_ms: i
             for limit, state in zip(limits, states, strict=True)
         ]
         decision = decide(limits, after, True, now_ms)
-        assert (decision.allowed, decision.retry_after) == (True, 0.0)
+        assert (decision.allowed, decision.retry_after, decision.delay) == (True, 0.0, 0.0)
         frees = [limit.free(state, now_ms) for limit, state in zip(limits, after, strict=True)]
         assert decision.remaining == min(frees)
         # The call took one: what may still go at once is one less than before it (never below none).
@@ -167,6 +167,17 @@ def test_decisions_are_consistent_with_the_states(limits: list[Limit], now_ms: i
         assert decision.retry_after * 1000 == pytest.approx(max(waits))
         assert max(waits) > 0
         assert decision.reset * 1000 == pytest.approx(now_ms + max(waits))
+
+
+@given(limit=limit_strategy(), now_ms=st.integers(0, 2**42), ahead=st.integers(0, 10**7))
+def test_a_turn_taken_ahead_is_the_one_the_state_gave(limit: Limit, now_ms: int, ahead: int) -> None:
+    if limit.fixed:
+        return
+    state = now_ms + limit.tolerance_ms + ahead  # found: the next turn is ``ahead`` ms off
+    after = max(state, now_ms) + limit.interval_ms
+    decision = decide([limit], [after], True, now_ms)
+    assert decision.delay * 1000 == pytest.approx(limit.wait_ms(state, now_ms)) == pytest.approx(ahead)
+    assert decision.remaining == 0
 
 
 @given(limit=limit_strategy(), gaps=st.lists(st.integers(0, 400), min_size=1, max_size=300))
@@ -654,3 +665,39 @@ def test_a_dynamodb_container_guesses_a_sliding_limits_branch_and_corrects_a_wro
     assert takes(first) == (False, 1)  # five taken: refused at the first answer
     assert takes(second) == (False, 1)
     assert set(writes) == {"TransactWriteItems" if fixed else "UpdateItem"}
+
+
+def test_a_turn_is_taken_ahead_only_within_what_the_caller_waits_and_only_on_one_sliding_limit(
+    state: SharedState,
+) -> None:
+    limiter = state.rate_limiter("acme", [Limit("minute", 10, 60)])  # one call each 6 s
+    where = scope()
+    assert limiter.try_acquire(where, within=7).delay == 0  # the first turn is now
+    ahead = limiter.try_acquire(where, within=7)
+    assert ahead.allowed
+    assert 5 < ahead.delay <= 6  # the next turn, taken: the caller goes then, without asking again
+    refused = limiter.try_acquire(where, within=7)  # the turn after is 12 s off
+    assert not refused.allowed
+    assert 11 < refused.retry_after <= 12
+    both = state.rate_limiter("acme", [Limit("minute", 10, 60), Limit("day", 100, 86_400, fixed=True)])
+    other = scope()
+    assert both.try_acquire(other, within=7).allowed
+    assert not both.try_acquire(other, within=7).allowed  # several limits: no turn is taken ahead
+    assert [usage.used for usage in both.usage(other)] == [1, 1]
+
+
+def test_a_waiting_caller_takes_its_turn_ahead_in_one_round_trip(
+    state: SharedState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limiter = state.rate_limiter("acme", [Limit("second", 4, 1)])  # one call each 250 ms
+    asked: list[float] = []
+    consume = limiter.store.consume
+    monkeypatch.setattr(limiter.store, "consume", lambda *args: asked.append(time.monotonic()) or consume(*args))
+    where = scope()
+    started = time.monotonic()
+    gone = []
+    for _ in range(3):
+        limiter.acquire(where, wait=1.0)
+        gone.append(time.monotonic())
+    assert len(asked) == 3  # no asking again after a refusal: each took its turn and slept until it
+    assert gone[-1] - started >= 0.49  # the third turn is two paces after the first (less the clock's millisecond)

@@ -4,7 +4,8 @@ A fixed window is an item per limit and window (its key holds the window's
 start), counted with a conditional ADD. A sliding limit is one item holding
 its TAT. An update expression cannot take ``max(TAT, now)``, so a sliding
 limit's write names one of two branches, each with its own condition: *busy*
-(the TAT is between now and now + tolerance: add an interval to it) or *idle*
+(the TAT is between now and now + tolerance, or as far ahead as a turn may be
+taken: add an interval to it) or *idle*
 (no TAT, or one in the past: set it to now + interval). A TAT beyond now +
 tolerance fails both: the call is refused. The branch is guessed from the TAT
 this container last saw; a wrong guess fails its condition, the failure returns
@@ -45,15 +46,16 @@ class DynamoDBLimiterStore:
     def _expires(limit: Limit, now_ms: int, state: int | None = None) -> dict[str, str]:
         """When TTL may delete the item (Unix seconds): past its window, or past its TAT.
 
-        The TAT is ``state`` when the write sets it, or the latest a write at ``now_ms`` can leave.
+        The TAT is ``state``: the one the write sets, or the latest it can leave.
         """
         if state is None:
-            state = limit.window_end_ms(now_ms) if limit.fixed else now_ms + limit.tolerance_ms + limit.interval_ms
+            state = limit.window_end_ms(now_ms)
         return {"N": str(math.ceil(state / 1000) + _TTL_SLACK_SECONDS)}
 
-    def _update(self, key: str, limit: Limit, now_ms: int) -> dict[str, Any]:
+    def _update(self, key: str, limit: Limit, now_ms: int, within_ms: int) -> dict[str, Any]:
         item_key = self._item_key(key, limit, now_ms)
-        expires = {":expires": self._expires(limit, now_ms)}
+        latest = now_ms + limit.tolerance_ms + within_ms  # the latest TAT a call can be admitted at
+        expires = {":expires": self._expires(limit, now_ms, None if limit.fixed else latest + limit.interval_ms)}
         if limit.fixed:
             update = {
                 "UpdateExpression": "ADD #state :one SET #expires = :expires",
@@ -69,7 +71,7 @@ class DynamoDBLimiterStore:
                 "ExpressionAttributeValues": {
                     ":interval": {"N": str(limit.interval_ms)},
                     ":now": {"N": str(now_ms)},
-                    ":latest": {"N": str(now_ms + limit.tolerance_ms)},
+                    ":latest": {"N": str(latest)},
                     **expires,
                 },
             }
@@ -86,8 +88,11 @@ class DynamoDBLimiterStore:
             }
         return {"TableName": self.table, "Key": {"pk": {"S": item_key}}, **update}
 
-    def consume(self, key: str, limits: Sequence[Limit]) -> tuple[bool, list[int | None], int]:
-        """Take a call from every limit, or from none; returns (allowed, states, this clock in ms)."""
+    def consume(self, key: str, limits: Sequence[Limit], within_ms: int = 0) -> tuple[bool, list[int | None], int]:
+        """Take a call from every limit, or from none; returns (allowed, states, this clock in ms).
+
+        A sliding limit's turn is taken up to ``within_ms`` ahead (see :class:`RateLimiter`).
+        """
         # A container's first call builds its client: read the clock after, when the request can leave, or
         # the call is counted at a time that has passed by the time it reaches the provider.
         self.client.meta  # noqa: B018
@@ -95,7 +100,7 @@ class DynamoDBLimiterStore:
         # A wrong guess corrects one limit's branch from idle to busy for good: a TAT only grows (every write
         # raises it; TTL deletes it only once it has passed), so one attempt per sliding limit is enough.
         for _ in range(1 + sum(not limit.fixed for limit in limits)):
-            updates = [self._update(key, limit, now_ms) for limit in limits]
+            updates = [self._update(key, limit, now_ms, within_ms) for limit in limits]
             allowed, states = self._write(updates)
             for limit, update, state in zip(limits, updates, states, strict=True):
                 item_key = update["Key"]["pk"]["S"]
@@ -108,7 +113,8 @@ class DynamoDBLimiterStore:
             if allowed:
                 return True, states, now_ms
             if any(
-                state is not None and limit.wait_ms(state, now_ms) for limit, state in zip(limits, states, strict=True)
+                state is not None and limit.wait_ms(state, now_ms) > (0 if limit.fixed else within_ms)
+                for limit, state in zip(limits, states, strict=True)
             ):
                 return False, states, now_ms
         raise RuntimeError("a limit's TAT went back in time")  # the store policy answers, loudly

@@ -17,13 +17,19 @@ StorePolicy = Literal["open", "closed"]
 
 # When the store is down and the policy refuses, callers are told to come back after this long.
 _DEGRADED_RETRY_AFTER = 1.0
+# A waiting caller takes its turn at most this far ahead (and sleeps until it) rather than asking again: a
+# turn taken is spent even if the caller dies first, and nobody holds one long.
+TURN_HORIZON_SECONDS = 1.0
 
 
 class LimiterStore(Protocol):
     """Counts a decision atomically: every limit takes the call, or none does."""
 
-    def consume(self, key: str, limits: Sequence[Limit]) -> tuple[bool, list[int | None], int]:
-        """Returns (allowed, each limit's state after or as found, the store's time in ms)."""
+    def consume(self, key: str, limits: Sequence[Limit], within_ms: int = 0) -> tuple[bool, list[int | None], int]:
+        """Returns (allowed, each limit's state after or as found, the store's time in ms).
+
+        A sliding limit whose turn is at most ``within_ms`` ahead takes it (its state moves past it).
+        """
         ...
 
     def exhaust(self, key: str, limit: Limit) -> int:
@@ -76,14 +82,20 @@ class RateLimiter:
             raise ConfigError(f"rate limiter {self.provider}", ["lane"], f"no lane {lane}")
         return self.lanes[lane]
 
-    def try_acquire(self, scope: str = "default", *, lane: str | None = None) -> Decision:
+    def try_acquire(self, scope: str = "default", *, lane: str | None = None, within: float = 0.0) -> Decision:
         """Take a call (from every limit of ``lane``) now if each admits one; one store round trip.
 
-        DynamoDB takes a second when its guess of a sliding limit's state was wrong (see its store).
+        With ``within``, a call whose turn is at most that many seconds ahead takes it: the decision's
+        ``delay`` is how long to wait before going. Only a lane of one sliding limit takes turns ahead: the
+        turn of several would have to be one moment on every limit, which DynamoDB cannot write at once.
+        DynamoDB takes a second round trip when its guess of a sliding limit's state was wrong (see its store).
         """
         limits = self._lane(lane)
+        ahead = len(limits) == 1 and not limits[0].fixed
         try:
-            allowed, counts, now_ms = self.store.consume(f"ratelimit:{self.provider}:{scope}", limits)
+            allowed, counts, now_ms = self.store.consume(
+                f"ratelimit:{self.provider}:{scope}", limits, round(within * 1000) if ahead else 0
+            )
         except DeadlineExceededError:
             raise  # no time left to ask: the invocation's deadline, not a store outage
         except Exception as error:  # noqa: BLE001 (any store failure falls to the configured policy)
@@ -125,8 +137,12 @@ class RateLimiter:
         deadline = deadline or current_deadline()
         until = time.monotonic() + wait
         while True:
-            decision = self.try_acquire(scope, lane=lane)
+            left = min(until - time.monotonic(), TURN_HORIZON_SECONDS)
+            if deadline is not None:
+                left = min(left, deadline.remaining())
+            decision = self.try_acquire(scope, lane=lane, within=max(0.0, left))
             if decision.allowed:
+                time.sleep(decision.delay)  # the turn taken, ahead
                 return decision
             if decision.degraded:  # our store is down, not the caller over a limit: 503, not 429
                 raise StoreUnavailableError(f"rate limiter of {self.provider}", retry_after=decision.retry_after)

@@ -83,7 +83,11 @@ class Limit:
         return self.window_start_ms(now_ms) + self.window_ms
 
     def wait_ms(self, state: int, now_ms: int) -> int:
-        """How long until a call is admitted, from the state as found (a counter, or a TAT); 0: now."""
+        """How long until a call is admitted, from the state as found (a counter, or a TAT); 0: now.
+
+        A sliding limit may take that turn ahead (see ``within`` of the stores); a fixed window's next
+        turn is its next window, which is never taken ahead.
+        """
         if self.fixed:
             return 0 if state < self.limit else self.window_end_ms(now_ms) - now_ms
         return max(0, state - self.tolerance_ms - now_ms)
@@ -99,6 +103,10 @@ class Limit:
         if self.fixed:
             return self.window_end_ms(now_ms)
         return max(state or 0, now_ms + (self.interval_ms if state is None else 0))
+
+    def taken_turn_ms(self, state: int) -> int:
+        """Sliding: the turn a call took, from the TAT it left (an interval on, and a tolerance early)."""
+        return state - self.interval_ms - self.tolerance_ms
 
     def exhausted_state(self, now_ms: int) -> int:
         """The state that refuses every call for the rest of the window (fixed) or for a whole window (sliding)."""
@@ -122,8 +130,9 @@ class Decision:
     limit (``None`` when the store cannot tell: DynamoDB with several limits);
     ``reset`` the Unix time at which the binding limit is whole again (when
     refused: when a call will be admitted); ``retry_after`` the seconds to wait
-    when refused (0 when allowed). ``degraded`` marks a decision made by policy
-    because the store could not be reached.
+    when refused (0 when allowed); ``delay`` the seconds to wait before going
+    when a turn ahead was taken (0 when the call may go now). ``degraded`` marks
+    a decision made by policy because the store could not be reached.
     """
 
     allowed: bool
@@ -131,6 +140,7 @@ class Decision:
     reset: float
     retry_after: float
     degraded: bool = False
+    delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -164,14 +174,12 @@ def decide(limits: Sequence[Limit], states: Sequence[int | None], allowed: bool,
     when refused (``None`` where the store did not say).
     """
     if allowed:
-        known = [
-            (limit.free(state, now_ms), limit.reset_ms(state, now_ms))
-            for limit, state in zip(limits, states, strict=True)
-            if state is not None
-        ]
+        known = [(limit, state) for limit, state in zip(limits, states, strict=True) if state is not None]
         if len(known) < len(limits):
             return Decision(True, None, min(limit.reset_ms(None, now_ms) for limit in limits) / 1000, 0.0)
-        remaining, reset = min(known)
-        return Decision(True, remaining, reset / 1000, 0.0)
+        remaining, reset = min((limit.free(state, now_ms), limit.reset_ms(state, now_ms)) for limit, state in known)
+        # A turn taken ahead: the TAT after it is one interval past the turn, and the turn a tolerance early.
+        delay = max((limit.taken_turn_ms(state) - now_ms for limit, state in known if not limit.fixed), default=0)
+        return Decision(True, remaining, reset / 1000, 0.0, delay=max(0, delay) / 1000)
     wait = max(limit.wait_ms(state, now_ms) for limit, state in zip(limits, states, strict=True) if state is not None)
     return Decision(False, 0, (now_ms + wait) / 1000, wait / 1000)

@@ -18,8 +18,9 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: one per limit. ARGV: per limit, in order: fixed (1 or 0), limit, window, interval, tolerance (ms).
-# Every limit is checked before any is taken, so a refusal consumes nothing. A fixed window's counter
+# KEYS: one per limit. ARGV: per limit, in order: fixed (1 or 0), limit, window, interval, tolerance (ms);
+# then how far ahead (ms) a sliding limit's turn may be taken. Every limit is checked before any is taken,
+# so a refusal consumes nothing. A fixed window's counter
 # expires with the window's last millisecond (Redis still holds a key at its expiry instant: expiring at
 # the window's end would count the next window's first millisecond into the old counter). A sliding
 # limit's TAT expires when it is reached: a TAT in the past admits as no TAT does.
@@ -28,12 +29,13 @@ _CONSUME = (
     + """
 local states = {}
 local allowed = 1
+local within = tonumber(ARGV[#ARGV])
 for i, key in ipairs(KEYS) do
   local a = 5 * (i - 1)
   states[i] = tonumber(redis.call('GET', key) or '0')
   if ARGV[a + 1] == '1' then
     if states[i] >= tonumber(ARGV[a + 2]) then allowed = 0 end
-  elseif states[i] - now > tonumber(ARGV[a + 5]) then
+  elseif states[i] - now > tonumber(ARGV[a + 5]) + within then
     allowed = 0
   end
 end
@@ -91,13 +93,14 @@ class RedisLimiterStore:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def consume(self, key: str, limits: Sequence[Limit]) -> tuple[bool, list[int | None], int]:
+    def consume(self, key: str, limits: Sequence[Limit], within_ms: int = 0) -> tuple[bool, list[int | None], int]:
         """Take a call from every limit, or from none; returns (allowed, states, server time in ms)."""
         arguments = [
             value
             for limit in limits
             for value in (int(limit.fixed), limit.limit, limit.window_ms, limit.interval_ms, limit.tolerance_ms)
         ]
+        arguments.append(within_ms)
         allowed, now_ms, *states = self.client.eval(
             _CONSUME, keys=[_key(key, limit) for limit in limits], args=arguments
         )
