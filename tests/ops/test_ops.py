@@ -181,6 +181,7 @@ def test_limits_read_each_providers_live_counters(stack: Stack, shared_state: Sh
     day = before["hotelbeds", "day"]
     assert day["allowed"] == int(stack.state["parameters"]["HotelbedsDailyQuota"])
     assert before["stripe", "second"]["scope"] == "default"
+    assert (before["stripe", "second"]["counted"], day["counted"]) == ("sliding", "fixed")
     # A call counted as the Hotelbeds client counts it: in the day window of its key's scope.
     limiter = shared_state.rate_limiter("hotelbeds", [Limit("day", day["allowed"], 86_400, fixed=True)])
     assert limiter.try_acquire(day["scope"]).allowed

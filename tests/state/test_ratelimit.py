@@ -152,7 +152,7 @@ def test_decisions_are_consistent_with_the_states(limits: list[Limit], now_ms: i
             for limit, state in zip(limits, states, strict=True)
         ]
         decision = decide(limits, after, True, now_ms)
-        assert (decision.allowed, decision.retry_after, decision.delay) == (True, 0.0, 0.0)
+        assert (decision.allowed, decision.retry_after, decision.turn) == (True, 0.0, now_ms / 1000)
         frees = [limit.free(state, now_ms) for limit, state in zip(limits, after, strict=True)]
         assert decision.remaining == min(frees)
         # The call took one: what may still go at once is one less than before it (never below none).
@@ -176,7 +176,7 @@ def test_a_turn_taken_ahead_is_the_one_the_state_gave(limit: Limit, now_ms: int,
     state = now_ms + limit.tolerance_ms + ahead  # found: the next turn is ``ahead`` ms off
     after = max(state, now_ms) + limit.interval_ms
     decision = decide([limit], [after], True, now_ms)
-    assert decision.delay * 1000 == pytest.approx(limit.wait_ms(state, now_ms)) == pytest.approx(ahead)
+    assert decision.turn * 1000 - now_ms == pytest.approx(limit.wait_ms(state, now_ms)) == pytest.approx(ahead)
     assert decision.remaining == 0
 
 
@@ -672,10 +672,11 @@ def test_a_turn_is_taken_ahead_only_within_what_the_caller_waits_and_only_on_one
 ) -> None:
     limiter = state.rate_limiter("acme", [Limit("minute", 10, 60)])  # one call each 6 s
     where = scope()
-    assert limiter.try_acquire(where, within=7).delay == 0  # the first turn is now
+    first = limiter.try_acquire(where, within=7)
+    assert first.turn == pytest.approx(time.time(), abs=0.5)  # the first turn is now
     ahead = limiter.try_acquire(where, within=7)
     assert ahead.allowed
-    assert 5 < ahead.delay <= 6  # the next turn, taken: the caller goes then, without asking again
+    assert ahead.turn - first.turn == pytest.approx(6, abs=0.01)  # the next turn, taken: the caller goes then
     refused = limiter.try_acquire(where, within=7)  # the turn after is 12 s off
     assert not refused.allowed
     assert 11 < refused.retry_after <= 12

@@ -6,6 +6,6 @@ Build one with ``SharedState.rate_limiter(provider, limits)``.
 """
 
 from seawall.ratelimit._limiter import RateLimiter, StorePolicy
-from seawall.ratelimit._limits import Decision, Limit, Usage
+from seawall.ratelimit._limits import ARRIVAL_ALLOWANCE_SECONDS, Decision, Limit, Usage
 
-__all__ = ["Decision", "Limit", "RateLimiter", "StorePolicy", "Usage"]
+__all__ = ["ARRIVAL_ALLOWANCE_SECONDS", "Decision", "Limit", "RateLimiter", "StorePolicy", "Usage"]

@@ -86,7 +86,7 @@ class RateLimiter:
         """Take a call (from every limit of ``lane``) now if each admits one; one store round trip.
 
         With ``within``, a call whose turn is at most that many seconds ahead takes it: the decision's
-        ``delay`` is how long to wait before going. Only a lane of one sliding limit takes turns ahead: the
+        ``turn`` is when to go. Only a lane of one sliding limit takes turns ahead: the
         turn of several would have to be one moment on every limit, which DynamoDB cannot write at once.
         DynamoDB takes a second round trip when its guess of a sliding limit's state was wrong (see its store).
         """
@@ -142,7 +142,9 @@ class RateLimiter:
                 left = min(left, deadline.remaining())
             decision = self.try_acquire(scope, lane=lane, within=max(0.0, left))
             if decision.allowed:
-                time.sleep(decision.delay)  # the turn taken, ahead
+                # Until the turn, not for a delay: the round trip's own time would shift the call, by as much as
+                # it varies, closer to the one before.
+                time.sleep(max(0.0, decision.turn - time.time()))
                 return decision
             if decision.degraded:  # our store is down, not the caller over a limit: 503, not 429
                 raise StoreUnavailableError(f"rate limiter of {self.provider}", retry_after=decision.retry_after)
@@ -200,5 +202,5 @@ class RateLimiter:
         emit("RateLimiterStoreError", provider=self.provider, policy=self.on_store_error)
         now = time.time()
         if allowed:
-            return Decision(True, None, now, 0.0, degraded=True)
+            return Decision(True, None, now, 0.0, degraded=True, turn=now)
         return Decision(False, 0, now + _DEGRADED_RETRY_AFTER, _DEGRADED_RETRY_AFTER, degraded=True)

@@ -30,6 +30,11 @@ from dataclasses import dataclass
 from seawall.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# Between a turn and its request reaching the provider lie a scheduler and a network: requests sent at turns
+# an interval apart arrive as much closer as their delays differ. A provider that counts arrivals over any
+# sliding window is given a limit over a window this much longer (a 25-a-second limit: a turn each 41 ms, not
+# 40: 0.976 of the rate, and 25 ms of difference absorbed per window).
+ARRIVAL_ALLOWANCE_SECONDS = 0.025
 # Shorter windows mean nothing to a fleet, and a store must be able to expire a counter within one.
 MIN_WINDOW_MS = 10
 
@@ -130,9 +135,10 @@ class Decision:
     limit (``None`` when the store cannot tell: DynamoDB with several limits);
     ``reset`` the Unix time at which the binding limit is whole again (when
     refused: when a call will be admitted); ``retry_after`` the seconds to wait
-    when refused (0 when allowed); ``delay`` the seconds to wait before going
-    when a turn ahead was taken (0 when the call may go now). ``degraded`` marks
-    a decision made by policy because the store could not be reached.
+    when refused (0 when allowed); ``turn`` the Unix time, on the store's clock,
+    at which an admitted call takes its turn: the decision's own, or later when
+    a turn ahead was taken (0 when refused). ``degraded`` marks a decision made
+    by policy because the store could not be reached.
     """
 
     allowed: bool
@@ -140,7 +146,7 @@ class Decision:
     reset: float
     retry_after: float
     degraded: bool = False
-    delay: float = 0.0
+    turn: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -176,10 +182,11 @@ def decide(limits: Sequence[Limit], states: Sequence[int | None], allowed: bool,
     if allowed:
         known = [(limit, state) for limit, state in zip(limits, states, strict=True) if state is not None]
         if len(known) < len(limits):
-            return Decision(True, None, min(limit.reset_ms(None, now_ms) for limit in limits) / 1000, 0.0)
+            reset = min(limit.reset_ms(None, now_ms) for limit in limits)
+            return Decision(True, None, reset / 1000, 0.0, turn=now_ms / 1000)
         remaining, reset = min((limit.free(state, now_ms), limit.reset_ms(state, now_ms)) for limit, state in known)
         # A turn taken ahead: the TAT after it is one interval past the turn, and the turn a tolerance early.
-        delay = max((limit.taken_turn_ms(state) - now_ms for limit, state in known if not limit.fixed), default=0)
-        return Decision(True, remaining, reset / 1000, 0.0, delay=max(0, delay) / 1000)
+        turn = max((limit.taken_turn_ms(state) for limit, state in known if not limit.fixed), default=now_ms)
+        return Decision(True, remaining, reset / 1000, 0.0, turn=max(turn, now_ms) / 1000)
     wait = max(limit.wait_ms(state, now_ms) for limit, state in zip(limits, states, strict=True) if state is not None)
     return Decision(False, 0, (now_ms + wait) / 1000, wait / 1000)

@@ -47,7 +47,7 @@ from seawall.providers.hotelbeds.search import AvailabilitySearch
 from seawall.providers.hotelbeds.secrets import HotelbedsSecret
 from seawall.providers.hotelbeds.settings import HotelbedsSettings
 from seawall.providers.hotelbeds.signing import signed_headers
-from seawall.ratelimit import Limit
+from seawall.ratelimit import ARRIVAL_ALLOWANCE_SECONDS, Limit
 from seawall.resilience import ACTION_RATE_LIMIT_WAIT_SECONDS, ProviderCall, ProviderPolicy
 from seawall.retry import RetryPolicy
 from seawall.state import SharedState
@@ -74,8 +74,10 @@ IN_FLIGHT_RESERVE = 0.2
 NEW_BOOKING_RESERVE = 0.2
 # When Hotelbeds itself says the day is spent, a cancellation is still tried, once a minute fleet-wide.
 CANCEL_PROBE = Limit("cancel-probe", 1, 60)
-# APItude counts a key's day from UTC midnight to midnight: fixed windows, as it does.
+# APItude counts a key's day from UTC midnight to midnight (fixed windows, as it does), and its rate over any
+# sliding second as requests arrive.
 DAY = 86_400
+SECOND = 1 + ARRIVAL_ALLOWANCE_SECONDS
 
 
 def quota_lanes(per_second: int, per_day: int) -> tuple[list[Limit], dict[str, list[str]]]:
@@ -86,12 +88,12 @@ def quota_lanes(per_second: int, per_day: int) -> tuple[list[Limit], dict[str, l
         left -= max(1, math.ceil(per_day * share))
         caps.append(max(1, left))
     limits = [
-        Limit("second", per_second, 1),
+        Limit("second", per_second, SECOND),
         Limit("day", per_day, DAY, fixed=True),
         Limit("day-bookings", caps[0], DAY, fixed=True),
         Limit("day-new", caps[1], DAY, fixed=True),
         Limit("day-searches", caps[2], DAY, fixed=True),
-        Limit("second-searches", max(1, per_second - 1), 1),
+        Limit("second-searches", max(1, per_second - 1), SECOND),
         CANCEL_PROBE,
     ]
     cancel = ["second", "day"]

@@ -29,7 +29,7 @@ from seawall.providers.stripe._errors import stripe_error
 from seawall.providers.stripe._secrets import StripeSecret
 from seawall.providers.stripe._settings import StripeSettings
 from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent
-from seawall.ratelimit import Limit
+from seawall.ratelimit import ARRIVAL_ALLOWANCE_SECONDS, Limit
 from seawall.resilience import ACTION_RATE_LIMIT_WAIT_SECONDS, ProviderCall, ProviderPolicy
 from seawall.state import SharedState
 
@@ -89,7 +89,8 @@ class StripeGateway:
         self.call = ProviderCall(
             ProviderPolicy(
                 service=SERVICE,
-                limits=[Limit("second", self.settings.requests_per_second, 1)],
+                # Stripe counts arrivals over any sliding second.
+                limits=[Limit("second", self.settings.requests_per_second, 1 + ARRIVAL_ALLOWANCE_SECONDS)],
                 breaker=BreakerConfig(open_seconds=self.settings.breaker_open_seconds),
                 # Requests are cut to the deadline, so an attempt needs only a useful minimum to start.
                 attempt_timeout=1.0,
