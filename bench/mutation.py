@@ -128,27 +128,6 @@ EQUIVALENT: dict[str, str] = {
     "seawall.sync._job.xǁSyncJobǁrun__mutmut_7": "a run's own bound and the invocation's deadline never expire "
     "at the same instant (monotonic clock, float seconds): < and <= pick the same one",
     # ratelimit
-    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_18": _KEYWORD_CASE,
-    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_24": _KEYWORD_CASE,
-    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁexhaust__mutmut_23": _KEYWORD_CASE,
-    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_25": _CANCELLATION_REASONS,
-    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_27": _CANCELLATION_REASONS,
-    "seawall.ratelimit._limiter.xǁRateLimiterǁroom__mutmut_23": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limiter.xǁRateLimiterǁroom__mutmut_26": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limiter.xǁRateLimiterǁroom__mutmut_27": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limits.x_usage__mutmut_13": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limits.x_usage__mutmut_16": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limits.x_usage__mutmut_17": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limits.x_decide__mutmut_9": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limits.x_decide__mutmut_13": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limits.x_decide__mutmut_14": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limits.x_decide__mutmut_52": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limits.x_decide__mutmut_56": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limits.x_decide__mutmut_57": _ONE_COUNT_PER_LIMIT,
-    "seawall.ratelimit._limiter.xǁRateLimiterǁacquire__mutmut_15": "StoreUnavailableError's default retry_after "
-    "(1.0) is what every degraded refusal carries (_DEGRADED_RETRY_AFTER)",
-    "seawall.ratelimit._redis.xǁRedisLimiterStoreǁusage__mutmut_7": "eval's args default to none: args=[] and no "
-    "args send the same command",
     # breaker
     "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁrelease_probe__mutmut_10": _KEYWORD_CASE,
     "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁrelease_probe__mutmut_13": _KEYWORD_CASE,

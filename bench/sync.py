@@ -19,7 +19,8 @@ requests a second, the rest left to the API actions.
 - baseline, in the same run: the same three walks with no shared limiter, as
   a naive loop makes them (429s retried after a pause).
 
-Usage: python bench/sync.py [--events 1000] [--shares 0.5,1.0] [--backends dynamodb,upstash] [--json]
+Usage: python bench/sync.py [--events 3000] [--recovered 1000] [--shares 0.5,1.0] [--backends dynamodb,upstash]
+[--json]
 """
 
 from __future__ import annotations
@@ -219,7 +220,8 @@ def _three_jobs(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=3000, help="events the three jobs walk")
+    parser.add_argument("--recovered", type=int, default=1000, help="of them, those the recovery run queues")
     parser.add_argument("--shares", default="0.5,1.0", help="SyncQuotaShare values: the jobs' share of Stripe's rate")
     parser.add_argument("--backends", default="dynamodb,upstash")
     parser.add_argument("--json", action="store_true")
@@ -235,7 +237,7 @@ def main() -> None:
     secrets["UpstashSecret"] = {"url": upstash.url, "token": upstash.token}
     sandbox = StripeSandbox({secrets["StripeSecret"]["api_key"]})
     sandbox.start()
-    sandbox.make_customers(args.events)
+    sandbox.make_customers(min(args.recovered, args.events))
     sandbox.configure_faults({"requests_per_second": STRIPE_RATE})
     results: dict[str, Any] = {"events": args.events, "stripe_rate": STRIPE_RATE, "runs": []}
     stacks = []
@@ -249,6 +251,7 @@ def main() -> None:
                 if "recovery" not in results:
                     with contextlib.redirect_stdout(io.StringIO()):  # the runtime's notes
                         results["recovery"] = {"backend": backend, "share": share, **_recover(stack)}
+                    sandbox.make_customers(max(0, args.events - args.recovered))  # the rest, for the walks
                 _three_jobs(results, environment, sandbox, backend, share)
     finally:
         sandbox.stop()
