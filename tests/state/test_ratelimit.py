@@ -326,6 +326,21 @@ def test_an_exhausted_redis_counter_expires_with_its_window(
     server = valkey.Valkey(port=upstash_endpoint.valkey.port)
     assert server.get(f"ratelimit:acme:{where}:minute") == b"5"
     assert server.pexpiretime(f"ratelimit:acme:{where}:minute") == round(decision.reset * 1000) - 1
+    sliding = state.rate_limiter("acme", [Limit("paced", 5, 60, burst=2)]).exhaust(where, "paced")
+    tat = int(server.get(f"ratelimit:acme:{where}:paced:tat") or 0)
+    assert tat == round(sliding.reset * 1000) + 40_000  # its turn a whole window off, plus the tolerance (2 x 20 s)
+    assert server.pexpiretime(f"ratelimit:acme:{where}:paced:tat") == tat  # gone when reached: idle again
+
+
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_an_exhausted_dynamodb_tat_outlives_itself_by_the_slack(state: SharedState) -> None:
+    where = scope()
+    sliding = state.rate_limiter("acme", [Limit("paced", 5, 60, burst=2)]).exhaust(where, "paced")
+    key = {"pk": {"S": f"ratelimit:acme:{where}:paced:tat"}}
+    item = state.dynamodb.get_item(TableName=state.settings.state_table, Key=key, ConsistentRead=True)["Item"]
+    tat = int(item["tat"]["N"])
+    assert tat == round(sliding.reset * 1000) + 40_000
+    assert int(item["expires_at"]["N"]) == math.ceil(tat / 1000) + 60
 
 
 def test_usage_reads_each_windows_counter_and_takes_no_slot(state: SharedState) -> None:
@@ -612,7 +627,9 @@ def test_a_sliding_limit_paces_calls_and_bursts_only_as_asked(state: SharedState
     assert [decision.allowed for decision in decisions] == [True] * 5 + [False]
     assert [decision.remaining for decision in decisions] == [4, 3, 2, 1, 0, 0]
     assert 9 < decisions[-1].retry_after <= 10
-    assert [usage.used for usage in bursty.usage(where)] == [5]  # five turns ahead of the steady pace
+    (used,) = bursty.usage(where)
+    assert used.used == 5  # five turns ahead of the steady pace
+    assert used.reset == pytest.approx(decisions[4].reset)  # whole again at the TAT the fifth call left
     assert [usage.used for usage in bursty.usage(scope())] == [0]
 
 
@@ -702,3 +719,13 @@ def test_a_waiting_caller_takes_its_turn_ahead_in_one_round_trip(
         gone.append(time.monotonic())
     assert len(asked) == 3  # no asking again after a refusal: each took its turn and slept until it
     assert gone[-1] - started >= 0.49  # the third turn is two paces after the first (less the clock's millisecond)
+
+
+def test_reading_room_on_an_unreachable_store_follows_the_policy_loudly(
+    store_at: Callable[[str], SharedState], logs: LogCapture
+) -> None:
+    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("day", 10, 86_400, fixed=True)])
+    room = limiter.room(scope())
+    assert (room.allowed, room.degraded) == (False, True)
+    (line,) = [r for r in logs.records() if r["message"] == "rate limiter store unreachable; applying policy"]
+    assert line["error"] in UNREACHABLE

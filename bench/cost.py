@@ -1,0 +1,306 @@
+"""What the bundle costs on AWS, per million: Stripe events end to end, and each Stripe action.
+
+Runs the real template in the local runtime on moto (as bench/webhooks.py and
+bench/actions.py do) and counts every billable unit where AWS would bill it:
+
+- API Gateway: one REST request per delivery and per action;
+- Lambda: one request per invocation, and GB-seconds from each invocation's
+  measured duration (rounded up to the millisecond) at the function's
+  configured memory, at arm64 prices; the event source mapping's own SQS
+  requests (a ReceiveMessage and a DeleteMessageBatch per batch it invokes);
+- DynamoDB on-demand: from each request a function made (moto's local IAM sees
+  them all), write units ceil(item size / 1 KB) and read units ceil(size / 4 KB)
+  (half for an eventually consistent read), twice for a transaction's items; an
+  item's size as DynamoDB counts it, from the request or, for an update, the
+  larger of the request's values and the item as stored after the path ran.
+  Stream reads by a Lambda trigger are free;
+- SQS: a request per 64 KB of payload; EventBridge: an entry per 64 KB;
+  Secrets Manager: per call; CloudWatch Logs: the bytes each invocation wrote,
+  plus Lambda's START/END/REPORT lines.
+
+Not counted: custom metrics (billed per metric and month, not per event: see
+docs/benchmarks.md), storage, data transfer, the domain bus's own consumers.
+Prices are list prices in us-east-1, kept in PRICES with the date they were read.
+
+Usage: python bench/cost.py [--events 300] [--actions 100] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import io
+import json
+import logging
+import math
+import sys
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
+
+from bench.actions import _event as action_event  # noqa: E402
+from bench.webhooks import customer_created, delivery  # noqa: E402
+from local.aws import MotoServer, aws_client  # noqa: E402
+from local.eventsource import QueuePoller, StreamPoller  # noqa: E402
+from local.runtime import Invocation, LocalFunction  # noqa: E402
+from local.sandboxes.stripe import StripeSandbox  # noqa: E402
+from local.secrets import ensure_secrets_file  # noqa: E402
+from local.stack import LocalStack  # noqa: E402
+
+PRICES_READ = "2026-12-06"
+# US dollars per unit, us-east-1, on-demand list prices (first tier) as read on PRICES_READ.
+PRICES = {
+    "api_gateway_rest_requests": 3.50 / 1e6,
+    "lambda_requests": 0.20 / 1e6,
+    "lambda_gb_seconds_arm64": 0.0000133334,
+    "dynamodb_write_units": 0.625 / 1e6,
+    "dynamodb_read_units": 0.125 / 1e6,
+    "sqs_requests": 0.40 / 1e6,
+    "eventbridge_events": 1.00 / 1e6,
+    "secrets_manager_calls": 0.05 / 10_000,
+    "cloudwatch_log_bytes": 0.50 / 2**30,
+}
+# Lambda's own START, END and REPORT lines, per invocation (measured from a deployed function's log stream).
+LAMBDA_LOG_BYTES = 300
+CHUNK = 64 * 1024
+
+
+def attribute_size(value: dict[str, Any]) -> int:
+    """An attribute value's size as DynamoDB counts it (names are counted by the caller)."""
+    kind, data = next(iter(value.items()))
+    scalar: dict[str, Callable[[], int]] = {
+        "S": lambda: len(data.encode()),
+        "N": lambda: len(data.strip("-").replace(".", "").lstrip("0")) // 2 + 2,
+        "B": lambda: len(base64.b64decode(data)),
+        "BOOL": lambda: 1,
+        "NULL": lambda: 1,
+    }
+    if kind in scalar:
+        return scalar[kind]()
+    if kind in ("SS", "NS", "BS"):
+        return sum(attribute_size({kind[0]: item}) for item in data)
+    if kind == "L":
+        return 3 + sum(attribute_size(item) + 1 for item in data)
+    return 3 + sum(len(name.encode()) + attribute_size(item) + 1 for name, item in data.items())  # M
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size: its attribute names and values."""
+    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+
+
+@dataclass
+class Meter:
+    """Billable units, added up while paths run."""
+
+    units: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # The AWS requests behind them, by function and operation: where the units come from.
+    requests: Counter[str] = field(default_factory=Counter)
+
+    def dollars(self) -> float:
+        """What the units cost."""
+        return sum(PRICES[unit] * count for unit, count in self.units.items())
+
+
+class Recorder:
+    """Every AWS request a function makes (through moto's local IAM) and every invocation, as billable units."""
+
+    def __init__(self, moto: MotoServer, stack: LocalStack) -> None:
+        self.stack = stack
+        self.dynamodb = aws_client("dynamodb", stack.aws_endpoint)
+        self.requests: list[tuple[str, str, str, dict[str, Any]]] = []
+        functions = {stack.principal(spec.name): spec.name for spec in stack.template.functions()}
+        self.invocations: list[Invocation] = []
+        authorize, run = moto.iam.authorize, LocalFunction.run
+
+        def recording_authorize(principal: str, service: str, operation: str, body: Any) -> Any:
+            calls = authorize(principal, service, operation, body)
+            if calls:  # a function's request
+                self.requests.append((functions.get(principal, principal), service, operation, dict(body)))
+            return calls
+
+        def recording_run(function: LocalFunction, event: Any) -> Invocation:
+            invocation = run(function, event)
+            self.invocations.append(invocation)
+            return invocation
+
+        moto.iam.authorize = recording_authorize  # type: ignore[method-assign]
+        LocalFunction.run = recording_run  # type: ignore[method-assign,assignment]
+
+    @contextlib.contextmanager
+    def measure(self, meter: Meter) -> Iterator[None]:
+        """Add what the block's requests and invocations cost to ``meter``."""
+        requests, invocations = len(self.requests), len(self.invocations)
+        yield
+        for invocation in self.invocations[invocations:]:
+            memory = self.stack.spec(invocation.function).memory
+            meter.units["lambda_requests"] += 1
+            meter.units["lambda_gb_seconds_arm64"] += math.ceil(invocation.duration_ms) / 1000 * memory / 1024
+            meter.units["cloudwatch_log_bytes"] += len(invocation.logs.encode()) + LAMBDA_LOG_BYTES
+        for function, service, operation, body in self.requests[requests:]:
+            meter.requests[f"{function} {service}:{operation}"] += 1
+            self._bill(meter, service, operation, body)
+
+    def _stored(self, table: str, key: dict[str, Any]) -> int:
+        item = self.dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
+        return item_size(item)
+
+    def _written(self, operation: str, body: dict[str, Any]) -> int:
+        """A write's item size: the item put, or the larger of the request's key and values and the item stored."""
+        if operation == "Put":
+            return item_size(body["Item"])
+        sent = item_size(body["Key"]) + sum(
+            attribute_size(value) for value in body.get("ExpressionAttributeValues", {}).values()
+        )
+        return max(sent, self._stored(body["TableName"], body["Key"]))
+
+    def _bill(self, meter: Meter, service: str, operation: str, body: dict[str, Any]) -> None:
+        units = meter.units
+        if service == "dynamodb":
+            if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+                units["dynamodb_write_units"] += math.ceil(self._written(operation.removesuffix("Item"), body) / 1024)
+            elif operation == "TransactWriteItems":
+                for entry in body["TransactItems"]:
+                    ((kind, request),) = entry.items()
+                    size = self._written(kind, request) if kind != "ConditionCheck" else item_size(request["Key"])
+                    units["dynamodb_write_units"] += 2 * math.ceil(size / 1024)
+            elif operation in ("GetItem", "Query"):
+                key = body.get("Key")
+                size = self._stored(body["TableName"], key) if key else 1
+                units["dynamodb_read_units"] += math.ceil(size / 4096) * (1 if body.get("ConsistentRead") else 0.5)
+            elif operation == "TransactGetItems":
+                units["dynamodb_read_units"] += 2 * len(body["TransactItems"])
+        elif service == "sqs":
+            entries = body.get("Entries") or [body]
+            payload = sum(len(str(entry.get("MessageBody", "")).encode()) for entry in entries)
+            units["sqs_requests"] += max(1, math.ceil(payload / CHUNK))
+        elif service == "events" and operation == "PutEvents":
+            units["eventbridge_events"] += sum(
+                max(1, math.ceil(len(json.dumps(entry).encode()) / CHUNK)) for entry in body["Entries"]
+            )
+        elif service == "secretsmanager":
+            units["secrets_manager_calls"] += 1
+
+
+def per_million(meter: Meter, count: int) -> dict[str, Any]:
+    """Units and dollars per million of ``count`` things measured."""
+    scale = 1e6 / count
+    return {
+        "dollars": round(meter.dollars() * scale, 2),
+        "dollars_by_unit": {unit: round(PRICES[unit] * n * scale, 3) for unit, n in sorted(meter.units.items())},
+        "units": {unit: round(n * scale) for unit, n in sorted(meter.units.items())},
+        "aws_requests_each": {name: round(n / count, 2) for name, n in sorted(meter.requests.items())},
+    }
+
+
+def webhooks(stack: LocalStack, recorder: Recorder, secret: str, events: int) -> dict[str, Any]:
+    """Each new event delivered once: API Gateway, receiver, queue, processor, projection, outbox, domain bus."""
+    receiver = stack.function("StripeWebhookFunction")
+    batch = stack.spec("StripeEventsFunction").queues[0].batch_size
+    processor = QueuePoller(stack, "StripeEventsFunction", "StripeEventsQueue", batch)
+    publisher = StreamPoller(stack, "OutboxPublisherFunction", stack.spec("OutboxPublisherFunction").streams[0])
+    run = uuid.uuid4().hex[:6]
+    receiver.invoke(delivery(customer_created(run, 99_999), secret))  # the cold start is bench/coldstart.py's
+    processor.drain()
+    publisher.drain()
+    meter = Meter()
+    with recorder.measure(meter):
+        for index in range(events):
+            meter.units["api_gateway_rest_requests"] += 1
+            receiver.invoke(delivery(customer_created(run, index), secret))
+        batches = len(recorder.invocations)
+        processor.drain(seconds=3600)
+        batches = sum(
+            1 for invocation in recorder.invocations[batches:] if invocation.function == "StripeEventsFunction"
+        )
+        meter.units["sqs_requests"] += 2 * batches  # the event source mapping: a receive and a batch delete each
+        publisher.drain(seconds=3600)
+    return per_million(meter, events)
+
+
+def actions(stack: LocalStack, recorder: Recorder, calls: int) -> dict[str, Any]:
+    """Each Stripe action, called ``calls`` times warm."""
+    create, get, pay = (
+        stack.function(name)
+        for name in ("CustomersCreateFunction", "CustomersGetFunction", "PaymentIntentsCreateFunction")
+    )
+    customer = json.loads(create.invoke(action_event("POST", "/customers", "/customers", {"name": "cost"}))["body"])
+    cases: dict[str, Callable[[], Any]] = {
+        "POST /customers": lambda: create.invoke(action_event("POST", "/customers", "/customers", {"name": "c"})),
+        "GET /customers/{id}": lambda: get.invoke(
+            action_event(
+                "GET", f"/customers/{customer['id']}", "/customers/{customer_id}", None, {"customer_id": customer["id"]}
+            )
+        ),
+        "POST /payment-intents": lambda: pay.invoke(
+            action_event("POST", "/payment-intents", "/payment-intents", {"amount": 1099, "currency": "eur"})
+        ),
+    }
+    report = {}
+    for name, call in cases.items():
+        call()  # warm
+        meter = Meter()
+        with recorder.measure(meter):
+            for _ in range(calls):
+                meter.units["api_gateway_rest_requests"] += 1
+                call()
+        report[name] = per_million(meter, calls)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--actions", type=int, default=100)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with contextlib.ExitStack() as running:
+        moto = MotoServer()
+        endpoint = moto.start()
+        running.callback(moto.stop)
+        secrets = ensure_secrets_file(
+            Path("/tmp") / f"bench-secrets-{uuid.uuid4().hex}.json", ["StripeSecret", "StripeWebhookSecret"]
+        )
+        sandbox = StripeSandbox({secrets["StripeSecret"]["api_key"]})
+        sandbox.start()
+        running.callback(sandbox.stop)
+        stack = LocalStack(
+            ROOT / "template.yaml",
+            endpoint,
+            None,
+            {"STRIPE_API_BASE": sandbox.url, "STRIPE_REQUESTS_PER_SECOND": "1000"},
+        )
+        stack.provision(secrets, moto.iam)
+        running.callback(stack.stop)
+        recorder = Recorder(moto, stack)
+        running.enter_context(contextlib.redirect_stdout(io.StringIO()))  # the functions' log and metric lines
+        report = {
+            "prices_read": PRICES_READ,
+            "events": args.events,
+            "calls_per_action": args.actions,
+            "per_million_stripe_events": webhooks(
+                stack, recorder, secrets["StripeWebhookSecret"]["webhook_secrets"][0], args.events
+            ),
+            "per_million_actions": actions(stack, recorder, args.actions),
+        }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"US dollars per million, us-east-1 list prices read {PRICES_READ}")
+    rows = [("Stripe event, webhook to domain event", report["per_million_stripe_events"])]
+    rows += list(report["per_million_actions"].items())
+    for name, row in rows:
+        parts = ", ".join(f"{unit} {dollars}" for unit, dollars in row["dollars_by_unit"].items())
+        print(f"  {name:<40} ${row['dollars']:>7.2f}  ({parts})")
+
+
+if __name__ == "__main__":
+    main()
