@@ -38,7 +38,8 @@ from local.upstash import UpstashEndpoint  # noqa: E402
 SAMPLE = json.loads((ROOT / "events" / "customers_create" / "post.json").read_text())
 
 
-def _event(method: str, path: str, resource: str, body: Any = None, parameters: dict[str, str] | None = None) -> Any:
+def api_event(method: str, path: str, resource: str, body: Any = None, parameters: dict[str, str] | None = None) -> Any:
+    """An API Gateway event for an action, as the gateway builds it: a fresh Idempotency-Key and request id."""
     event = json.loads(json.dumps(SAMPLE))
     event.update(httpMethod=method, path=path, resource=resource, pathParameters=parameters)
     event["body"] = None if body is None else json.dumps(body)
@@ -96,20 +97,20 @@ def main() -> None:
         get = stack.function("CustomersGetFunction")
         pay = stack.function("PaymentIntentsCreateFunction")
         running.enter_context(contextlib.redirect_stdout(io.StringIO()))  # the functions' metric lines
-        customer = json.loads(create.invoke(_event("POST", "/customers", "/customers", {"name": "bench"}))["body"])
+        customer = json.loads(create.invoke(api_event("POST", "/customers", "/customers", {"name": "bench"}))["body"])
         bare = stripe.StripeClient(
             key, base_addresses={"api": sandbox.url}, http_client=stripe.HTTPXClient(allow_sync_methods=True)
         )
         cases = {
             "POST /customers": (
-                lambda: create.invoke(_event("POST", "/customers", "/customers", {"email": "b@example.com"})),
+                lambda: create.invoke(api_event("POST", "/customers", "/customers", {"email": "b@example.com"})),
                 lambda: bare.v1.customers.create(
                     params={"email": "b@example.com"}, options={"idempotency_key": str(uuid.uuid4())}
                 ),
             ),
             "GET /customers/{id}": (
                 lambda: get.invoke(
-                    _event(
+                    api_event(
                         "GET",
                         f"/customers/{customer['id']}",
                         "/customers/{customer_id}",
@@ -121,7 +122,7 @@ def main() -> None:
             ),
             "POST /payment-intents": (
                 lambda: pay.invoke(
-                    _event("POST", "/payment-intents", "/payment-intents", {"amount": 1099, "currency": "eur"})
+                    api_event("POST", "/payment-intents", "/payment-intents", {"amount": 1099, "currency": "eur"})
                 ),
                 lambda: bare.v1.payment_intents.create(
                     params={"amount": 1099, "currency": "eur"}, options={"idempotency_key": str(uuid.uuid4())}

@@ -45,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
-from bench.actions import _event as action_event  # noqa: E402
+from bench.actions import api_event  # noqa: E402
 from bench.webhooks import customer_created, delivery  # noqa: E402
 from local.aws import MotoServer, aws_client  # noqa: E402
 from local.eventsource import QueuePoller, StreamPoller  # noqa: E402
@@ -231,16 +231,16 @@ def actions(stack: LocalStack, recorder: Recorder, calls: int) -> dict[str, Any]
         stack.function(name)
         for name in ("CustomersCreateFunction", "CustomersGetFunction", "PaymentIntentsCreateFunction")
     )
-    customer = json.loads(create.invoke(action_event("POST", "/customers", "/customers", {"name": "cost"}))["body"])
+    customer = json.loads(create.invoke(api_event("POST", "/customers", "/customers", {"name": "cost"}))["body"])
     cases: dict[str, Callable[[], Any]] = {
-        "POST /customers": lambda: create.invoke(action_event("POST", "/customers", "/customers", {"name": "c"})),
+        "POST /customers": lambda: create.invoke(api_event("POST", "/customers", "/customers", {"name": "c"})),
         "GET /customers/{id}": lambda: get.invoke(
-            action_event(
+            api_event(
                 "GET", f"/customers/{customer['id']}", "/customers/{customer_id}", None, {"customer_id": customer["id"]}
             )
         ),
         "POST /payment-intents": lambda: pay.invoke(
-            action_event("POST", "/payment-intents", "/payment-intents", {"amount": 1099, "currency": "eur"})
+            api_event("POST", "/payment-intents", "/payment-intents", {"amount": 1099, "currency": "eur"})
         ),
     }
     report = {}
