@@ -657,13 +657,15 @@ def test_exhausting_a_sliding_limit_refuses_for_a_whole_window(state: SharedStat
     assert limiter.room(scope()).allowed
 
 
-@pytest.mark.parametrize("fixed", [False, True], ids=["sliding", "sliding-and-fixed"])
+@pytest.mark.parametrize("order", ["sliding", "sliding-and-fixed", "fixed-and-sliding"])
 @pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
 def test_a_dynamodb_container_guesses_a_sliding_limits_branch_and_corrects_a_wrong_guess(
-    state: SharedState, fixed: bool
+    state: SharedState, order: str
 ) -> None:
     writes: list[str] = []
-    limits = [Limit("minute", 10, 60, burst=4), *([Limit("day", 100, 86_400, fixed=True)] if fixed else [])]
+    sliding, day = Limit("minute", 10, 60, burst=4), Limit("day", 100, 86_400, fixed=True)
+    limits = {"sliding": [sliding], "sliding-and-fixed": [sliding, day], "fixed-and-sliding": [day, sliding]}[order]
+    fixed = order != "sliding"
     other = SharedState(state.settings)  # another container: a client and a memory of its own
     for container in (state, other):
         container.dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: writes.append(model.name))
@@ -729,3 +731,102 @@ def test_reading_room_on_an_unreachable_store_follows_the_policy_loudly(
     assert (room.allowed, room.degraded) == (False, True)
     (line,) = [r for r in logs.records() if r["message"] == "rate limiter store unreachable; applying policy"]
     assert line["error"] in UNREACHABLE
+
+
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_a_dynamodb_tat_item_outlives_the_latest_tat_a_write_can_leave(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("paced", 10, 60, burst=2)])  # a turn each 7.5 s, 15 s early at most
+    where = scope()
+    key = {"pk": {"S": f"ratelimit:acme:{where}:paced:tat"}}
+    for within in (0.0, 30.0):  # idle, then busy with a turn taken up to 30 s ahead
+        taken = limiter.try_acquire(where, within=within)
+        item = state.dynamodb.get_item(TableName=state.settings.state_table, Key=key, ConsistentRead=True)["Item"]
+        now_ms = round(taken.turn * 1000) if within == 0 else int(item["tat"]["N"]) - 2 * 7_500  # the write's clock
+        latest = now_ms + 15_000 + round(within * 1000) + 7_500
+        assert int(item["expires_at"]["N"]) == math.ceil(latest / 1000) + 60
+
+
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_a_tat_gone_before_a_busy_guess_restarts_the_pace(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("minute", 10, 60, burst=4)])
+    where = scope()
+    assert limiter.try_acquire(where).allowed  # this container now guesses busy
+    key = {"pk": {"S": f"ratelimit:acme:{where}:minute:tat"}}
+    state.dynamodb.delete_item(TableName=state.settings.state_table, Key=key)  # as TTL deletes a TAT long passed
+    again = limiter.try_acquire(where)  # the busy guess finds no item, and the idle write follows
+    assert (again.allowed, again.degraded, again.remaining) == (True, False, 4)
+
+
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_a_dynamodb_guess_corrected_to_a_turn_ahead_takes_it(state: SharedState) -> None:
+    limit = Limit("minute", 10, 60)  # one call each 6 s
+    first, second = state.rate_limiter("acme", [limit]), SharedState(state.settings).rate_limiter("acme", [limit])
+    where = scope()
+    assert first.try_acquire(where).allowed
+    ahead = second.try_acquire(where, within=7)  # a new container guesses idle; the TAT is 6 s ahead: within
+    assert ahead.allowed
+    assert 5 < ahead.turn - time.time() <= 6
+
+
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_a_store_that_keeps_contradicting_the_guess_ends_in_the_store_policy(
+    state: SharedState, monkeypatch: pytest.MonkeyPatch, logs: LogCapture
+) -> None:
+    limiter = state.rate_limiter("acme", [Limit("minute", 10, 60)], on_store_error="closed")
+    attempts: list[int] = []
+
+    def contradicting(updates: list[dict[str, Any]]) -> tuple[bool, list[int | None]]:
+        attempts.append(len(updates))
+        return False, [0]  # refused, yet the TAT found admits now: no TAT ever goes back, so no store answers so
+
+    monkeypatch.setattr(limiter.store, "_write", contradicting)
+    decision = limiter.try_acquire(scope())
+    assert (decision.allowed, decision.degraded) == (False, True)
+    assert attempts == [1, 1]  # one write, and one more per sliding limit: then no loop, the policy
+    (line,) = [r for r in logs.records() if r["message"] == "rate limiter store unreachable; applying policy"]
+    assert line["error"] == "RuntimeError"
+
+
+def test_acquire_takes_a_turn_only_as_far_ahead_as_it_may_wait(state: SharedState) -> None:
+    limiter = state.rate_limiter("acme", [Limit("paced", 2, 1)])  # one call each 500 ms
+    where = scope()
+    assert limiter.acquire(where).allowed
+    with pytest.raises(ThrottledError):
+        limiter.acquire(where)  # no wait asked: the next turn, half a second off, is not taken
+    with pytest.raises(ThrottledError):
+        limiter.acquire(where, wait=0.2)  # nor when it is further off than the wait
+    assert [usage.used for usage in limiter.usage(where)] == [1]  # the refusals took no turn
+
+
+def test_a_waiting_caller_sleeps_until_its_turn_and_no_longer(
+    state: SharedState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limiter = state.rate_limiter("acme", [Limit("paced", 4, 1)])  # one call each 250 ms
+    slept: list[float] = []
+    sleep = time.sleep
+    monkeypatch.setattr(
+        "seawall.ratelimit._limiter.time.sleep", lambda seconds: slept.append(seconds) or sleep(seconds)
+    )
+    where = scope()
+    decisions = [limiter.acquire(where, wait=1.0) for _ in range(3)]
+    assert len(slept) == 3  # each call slept once, until its turn (none for the first, whose turn was now)
+    assert slept[0] == 0
+    assert all(0 < seconds <= 0.25 for seconds in slept[1:])  # what was left of the turn: at most a pace
+    assert time.time() >= decisions[-1].turn
+
+
+def test_a_lane_of_several_limits_waits_by_asking_again(state: SharedState) -> None:
+    limits = [Limit("paced", 4, 1), Limit("day", 100, 86_400, fixed=True)]  # several: no turn taken ahead
+    limiter = state.rate_limiter("acme", limits)
+    where = scope()
+    assert limiter.acquire(where, wait=1.0).allowed
+    assert limiter.acquire(where, wait=1.0).allowed  # refused, slept the 250 ms the refusal said, asked again
+    assert [usage.used for usage in limiter.usage(where)][1] == 2
+
+
+def test_an_open_policy_admits_at_once_when_the_store_is_down(store_at: Callable[[str], SharedState]) -> None:
+    limiter = store_at("http://127.0.0.1:9").rate_limiter("acme", [Limit("paced", 4, 1)], on_store_error="open")
+    before = time.time()
+    decision = limiter.acquire(scope(), wait=1.0)
+    assert (decision.allowed, decision.degraded) == (True, True)
+    assert before <= decision.turn <= time.time()  # its turn is now: nothing to sleep for

@@ -88,7 +88,7 @@ class DynamoDBLimiterStore:
             }
         return {"TableName": self.table, "Key": {"pk": {"S": item_key}}, **update}
 
-    def consume(self, key: str, limits: Sequence[Limit], within_ms: int = 0) -> tuple[bool, list[int | None], int]:
+    def consume(self, key: str, limits: Sequence[Limit], within_ms: int) -> tuple[bool, list[int | None], int]:
         """Take a call from every limit, or from none; returns (allowed, states, this clock in ms).
 
         A sliding limit's turn is taken up to ``within_ms`` ahead (see :class:`RateLimiter`).

@@ -25,7 +25,7 @@ TURN_HORIZON_SECONDS = 1.0
 class LimiterStore(Protocol):
     """Counts a decision atomically: every limit takes the call, or none does."""
 
-    def consume(self, key: str, limits: Sequence[Limit], within_ms: int = 0) -> tuple[bool, list[int | None], int]:
+    def consume(self, key: str, limits: Sequence[Limit], within_ms: int) -> tuple[bool, list[int | None], int]:
         """Returns (allowed, each limit's state after or as found, the store's time in ms).
 
         A sliding limit whose turn is at most ``within_ms`` ahead takes it (its state moves past it).

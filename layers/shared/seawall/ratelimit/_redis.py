@@ -93,7 +93,7 @@ class RedisLimiterStore:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def consume(self, key: str, limits: Sequence[Limit], within_ms: int = 0) -> tuple[bool, list[int | None], int]:
+    def consume(self, key: str, limits: Sequence[Limit], within_ms: int) -> tuple[bool, list[int | None], int]:
         """Take a call from every limit, or from none; returns (allowed, states, server time in ms)."""
         arguments = [
             value
