@@ -29,9 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
 import stripe  # noqa: E402
 
-from local.aws import MotoServer  # noqa: E402
-from local.sandboxes.stripe import StripeSandbox  # noqa: E402
-from local.secrets import ensure_secrets_file  # noqa: E402
+from bench.harness import local_aws, stripe_sandbox  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 from local.upstash import UpstashEndpoint  # noqa: E402
 
@@ -75,14 +73,9 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     with contextlib.ExitStack() as running:
-        moto = MotoServer()
-        endpoint = moto.start()
-        running.callback(moto.stop)
-        secrets = ensure_secrets_file(Path("/tmp") / f"bench-secrets-{uuid.uuid4().hex}.json", ["StripeSecret"])
+        moto, endpoint, secrets = local_aws(running, ["StripeSecret"])
         key = secrets["StripeSecret"]["api_key"]
-        sandbox = StripeSandbox({key})
-        sandbox.start()
-        running.callback(sandbox.stop)
+        sandbox = stripe_sandbox(running, secrets)
         upstash = UpstashEndpoint()
         upstash.start()
         running.callback(upstash.stop)

@@ -46,12 +46,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
 from bench.actions import api_event  # noqa: E402
+from bench.harness import local_aws, stripe_sandbox  # noqa: E402
 from bench.webhooks import customer_created, delivery  # noqa: E402
 from local.aws import MotoServer, aws_client  # noqa: E402
 from local.eventsource import QueuePoller, StreamPoller  # noqa: E402
 from local.runtime import Invocation, LocalFunction  # noqa: E402
-from local.sandboxes.stripe import StripeSandbox  # noqa: E402
-from local.secrets import ensure_secrets_file  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 
 PRICES_READ = "2026-12-06"
@@ -263,15 +262,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with contextlib.ExitStack() as running:
-        moto = MotoServer()
-        endpoint = moto.start()
-        running.callback(moto.stop)
-        secrets = ensure_secrets_file(
-            Path("/tmp") / f"bench-secrets-{uuid.uuid4().hex}.json", ["StripeSecret", "StripeWebhookSecret"]
-        )
-        sandbox = StripeSandbox({secrets["StripeSecret"]["api_key"]})
-        sandbox.start()
-        running.callback(sandbox.stop)
+        moto, endpoint, secrets = local_aws(running, ["StripeSecret", "StripeWebhookSecret"])
+        sandbox = stripe_sandbox(running, secrets)
         stack = LocalStack(
             ROOT / "template.yaml",
             endpoint,

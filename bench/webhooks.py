@@ -29,10 +29,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
 import stripe  # noqa: E402
 
+from bench.harness import local_aws  # noqa: E402
 from local.aws import MotoServer, aws_client  # noqa: E402
 from local.eventsource import QueuePoller, StreamPoller, sqs_record  # noqa: E402
 from local.sandboxes.stripe import FIXTURES  # noqa: E402
-from local.secrets import ensure_secrets_file  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 
 SAMPLE = json.loads((ROOT / "events" / "stripe_webhook" / "payment_intent_succeeded.json").read_text())
@@ -133,12 +133,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     report: dict[str, Any] = {}
     with contextlib.ExitStack() as running:
-        moto = MotoServer()
-        endpoint = moto.start()
-        running.callback(moto.stop)
-        secrets = ensure_secrets_file(
-            Path("/tmp") / f"bench-secrets-{uuid.uuid4().hex}.json", ["StripeSecret", "StripeWebhookSecret"]
-        )
+        moto, endpoint, secrets = local_aws(running, ["StripeSecret", "StripeWebhookSecret"])
         secret = secrets["StripeWebhookSecret"]["webhook_secrets"][0]
         stack = LocalStack(ROOT / "template.yaml", endpoint)
         stack.provision(secrets, moto.iam)
