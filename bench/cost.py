@@ -3,10 +3,12 @@
 Runs the real template in the local runtime on moto (as bench/webhooks.py and
 bench/actions.py do) and counts every billable unit where AWS would bill it:
 
-- API Gateway: one REST request per delivery and per action;
+- API Gateway: one request per delivery and per action, at the price of the
+  route's API (the webhook routes' HTTP API, the actions' REST API);
 - Lambda: one request per invocation, and GB-seconds from each invocation's
-  measured duration (rounded up to the millisecond) at the function's
-  configured memory, at arm64 prices; the event source mapping's own SQS
+  measured duration, with its init when it started a container (Lambda bills
+  the init phase since August 2025), rounded up to the millisecond, at the
+  function's configured memory, at arm64 prices; the event source mapping's own SQS
   requests (a ReceiveMessage and a DeleteMessageBatch per batch it invokes);
 - DynamoDB on-demand: from each request a function made (moto's local IAM sees
   them all), write units ceil(item size / 1 KB) and read units ceil(size / 4 KB)
@@ -18,11 +20,20 @@ bench/actions.py do) and counts every billable unit where AWS would bill it:
   Secrets Manager: per call; CloudWatch Logs: the bytes each invocation wrote,
   plus Lambda's START/END/REPORT lines.
 
+Paths: a Stripe event by webhook (API Gateway, receiver, queue, processor,
+projection and outbox, publisher, domain bus); the same event by Stripe's
+Amazon EventBridge destination (the partner bus's event and its rule's
+SendMessage, counted as AWS bills them, then the same queue onward); the
+reconciliation run that recovers events no webhook brought, per 1,000 of them,
+with their processing; each Stripe action; and, as the baseline, the original
+guide's synchronous handler (bench/twins/stripe_webhook_inline.py: verify and
+apply in the webhook's invocation) behind the same API.
+
 Not counted: custom metrics (billed per metric and month, not per event: see
 docs/benchmarks.md), storage, data transfer, the domain bus's own consumers.
 Prices are list prices in us-east-1, kept in PRICES with the date they were read.
 
-Usage: python bench/cost.py [--events 300] [--actions 100] [--json]
+Usage: python bench/cost.py [--events 300] [--recovered 1000] [--actions 100] [--json]
 """
 
 from __future__ import annotations
@@ -50,13 +61,15 @@ from bench.harness import local_aws, stripe_sandbox  # noqa: E402
 from bench.webhooks import customer_created, delivery  # noqa: E402
 from local.aws import MotoServer, aws_client  # noqa: E402
 from local.eventsource import QueuePoller, StreamPoller  # noqa: E402
-from local.runtime import Invocation, LocalFunction  # noqa: E402
+from local.runtime import FunctionConfig, Invocation, LocalFunction  # noqa: E402
+from local.sandboxes.stripe import StripeSandbox  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 
 PRICES_READ = "2026-12-06"
 # US dollars per unit, us-east-1, on-demand list prices (first tier) as read on PRICES_READ.
 PRICES = {
     "api_gateway_rest_requests": 3.50 / 1e6,
+    "api_gateway_http_requests": 1.00 / 1e6,
     "lambda_requests": 0.20 / 1e6,
     "lambda_gb_seconds_arm64": 0.0000133334,
     "dynamodb_write_units": 0.625 / 1e6,
@@ -115,7 +128,9 @@ class Recorder:
         self.stack = stack
         self.dynamodb = aws_client("dynamodb", stack.aws_endpoint)
         self.requests: list[tuple[str, str, str, dict[str, Any]]] = []
-        functions = {stack.principal(spec.name): spec.name for spec in stack.template.functions()}
+        # Each function's memory, and the name its access key stands for (a baseline's function is added).
+        self.memory = {spec.name: spec.memory for spec in stack.template.functions()}
+        self.functions = functions = {stack.principal(spec.name): spec.name for spec in stack.template.functions()}
         self.invocations: list[Invocation] = []
         authorize, run = moto.iam.authorize, LocalFunction.run
 
@@ -139,9 +154,9 @@ class Recorder:
         requests, invocations = len(self.requests), len(self.invocations)
         yield
         for invocation in self.invocations[invocations:]:
-            memory = self.stack.spec(invocation.function).memory
+            billed_ms = math.ceil(invocation.duration_ms + (invocation.init_ms or 0))
             meter.units["lambda_requests"] += 1
-            meter.units["lambda_gb_seconds_arm64"] += math.ceil(invocation.duration_ms) / 1000 * memory / 1024
+            meter.units["lambda_gb_seconds_arm64"] += billed_ms / 1000 * self.memory[invocation.function] / 1024
             meter.units["cloudwatch_log_bytes"] += len(invocation.logs.encode()) + LAMBDA_LOG_BYTES
         for function, service, operation, body in self.requests[requests:]:
             meter.requests[f"{function} {service}:{operation}"] += 1
@@ -199,57 +214,137 @@ def per_million(meter: Meter, count: int) -> dict[str, Any]:
     }
 
 
-def webhooks(stack: LocalStack, recorder: Recorder, secret: str, events: int) -> dict[str, Any]:
-    """Each new event delivered once: API Gateway, receiver, queue, processor, projection, outbox, domain bus."""
-    receiver = stack.function("StripeWebhookFunction")
-    batch = stack.spec("StripeEventsFunction").queues[0].batch_size
-    processor = QueuePoller(stack, "StripeEventsFunction", "StripeEventsQueue", batch)
-    publisher = StreamPoller(stack, "OutboxPublisherFunction", stack.spec("OutboxPublisherFunction").streams[0])
+class Pipeline:
+    """The queue's processor and the outbox's publisher, drained the way their event sources would run them."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        batch = stack.spec("StripeEventsFunction").queues[0].batch_size
+        self.processor = QueuePoller(stack, "StripeEventsFunction", "StripeEventsQueue", batch)
+        stream = stack.spec("OutboxPublisherFunction").streams[0]
+        self.publisher = StreamPoller(stack, "OutboxPublisherFunction", stream)
+
+    def drain(self, recorder: Recorder, meter: Meter) -> None:
+        """Process the queue and publish the outbox; the event source mapping's own SQS requests added."""
+        start = len(recorder.invocations)
+        self.processor.drain(seconds=3600)
+        batches = sum(1 for run in recorder.invocations[start:] if run.function == "StripeEventsFunction")
+        meter.units["sqs_requests"] += 2 * batches  # the event source mapping: a receive and a batch delete each
+        self.publisher.drain(seconds=3600)
+
+
+def ingress(stack: LocalStack, function: str) -> str:
+    """The billable unit of one request to ``function``'s routes: its API's kind."""
+    (api,) = {route.api for route in stack.spec(function).routes}
+    return f"api_gateway_{api}_requests"
+
+
+def deliveries(
+    recorder: Recorder, pipeline: Pipeline, receiver: LocalFunction, *, api: str, secret: str, events: int
+) -> dict[str, Any]:
+    """Each new event delivered once to ``receiver`` through ``api`` (a billable unit), then queue, processor, bus."""
     run = uuid.uuid4().hex[:6]
     receiver.invoke(delivery(customer_created(run, 99_999), secret))  # the cold start is bench/coldstart.py's
-    processor.drain()
-    publisher.drain()
+    meter = Meter()
+    pipeline.drain(recorder, meter)
     meter = Meter()
     with recorder.measure(meter):
         for index in range(events):
-            meter.units["api_gateway_rest_requests"] += 1
+            meter.units[api] += 1
             receiver.invoke(delivery(customer_created(run, index), secret))
-        batches = len(recorder.invocations)
-        processor.drain(seconds=3600)
-        batches = sum(
-            1 for invocation in recorder.invocations[batches:] if invocation.function == "StripeEventsFunction"
-        )
-        meter.units["sqs_requests"] += 2 * batches  # the event source mapping: a receive and a batch delete each
-        publisher.drain(seconds=3600)
+        pipeline.drain(recorder, meter)
     return per_million(meter, events)
+
+
+def eventbridge_ingress(stack: LocalStack, recorder: Recorder, pipeline: Pipeline, events: int) -> dict[str, Any]:
+    """Each new event from Stripe's EventBridge destination: the partner bus's event, its rule's send, then on."""
+    sqs = aws_client("sqs", stack.aws_endpoint)
+    queue = stack.template.physical["StripeEventsQueue"]["Ref"]
+    run = uuid.uuid4().hex[:6]
+    meter = Meter()
+    with recorder.measure(meter):
+        for index in range(events):
+            event = json.loads(customer_created(run, index))
+            envelope = {"version": "0", "detail-type": event["type"], "source": "aws.partner/stripe.com/ed_1"}
+            sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({**envelope, "detail": event}))
+            meter.units["eventbridge_events"] += 1  # the partner event bus's ingestion
+            meter.units["sqs_requests"] += 1  # the rule's SendMessage to the queue
+        pipeline.drain(recorder, meter)
+    return per_million(meter, events)
+
+
+def reconciliation(
+    stack: LocalStack, recorder: Recorder, pipeline: Pipeline, sandbox: StripeSandbox, events: int
+) -> dict[str, Any]:
+    """A scheduled reconciliation (a cold container) recovering ``events`` no webhook brought, and their processing."""
+    sandbox.make_customers(events)
+    function = stack.function("StripeReconcileFunction", max_containers=1)
+    meter = Meter()
+    with recorder.measure(meter):
+        while True:
+            invocation = function.run({"mode": "events"})
+            if invocation.error is not None:
+                raise RuntimeError(f"the reconciliation failed: {invocation.error}")
+            if invocation.payload["outcome"] == "caught-up":
+                break
+        pipeline.drain(recorder, meter)
+    return {**per_million(meter, events), "dollars_per_thousand": round(meter.dollars() * 1000 / events, 4)}
+
+
+def inline_baseline(stack: LocalStack, moto: MotoServer, recorder: Recorder) -> LocalFunction:
+    """The guide's synchronous webhook, run with the receiver's and the processor's rights and settings together."""
+    receiver, processor = stack.spec("StripeWebhookFunction"), stack.spec("StripeEventsFunction")
+    principal = f"{stack.principal(receiver.name)}-inline"
+    moto.iam.grants[principal] = [
+        *moto.iam.grants[stack.principal(receiver.name)],
+        *moto.iam.grants[stack.principal(processor.name)],
+    ]
+    name = "InlineWebhookBaseline"
+    recorder.functions[principal], recorder.memory[name] = name, receiver.memory
+    config = FunctionConfig(
+        name=name,
+        code_dir=ROOT / "bench" / "twins",
+        handler="stripe_webhook_inline.handler",
+        timeout=receiver.timeout,
+        memory=receiver.memory,
+        environment={
+            **stack.environment_of(processor),
+            **stack.environment_of(receiver),
+            "AWS_ACCESS_KEY_ID": principal,
+        },
+        layer_dirs=[],
+        max_containers=1,
+    )
+    return LocalFunction(config, stack.metrics)
 
 
 def actions(stack: LocalStack, recorder: Recorder, calls: int) -> dict[str, Any]:
     """Each Stripe action, called ``calls`` times warm."""
-    create, get, pay = (
-        stack.function(name)
-        for name in ("CustomersCreateFunction", "CustomersGetFunction", "PaymentIntentsCreateFunction")
+    create, get, pay = "CustomersCreateFunction", "CustomersGetFunction", "PaymentIntentsCreateFunction"
+    customer = json.loads(
+        stack.function(create).invoke(api_event("POST", "/customers", "/customers", {"name": "cost"}))["body"]
     )
-    customer = json.loads(create.invoke(api_event("POST", "/customers", "/customers", {"name": "cost"}))["body"])
-    cases: dict[str, Callable[[], Any]] = {
-        "POST /customers": lambda: create.invoke(api_event("POST", "/customers", "/customers", {"name": "c"})),
-        "GET /customers/{id}": lambda: get.invoke(
-            api_event(
+    # Each call a new request (a POST with its own Idempotency-Key).
+    cases: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+        "POST /customers": (create, lambda: api_event("POST", "/customers", "/customers", {"name": "c"})),
+        "GET /customers/{id}": (
+            get,
+            lambda: api_event(
                 "GET", f"/customers/{customer['id']}", "/customers/{customer_id}", None, {"customer_id": customer["id"]}
-            )
+            ),
         ),
-        "POST /payment-intents": lambda: pay.invoke(
-            api_event("POST", "/payment-intents", "/payment-intents", {"amount": 1099, "currency": "eur"})
+        "POST /payment-intents": (
+            pay,
+            lambda: api_event("POST", "/payment-intents", "/payment-intents", {"amount": 1099, "currency": "eur"}),
         ),
     }
     report = {}
-    for name, call in cases.items():
-        call()  # warm
+    for name, (function, request) in cases.items():
+        stack.function(function).invoke(request())  # warm
         meter = Meter()
         with recorder.measure(meter):
             for _ in range(calls):
-                meter.units["api_gateway_rest_requests"] += 1
-                call()
+                meter.units[ingress(stack, function)] += 1
+                stack.function(function).invoke(request())
         report[name] = per_million(meter, calls)
     return report
 
@@ -257,6 +352,7 @@ def actions(stack: LocalStack, recorder: Recorder, calls: int) -> dict[str, Any]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--recovered", type=int, default=1000)
     parser.add_argument("--actions", type=int, default=100)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -274,20 +370,42 @@ def main() -> None:
         running.callback(stack.stop)
         recorder = Recorder(moto, stack)
         running.enter_context(contextlib.redirect_stdout(io.StringIO()))  # the functions' log and metric lines
+        pipeline = Pipeline(stack)
+        secret = secrets["StripeWebhookSecret"]["webhook_secrets"][0]
+        recovered = reconciliation(stack, recorder, pipeline, sandbox, args.recovered)
         report = {
             "prices_read": PRICES_READ,
             "events": args.events,
+            "recovered": args.recovered,
             "calls_per_action": args.actions,
-            "per_million_stripe_events": webhooks(
-                stack, recorder, secrets["StripeWebhookSecret"]["webhook_secrets"][0], args.events
-            ),
+            "per_million_stripe_events": {
+                "webhook": deliveries(
+                    recorder,
+                    pipeline,
+                    stack.function("StripeWebhookFunction"),
+                    api=ingress(stack, "StripeWebhookFunction"),
+                    secret=secret,
+                    events=args.events,
+                ),
+                "eventbridge_destination": eventbridge_ingress(stack, recorder, pipeline, args.events),
+                "reconciliation": recovered,
+                # The guide's handler sat on the one REST API with the actions.
+                "baseline_inline_webhook": deliveries(
+                    recorder,
+                    pipeline,
+                    inline_baseline(stack, moto, recorder),
+                    api="api_gateway_rest_requests",
+                    secret=secret,
+                    events=args.events,
+                ),
+            },
             "per_million_actions": actions(stack, recorder, args.actions),
         }
     if args.json:
         print(json.dumps(report, indent=2))
         return
     print(f"US dollars per million, us-east-1 list prices read {PRICES_READ}")
-    rows = [("Stripe event, webhook to domain event", report["per_million_stripe_events"])]
+    rows = [(f"Stripe event by {path}", row) for path, row in report["per_million_stripe_events"].items()]
     rows += list(report["per_million_actions"].items())
     for name, row in rows:
         parts = ", ".join(f"{unit} {dollars}" for unit, dollars in row["dollars_by_unit"].items())

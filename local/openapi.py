@@ -41,19 +41,36 @@ GATEWAY = {
 }
 
 
+# What an HTTP API (the public webhook routes) answers when its stage throttles: its own body, not problem+json.
+HTTP_API_THROTTLED = {
+    "application/json": {
+        "schema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
+    }
+}
+
+
 # A POST that changes nothing (a search) says so with this extension; it takes no Idempotency-Key.
 SAFE = "x-safe"
 
 
-def _document_gateway(operation: dict[str, Any], method: str, secured: bool) -> None:
+def _document_gateway(operation: dict[str, Any], method: str, secured: bool, http: bool) -> None:
     """What API Gateway adds to each operation: 429 from stage throttling, 403 on IAM routes; IAM POSTs take a key.
 
     The functions declare the rest (``seawall.api.problem_responses``; every operation may answer 500).
+    An HTTP API's (``http``) throttling answers in its own JSON, beside the function's problem+json.
     """
     safe = operation.pop(SAFE, False)
     problem = operation["responses"]["500"]["content"]
-    added = {status: {"description": text, "content": problem} for status, text in GATEWAY.items()}
-    responses = {**added, **operation["responses"]} if secured else {"429": added["429"], **operation["responses"]}
+    added = {
+        status: {"description": text, "content": problem}
+        for status, text in GATEWAY.items()
+        if secured or status == "429"
+    }
+    declared = operation["responses"]
+    if http:
+        throttled = declared.get("429", added["429"])
+        added["429"] = {**throttled, "content": {**throttled["content"], **HTTP_API_THROTTLED}}
+    responses = {**declared, **added} if http else {**added, **declared}
     operation["responses"] = dict(sorted(responses.items()))
     if secured and method == "post" and not safe:
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
@@ -85,9 +102,10 @@ def build(stack: LocalStack) -> dict[str, Any]:
             schemas.pop(unused, None)  # Powertools' error shapes: ours is Problem
         document["components"]["schemas"].update(schemas)
         secured = {route.path for route in spec.routes if route.authorized}
+        http = {route.path for route in spec.routes if route.api == "http"}
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
-                _document_gateway(operation, method, path in secured)
+                _document_gateway(operation, method, path in secured, path in http)
                 if path in secured:
                     operation["security"] = [{"sigv4": []}]
             document["paths"].setdefault(path, {}).update(operations)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -52,12 +52,17 @@ def load_template(path: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Route:
-    """One API event of a function: method, path template, and whether it needs IAM auth."""
+    """One API event of a function: method, path template, whether it needs IAM auth, and its API's kind.
+
+    ``http`` is an HTTP API (the public webhook routes), ``rest`` a REST API.
+    Locally both are served on one base URL; in AWS each API has its own.
+    """
 
     method: str
     path: str
     function: str
     authorized: bool
+    api: Literal["rest", "http"] = "rest"
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -177,8 +182,8 @@ class Template:
             )
             for event_name, event in props.get("Events", {}).items():
                 kind, event_props = event.get("Type"), event.get("Properties", {})
-                if kind == "Api":
-                    spec.routes.append(self._route(name, event_props, api_defaults))
+                if kind in ("Api", "HttpApi"):
+                    spec.routes.append(self._route(name, kind, event_props, api_defaults))
                 elif kind == "SQS":
                     queue = event_props["Queue"]["Fn::GetAtt"][0]
                     spec.queues.append(QueueSource(queue, int(event_props.get("BatchSize", 10))))
@@ -208,15 +213,22 @@ class Template:
             dead_letter=dead_letter["Fn::GetAtt"][0] if dead_letter else None,
         )
 
-    def _route(self, function: str, props: dict[str, Any], api_defaults: dict[str, Any]) -> Route:
-        api = self.resources.get(props.get("RestApiId", {}).get("Ref", ""), {}).get("Properties", {})
-        default_authorizer = api.get("Auth", api_defaults.get("Auth", {})).get("DefaultAuthorizer")
+    def _route(self, function: str, kind: str, props: dict[str, Any], api_defaults: dict[str, Any]) -> Route:
+        http = kind == "HttpApi"
+        if http and str(props.get("PayloadFormatVersion")) != "1.0":
+            # The local gateway sends the REST event, which is format 1.0; 2.0 reshapes it (and SAM's default is 2.0).
+            raise ValueError(f'{function}: an HttpApi event needs PayloadFormatVersion "1.0" here')
+        api_id = props.get("ApiId" if http else "RestApiId", {}).get("Ref", "")
+        api = self.resources.get(api_id, {}).get("Properties", {})
+        # Globals.Api sets REST APIs' defaults only (HTTP APIs have Globals.HttpApi, which this template leaves out).
+        default_authorizer = api.get("Auth", {} if http else api_defaults.get("Auth", {})).get("DefaultAuthorizer")
         authorizer = props.get("Auth", {}).get("Authorizer", default_authorizer)
         return Route(
             method=props["Method"].upper(),
             path=props["Path"],
             function=function,
             authorized=authorizer not in (None, "NONE"),
+            api="http" if http else "rest",
         )
 
     def environment(self, spec: FunctionSpec) -> dict[str, str]:

@@ -51,12 +51,12 @@ def logical_ids(document: CommentedMap) -> set[str]:
 
 
 def api_routes(document: CommentedMap) -> list[tuple[str, str]]:
-    """(method, path) of every API Gateway event of the template's functions."""
+    """(method, path) of every API Gateway event (REST or HTTP API) of the template's functions."""
     routes = []
     for resource in (document.get("Resources") or {}).values():
         events = ((resource or {}).get("Properties") or {}).get("Events") or {}
         for event in events.values():
-            if event.get("Type") == "Api":
+            if event.get("Type") in ("Api", "HttpApi"):
                 properties = event.get("Properties") or {}
                 routes.append((str(properties.get("Method", "")).upper(), str(properties.get("Path", ""))))
     return routes

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
+import pytest
 
 from local.stack import LocalStack
 from local.template import Template
@@ -23,14 +25,25 @@ def test_functions_merge_globals_and_keep_their_own_settings() -> None:
     assert (echo.snapstart, snapshot.snapstart) == (False, True)
 
 
-def test_routes_carry_their_auth() -> None:
-    routes = {(route.method, route.path): route.authorized for route in Template(FIXTURE).functions()[0].routes}
-    assert routes == {
-        ("GET", "/items/{id}"): True,
-        ("POST", "/items"): True,
-        ("GET", "/items/special"): False,
-        ("ANY", "/files/{proxy+}"): False,
+def test_routes_carry_their_auth_and_their_apis_kind() -> None:
+    routes = {
+        (route.method, route.path): (route.authorized, route.api) for route in Template(FIXTURE).functions()[0].routes
     }
+    assert routes == {
+        ("GET", "/items/{id}"): (True, "rest"),
+        ("POST", "/items"): (True, "rest"),
+        ("GET", "/items/special"): (False, "rest"),
+        ("ANY", "/files/{proxy+}"): (False, "rest"),
+        # An HTTP API has no authorizer unless it names one; the REST API's default is not its.
+        ("POST", "/hooks"): (False, "http"),
+    }
+
+
+def test_an_http_api_event_in_payload_format_2_is_refused(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(FIXTURE.read_text().replace('PayloadFormatVersion: "1.0"', 'PayloadFormatVersion: "2.0"'))
+    with pytest.raises(ValueError, match="EchoFunction: an HttpApi event needs PayloadFormatVersion"):
+        Template(template).functions()
 
 
 def test_parameter_overrides_replace_defaults() -> None:
