@@ -238,6 +238,16 @@ def ingress(stack: LocalStack, function: str) -> str:
     return f"api_gateway_{api}_requests"
 
 
+def by_ingress(row: dict[str, Any], api: str) -> dict[str, float]:
+    """The path's dollars per million as measured, had its requests come through each ingress instead of ``api``."""
+    rest = row["dollars"] - row["dollars_by_unit"].get(api, 0.0)
+    return {
+        "rest_api": round(rest + PRICES["api_gateway_rest_requests"] * 1e6, 2),
+        "http_api": round(rest + PRICES["api_gateway_http_requests"] * 1e6, 2),
+        "function_url": round(rest, 2),  # billed as the function's own requests, already counted
+    }
+
+
 def deliveries(
     recorder: Recorder, pipeline: Pipeline, receiver: LocalFunction, *, api: str, secret: str, events: int
 ) -> dict[str, Any]:
@@ -252,7 +262,8 @@ def deliveries(
             meter.units[api] += 1
             receiver.invoke(delivery(customer_created(run, index), secret))
         pipeline.drain(recorder, meter)
-    return per_million(meter, events)
+    row = per_million(meter, events)
+    return {**row, "dollars_by_ingress": by_ingress(row, api)}
 
 
 def eventbridge_ingress(stack: LocalStack, recorder: Recorder, pipeline: Pipeline, events: int) -> dict[str, Any]:
@@ -410,6 +421,13 @@ def main() -> None:
     for name, row in rows:
         parts = ", ".join(f"{unit} {dollars}" for unit, dollars in row["dollars_by_unit"].items())
         print(f"  {name:<40} ${row['dollars']:>7.2f}  ({parts})")
+        if "dollars_by_ingress" in row:
+            print(
+                "  "
+                + " " * 40
+                + "  by ingress: "
+                + ", ".join(f"{k} ${v:.2f}" for k, v in row["dollars_by_ingress"].items())
+            )
 
 
 if __name__ == "__main__":
