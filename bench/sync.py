@@ -63,9 +63,9 @@ def _job(
     with contextlib.redirect_stdout(io.StringIO()):  # the layer's logs and metrics
         from seawall.config import load_settings
         from seawall.errors import IntegrationError, ThrottledError
-        from seawall.providers.stripe._settings import StripeSettings
         from seawall.providers.stripe.client import StripeGateway
         from seawall.providers.stripe.reconcile import EventReconciler
+        from seawall.providers.stripe.settings import StripeSettings
         from seawall.ratelimit import Limit
         from seawall.state import SharedState
         from seawall.sync import Position

@@ -20,9 +20,9 @@ from ops.errors import OpsError, Refused
 from ops.output import Output, timestamp
 from ops.target import Target
 from seawall.aws import aws_client
-from seawall.providers.stripe._settings import StripeSettings
 from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.reconcile import MAX_LOOKBACK_SECONDS, EventReconciler
+from seawall.providers.stripe.settings import StripeSettings
 from seawall.sync import Position
 from seawall.webhooks import WebhookInbox
 

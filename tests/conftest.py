@@ -26,7 +26,7 @@ os.environ.update(
 from local.aws import MotoServer, client_environment
 from local.sandboxes.stripe import StripeSandbox
 from seawall.observability._redaction import clear_registered_secrets
-from seawall.retry import set_testing
+from seawall.retry import _policy as retry_policy
 from tests.support.http_server import ProviderServer
 
 # Both state backends (`state`), and the real template running locally (`project_stack`, `api`, `pipeline`).
@@ -89,11 +89,11 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _isolation() -> Iterator[None]:
-    """No backoff sleeps in this process; no secret values one test registered for redaction masking another's."""
-    set_testing(True)
+def _isolation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No backoff sleeps in this process (the loop, stops and budget still apply); no secret values one test
+    registered for redaction masking another's."""
+    monkeypatch.setattr(retry_policy, "_sleep", lambda seconds: None)
     yield
-    set_testing(False)
     clear_registered_secrets()
 
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import ActionRouter, problem_responses
+from seawall.api import ActionRouter
 from seawall.handler import instrumented
 from seawall.observability import correlation
+from seawall.problems import problem_responses
 from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.limits import CustomerId
 from seawall.providers.stripe.models import Customer

@@ -6,12 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import ActionRouter, Problem, ProblemError, Response, problem_responses, retry_after_headers
+from seawall.api import ActionRouter, Response
 from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.handler import instrumented
 from seawall.idempotency import caller_identity
 from seawall.observability import correlation
+from seawall.problems import Problem, ProblemError, problem_responses, retry_after_headers
 from seawall.providers.hotelbeds.bookings import BookingId, BookingSettings, BookingStore
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.state import SharedState

@@ -15,12 +15,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
-from seawall.api import ActionRouter, Problem, ProblemError, Response, problem_responses, retry_after_headers
+from seawall.api import ActionRouter, Response
 from seawall.aws import aws_client
 from seawall.config import load_settings
 from seawall.handler import instrumented
 from seawall.idempotency import IdempotentAction, caller_identity
 from seawall.observability import correlation
+from seawall.problems import Problem, ProblemError, problem_responses, retry_after_headers
 from seawall.providers.hotelbeds.bookings import (
     MAX_UNSENT_SECONDS,
     BookingDesk,

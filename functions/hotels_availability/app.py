@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.api import ActionRouter, Response, problem_responses
+from seawall.api import ActionRouter, Response
 from seawall.handler import instrumented
 from seawall.observability import correlation
+from seawall.problems import problem_responses
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.providers.hotelbeds.models import Availability
 from seawall.providers.hotelbeds.search import AvailabilitySearch

@@ -7,10 +7,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from seawall.api import ActionRouter, Response, problem_responses
+from seawall.api import ActionRouter, Response
 from seawall.handler import instrumented
 from seawall.idempotency import IdempotentAction
 from seawall.observability import correlation
+from seawall.problems import problem_responses
 from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.limits import Amount, Currency, CustomerId, Metadata
 from seawall.providers.stripe.models import PaymentIntent

@@ -16,7 +16,7 @@ from seawall.config import Secret
 from seawall.handler import instrumented
 from seawall.observability import correlation
 from seawall.problems import problem_responses
-from seawall.providers.stripe._secrets import StripeWebhookSecret
+from seawall.providers.stripe.secrets import StripeWebhookSecret
 from seawall.providers.stripe.webhooks import parse_event, verify_signature
 from seawall.webhooks import WebhookInbox, verify_rotating
 from seawall.webhooks.receiver import Delivery, WebhookReceiver

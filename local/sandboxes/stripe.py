@@ -47,7 +47,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import stripe
 
-from local.httpserver import Handler, LocalServer, ServedOnThread
+from local.httpserver import Answer, Handler, LocalServer, Sandbox, problem
 from local.sandboxes import LocalProvider
 
 FIXTURES = json.loads((Path(__file__).parent / "stripe_fixtures.json").read_text())
@@ -106,11 +106,24 @@ def _form(body: bytes) -> dict[str, Any]:
     return params
 
 
+def _api_key(authorization: str) -> str:
+    """The key a request carries, as Stripe takes it: a bearer token, or HTTP Basic's user (``curl -u sk_...:``)."""
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return credentials
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(credentials, validate=True).decode().partition(":")[0]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return ""
+
+
 def _object_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(7)}"
 
 
-class StripeSandbox(ServedOnThread):
+class StripeSandbox(Sandbox):
     """The sandbox server on 127.0.0.1; ``api_keys`` are the keys it accepts (rotate them in tests)."""
 
     def __init__(self, api_keys: set[str], port: int = 0) -> None:
@@ -492,7 +505,7 @@ class StripeSandbox(ServedOnThread):
             kind = "rate_limit_error" if status == 429 else "api_error"  # noqa: PLR2004
             error = {"error": {"type": kind, "message": "Injected failure" if fault else "Too many requests"}}
             return status, answer_headers, json.dumps(error).encode()
-        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        token = _api_key(headers.get("Authorization", ""))
         if token not in self.api_keys:
             error = {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided."}}
             return 401, answer_headers, json.dumps(error).encode()
@@ -525,39 +538,30 @@ class StripeSandbox(ServedOnThread):
                 self._idempotency[(token, key)] = (f"{url.path}:{fingerprint}", status, copy.deepcopy(result))
         return status, answer_headers, json.dumps(result).encode()
 
-    def _handler_class(self) -> type[Handler]:
-        sandbox = self
+    def control(self, method: str, path: str, body: bytes) -> Answer:
+        """Answer a ``/_sandbox/...`` request; raises ValueError, KeyError or TypeError on a bad one (a 400)."""
+        spec = json.loads(body or b"{}")
+        if not isinstance(spec, dict):
+            raise TypeError("the body must be a JSON object")
+        match method, path:
+            case "POST", "/_sandbox/faults":
+                self.configure_faults(spec)
+            case "GET", "/_sandbox/faults":
+                return 200, {"Content-Type": "application/json"}, json.dumps(self.fault_report()).encode()
+            case "POST", "/_sandbox/webhooks":
+                self.configure_webhook(spec)
+            case "GET", "/_sandbox/webhooks":
+                return 200, {"Content-Type": "application/json"}, json.dumps(self.deliveries()).encode()
+            case "POST", "/_sandbox/events":
+                made = self.make_customers(int(spec.get("customers", 0)))
+                return 200, {"Content-Type": "application/json"}, json.dumps({"customers": made}).encode()
+            case _:
+                return problem(404, f"no sandbox control at {method} {path}")
+        return 204, {}, b""
 
-        class SandboxHandler(Handler):
-            def _serve(self) -> None:
-                body = self.read_body()
-                if self.path == "/_sandbox/faults" and self.command == "POST":
-                    sandbox.configure_faults(json.loads(body or b"{}"))
-                    self.respond(204, {}, b"")
-                    return
-                if self.path == "/_sandbox/faults" and self.command == "GET":
-                    self.respond(200, {"Content-Type": "application/json"}, json.dumps(sandbox.fault_report()).encode())
-                    return
-                if self.path == "/_sandbox/webhooks" and self.command == "POST":
-                    sandbox.configure_webhook(json.loads(body or b"{}"))
-                    self.respond(204, {}, b"")
-                    return
-                if self.path == "/_sandbox/webhooks" and self.command == "GET":
-                    self.respond(200, {"Content-Type": "application/json"}, json.dumps(sandbox.deliveries()).encode())
-                    return
-                if self.path == "/_sandbox/events" and self.command == "POST":
-                    made = sandbox.make_customers(int(json.loads(body or b"{}").get("customers", 0)))
-                    self.respond(200, {"Content-Type": "application/json"}, json.dumps({"customers": made}).encode())
-                    return
-                answer = sandbox.handle(self.command, self.path, dict(self.headers.items()), body)
-                if answer is None:
-                    self.reset()
-                    return
-                self.respond(*answer)
-
-            do_GET = do_POST = do_DELETE = _serve
-
-        return SandboxHandler
+    def serve_api(self, request: Handler, body: bytes) -> Answer | None:
+        """A Stripe API request through :meth:`handle`."""
+        return self.handle(request.command, request.path, dict(request.headers.items()), body)
 
     def configure_webhook(self, spec: dict[str, Any]) -> None:
         """Set the endpoint from JSON: ``{"url", "secret", "drop"}``, or ``{"drop"}`` alone; ``{}`` removes it."""
@@ -578,7 +582,13 @@ class StripeSandbox(ServedOnThread):
         }
 
     def configure_faults(self, spec: dict[str, Any]) -> None:
-        """Set faults from JSON: ``{"latency": 0.2, "requests_per_second": 5, "shuffle_ties": true, "queue": []}``."""
+        """Set faults from JSON: ``{"latency": 0.2, "requests_per_second": 5, "shuffle_ties": true, "queue": []}``.
+
+        Raises ValueError for a setting it does not know (a typo would otherwise inject nothing, silently).
+        """
+        unknown = set(spec) - {"latency", "requests_per_second", "shuffle_ties", "queue"}
+        if unknown:
+            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         self.faults = Faults(
             latency=float(spec.get("latency", 0)),
             queue=deque(Fault(**item) for item in spec.get("queue", [])),

@@ -18,7 +18,7 @@ from local.template import Template
 from seawall.config import Secret
 from seawall.observability import logger
 from seawall.providers.hotelbeds.secrets import HotelbedsSecret
-from seawall.providers.stripe._secrets import StripeSecret
+from seawall.providers.stripe.secrets import StripeSecret
 from tests.conftest import LogCapture
 from tests.support.stack import ROOT
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from seawall.api import ActionRouter, Problem, ProblemError
+from seawall.api import ActionRouter
 from seawall.errors import IntegrationError, RateLimitedError
+from seawall.problems import Problem, ProblemError
 from tests.conftest import LogCapture
 from tests.support.events import api_event
 

@@ -10,7 +10,7 @@ from seawall.config import Secret
 from seawall.errors import ConfigError
 from seawall.observability._redaction import redact
 from seawall.providers.hotelbeds.secrets import HotelbedsSecret
-from seawall.providers.stripe._secrets import StripeSecret, StripeWebhookSecret
+from seawall.providers.stripe.secrets import StripeSecret, StripeWebhookSecret
 
 STRIPE = {"api_key": "sk_test_firstKEY0000000001"}
 ROTATED = {"api_key": "sk_test_secondKEY000000002"}

@@ -26,7 +26,7 @@ from local.upstash import UpstashEndpoint
 from seawall import snapstart
 from seawall.aws import aws_client, renew_clients
 from seawall.config import Secret
-from seawall.providers.stripe._secrets import StripeSecret
+from seawall.providers.stripe.secrets import StripeSecret
 from seawall.state import SharedState
 
 

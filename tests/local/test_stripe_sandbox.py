@@ -84,6 +84,14 @@ def test_only_its_api_keys_are_accepted(sandbox: StripeSandbox) -> None:
         client(sandbox, "sk_test_somebodyelse").v1.customers.list()
 
 
+def test_a_key_may_come_as_http_basics_user_as_stripe_takes_it(sandbox: StripeSandbox) -> None:
+    # `curl -u sk_test_...:` sends the key as the user, with no password.
+    assert httpx.get(f"{sandbox.url}/v1/customers", auth=(KEY, "")).status_code == 200
+    assert httpx.get(f"{sandbox.url}/v1/customers", auth=("sk_test_somebodyelse", "")).status_code == 401
+    garbled = httpx.get(f"{sandbox.url}/v1/customers", headers={"Authorization": "Basic not-base64!"})
+    assert garbled.status_code == 401
+
+
 @pytest.mark.parametrize(
     ("fault", "error", "status"),
     [
@@ -113,3 +121,21 @@ def test_a_rate_limit_and_faults_can_be_set_over_http(sandbox: StripeSandbox) ->
     stripe_client.v1.customers.list()
     with pytest.raises(stripe.RateLimitError):
         stripe_client.v1.customers.list()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"requests_per_secnd": 2}',  # a typo: refused, not silently ignored
+        b'{"queue": [{"kind": "status", "statsu": 500}]}',
+        b"not json",
+        b"[1, 2]",
+    ],
+)
+def test_a_bad_control_request_is_answered_400_and_changes_nothing(sandbox: StripeSandbox, body: bytes) -> None:
+    answer = httpx.post(f"{sandbox.url}/_sandbox/faults", content=body)
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "bad sandbox request" in answer.json()["detail"]
+    assert httpx.get(f"{sandbox.url}/_sandbox/faults").json()["requests_per_second"] is None
+    assert httpx.post(f"{sandbox.url}/_sandbox/nothing").status_code == 404

@@ -52,11 +52,11 @@ from local.sandboxes.stripe import DECLINED_PAYMENT_METHOD, StripeSandbox
 from local.upstash import UpstashEndpoint
 from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import DeadlineExceededError, IntegrationError
-from seawall.providers.stripe._settings import StripeSettings
 from seawall.providers.stripe.client import StripeGateway
 from seawall.providers.stripe.events import StripeEventApplier, Tables
 from seawall.providers.stripe.processor import StripeEventsProcessor
 from seawall.providers.stripe.reconcile import EventReconciler
+from seawall.providers.stripe.settings import StripeSettings
 from seawall.providers.stripe.webhooks import parse_event
 from seawall.state import SharedState
 from seawall.sync import Page, Position, RunReport

@@ -11,8 +11,8 @@ from local.sandboxes.stripe import StripeSandbox
 from seawall.breaker import BreakerConfig
 from seawall.providers.hotelbeds.client import OPERATIONS, HotelbedsGateway
 from seawall.providers.hotelbeds.settings import HotelbedsSettings
-from seawall.providers.stripe._settings import StripeSettings
 from seawall.providers.stripe.client import StripeGateway
+from seawall.providers.stripe.settings import StripeSettings
 from seawall.state import SharedState
 from tests.conftest import STRIPE_KEY as KEY
 

@@ -16,9 +16,9 @@ import pytest
 
 from local.sandboxes.hotelbeds import HotelbedsSandbox
 from local.stack import LocalStack
-from seawall.api import ProblemError
 from seawall.aws import aws_client
 from seawall.errors import IntegrationError, ThrottledError
+from seawall.problems import ProblemError
 from seawall.providers.hotelbeds.bookings import (
     BookingAudit,
     BookingDesk,

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from local.sandboxes.hotelbeds import HotelbedsSandbox
-from seawall.api import problem_for
 from seawall.breaker import BreakerState
 from seawall.errors import CircuitOpenError, IntegrationError, ProviderTimeoutError, ThrottledError
+from seawall.problems import problem_for
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.providers.hotelbeds.errors import QuotaExhaustedError, seconds_to_quota_reset
 from seawall.providers.hotelbeds.search import AvailabilitySearch

@@ -15,13 +15,13 @@ import pytest
 import stripe
 
 from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
-from seawall.api import problem_for
 from seawall.breaker import BreakerState
 from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import CircuitOpenError, IntegrationError, ProviderTimeoutError, RateLimitedError, ThrottledError
 from seawall.http import parse_payload
-from seawall.providers.stripe._errors import stripe_error
+from seawall.problems import problem_for
 from seawall.providers.stripe.client import StripeGateway
+from seawall.providers.stripe.errors import stripe_error
 from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent, PaymentIntentStatus
 from tests.conftest import LogCapture
 from tests.providers.conftest import KEY

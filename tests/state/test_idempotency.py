@@ -17,9 +17,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from local.aws import MotoServer
 from local.upstash import UpstashEndpoint
-from seawall.api import ProblemError
 from seawall.errors import IntegrationError, ProviderTimeoutError
 from seawall.idempotency import IdempotentAction
+from seawall.problems import ProblemError
 from seawall.state import SharedState
 
 

@@ -13,7 +13,7 @@ from seawall.config import Secret
 from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import CircuitOpenError, DeadlineExceededError, IntegrationError, ThrottledError
 from seawall.http import http_client, request
-from seawall.providers.stripe._secrets import StripeSecret
+from seawall.providers.stripe.secrets import StripeSecret
 from seawall.ratelimit import Limit
 from seawall.resilience import ProviderCall, ProviderPolicy
 from seawall.retry import RetryPolicy

@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from local.upstash import UpstashEndpoint
-from seawall.api import problem_for
 from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import ConfigError, DeadlineExceededError, StoreUnavailableError, ThrottledError
+from seawall.problems import problem_for
 from seawall.ratelimit import Limit, RateLimiter, StorePolicy
 from seawall.ratelimit._limits import decide
 from seawall.retry import is_retryable
@@ -788,6 +788,23 @@ def test_a_store_that_keeps_contradicting_the_guess_ends_in_the_store_policy(
     assert attempts == [1, 1]  # one write, and one more per sliding limit: then no loop, the policy
     (line,) = [r for r in logs.records() if r["message"] == "rate limiter store unreachable; applying policy"]
     assert line["error"] == "RuntimeError"
+
+
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_an_aws_failure_of_the_store_is_logged_with_its_code(
+    state: SharedState, monkeypatch: pytest.MonkeyPatch, logs: LogCapture
+) -> None:
+    from botocore.exceptions import ClientError
+
+    limiter = state.rate_limiter("acme", [Limit("minute", 10, 60)], on_store_error="closed")
+
+    def throttled(updates: list[dict[str, Any]]) -> tuple[bool, list[int | None]]:
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "UpdateItem")
+
+    monkeypatch.setattr(limiter.store, "_write", throttled)
+    assert limiter.try_acquire(scope()).degraded
+    (line,) = [r for r in logs.records() if r["message"] == "rate limiter store unreachable; applying policy"]
+    assert line["error"] == "ClientError(ThrottlingException)"  # which AWS failure, not only botocore's class
 
 
 def test_acquire_takes_a_turn_only_as_far_ahead_as_it_may_wait(state: SharedState) -> None:

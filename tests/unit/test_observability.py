@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from seawall.deadline import current_deadline
 from seawall.handler import instrumented
-from seawall.observability import correlation, logger, metrics
+from seawall.observability import correlation, error_name, logger, metrics
 from tests.conftest import LogCapture, json_lines
 from tests.support.events import api_event
 
@@ -81,3 +81,15 @@ def test_metrics_added_during_the_invocation_are_flushed_as_emf(capsys: pytest.C
     (blob,) = [line for line in json_lines(capsys.readouterr().out) if "WebhookAccepted" in line]
     assert blob["WebhookAccepted"] == [1.0]
     assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "IntegrationsTest"
+
+
+def test_an_error_is_named_by_its_class_and_an_aws_error_by_its_code_too() -> None:
+    from botocore.exceptions import ClientError
+
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem")
+    assert error_name(throttled) == "ClientError(ThrottlingException)"
+    assert error_name(ClientError({}, "GetItem")) == "ClientError"  # no code said: the class alone
+    missing = type("ResourceNotFoundException", (ClientError,), {})  # botocore's class for a modeled error
+    modeled = missing({"Error": {"Code": "ResourceNotFoundException"}}, "GetItem")
+    assert error_name(modeled) == "ResourceNotFoundException"
+    assert error_name(TimeoutError("read timed out")) == "TimeoutError"  # never the message

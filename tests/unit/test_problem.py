@@ -7,7 +7,6 @@ from http import HTTPStatus
 import pytest
 
 import seawall.providers.stripe  # noqa: F401 (teaches redaction Stripe's key shapes)
-from seawall.api import problem_for
 from seawall.errors import (
     CircuitOpenError,
     ConfigError,
@@ -20,6 +19,7 @@ from seawall.errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
+from seawall.problems import problem_for
 
 
 @pytest.mark.parametrize(

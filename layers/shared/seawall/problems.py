@@ -32,7 +32,7 @@ from seawall.errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
-from seawall.observability import emit, logger, redact
+from seawall.observability import emit, error_name, logger, redact
 
 CONTENT_TYPE = "application/problem+json"
 _TYPE_PREFIX = "urn:seawall:problem:"
@@ -192,7 +192,7 @@ def answer(problem: Problem, error: BaseException | None = None, request_id: str
     once, at warning; refusals (4xx, and 503 from an open circuit or our
     store, whose cause is logged where it happened) at info.
     """
-    extra = {"status": problem.status, "error": type(error).__name__ if error else "refused"}
+    extra = {"status": problem.status, "error": error_name(error) if error else "refused"}
     if problem.status == HTTPStatus.INTERNAL_SERVER_ERROR:
         logger.exception("request failed", exc_info=error)
     elif problem.status in (HTTPStatus.BAD_GATEWAY, HTTPStatus.GATEWAY_TIMEOUT):

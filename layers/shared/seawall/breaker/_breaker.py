@@ -23,7 +23,7 @@ from seawall.errors import (
     ProviderTimeoutError,
     RateLimitedError,
 )
-from seawall.observability._logging import logger
+from seawall.observability._logging import error_name, logger
 from seawall.observability._metrics import emit
 
 T = TypeVar("T")
@@ -215,7 +215,7 @@ class CircuitBreaker:
         except Exception as error:  # noqa: BLE001 (any store failure falls back to this container's record)
             logger.warning(
                 "breaker store unreachable; using this container's breaker",
-                extra={"provider": self.provider, "breaker": self.key, "error": type(error).__name__},
+                extra={"provider": self.provider, "breaker": self.key, "error": error_name(error)},
             )
             emit("BreakerStoreError", provider=self.provider)
             return operation(self.fallback)

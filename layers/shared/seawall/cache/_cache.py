@@ -10,7 +10,7 @@ import zlib
 from typing import Any, Protocol
 
 from seawall.errors import ConfigError, DeadlineExceededError
-from seawall.observability import emit, logger
+from seawall.observability import emit, error_name, logger
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # DynamoDB refuses items over 400 KB: this leaves room for the key and attributes.
@@ -103,6 +103,6 @@ class SharedCache:
         # The error's class only: its text could quote the key or the value.
         logger.warning(
             "cache store failed; carrying on without it",
-            extra={"cache": self.name, "operation": operation, "error": type(error).__name__},
+            extra={"cache": self.name, "operation": operation, "error": error_name(error)},
         )
         emit("CacheStoreError", cache=self.name)

@@ -26,9 +26,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from seawall.api import ActionRouter, Problem, ProblemError, Response, retry_after_headers
+from seawall.api import ActionRouter, Response
 from seawall.deadline import DEFAULT_MARGIN_SECONDS, current_deadline
 from seawall.errors import StoreUnavailableError
+from seawall.problems import Problem, ProblemError, retry_after_headers
 
 if TYPE_CHECKING:
     from seawall.state import SharedState

@@ -28,6 +28,20 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(logger_formatter=RedactingFormatter(utc=True))
 
+
+def error_name(error: BaseException | None) -> str:
+    """What a log line calls ``error``: its class, and an AWS error's code unless the class is named for it.
+
+    botocore raises most AWS failures as a plain ``ClientError``: the code
+    (``ClientError(ThrottlingException)``) says which. The message is left out:
+    it may quote a request.
+    """
+    name = type(error).__name__
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return f"{name}({code})" if code and code != name else name
+
+
 for _name in _LIBRARY_LOGGERS:
     logging.getLogger(_name)
 copy_config_to_registered_loggers(source_logger=logger, include=set(_LIBRARY_LOGGERS), log_level=logging.WARNING)

@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 
 from seawall.deadline import Deadline, current_deadline
 from seawall.errors import ConfigError, DeadlineExceededError, StoreUnavailableError, ThrottledError
-from seawall.observability._logging import logger
+from seawall.observability._logging import error_name, logger
 from seawall.observability._metrics import emit
 from seawall.ratelimit._limits import Decision, Limit, Usage, decide, usage, validate_limits
 
@@ -176,7 +176,7 @@ class RateLimiter:
         except Exception as error:  # noqa: BLE001 (marking the window is best effort)
             logger.warning(
                 "rate limiter store unreachable; window not marked exhausted",
-                extra={"provider": self.provider, "limit": limit.name, "error": type(error).__name__},
+                extra={"provider": self.provider, "limit": limit.name, "error": error_name(error)},
             )
             emit("RateLimiterStoreError", provider=self.provider, policy=self.on_store_error)
             now_ms, degraded = int(time.time() * 1000), True
@@ -197,7 +197,7 @@ class RateLimiter:
         allowed = self.on_store_error == "open"
         logger.warning(
             "rate limiter store unreachable; applying policy",
-            extra={"provider": self.provider, "policy": self.on_store_error, "error": type(error).__name__},
+            extra={"provider": self.provider, "policy": self.on_store_error, "error": error_name(error)},
         )
         emit("RateLimiterStoreError", provider=self.provider, policy=self.on_store_error)
         now = time.time()

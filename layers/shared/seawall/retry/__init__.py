@@ -7,7 +7,7 @@
 """
 
 from seawall.retry._budget import RetryBudget
-from seawall.retry._policy import RetryPolicy, is_retryable, retry_attempts, set_testing
+from seawall.retry._policy import RetryPolicy, is_retryable, retry_attempts
 from seawall.retry._signals import parse_retry_after, should_retry_advice
 
 __all__ = [
@@ -16,6 +16,5 @@ __all__ = [
     "is_retryable",
     "parse_retry_after",
     "retry_attempts",
-    "set_testing",
     "should_retry_advice",
 ]

@@ -8,7 +8,6 @@ deadline, and the caller's retry budget.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,24 +16,14 @@ from tenacity import AttemptManager, RetryCallState, Retrying, retry_if_exceptio
 
 from seawall.deadline import Deadline, current_deadline
 from seawall.errors import ConfigError, DeadlineExceededError, IntegrationError, ProviderTimeoutError
-from seawall.observability._logging import logger
+from seawall.observability._logging import error_name, logger
 from seawall.observability._metrics import emit
 from seawall.retry._budget import RetryBudget
 
-_testing = threading.Event()
-
-
-def set_testing(enabled: bool) -> None:
-    """Skip every backoff sleep (tests only); the loop, stops and budget still apply."""
-    if enabled:
-        _testing.set()
-    else:
-        _testing.clear()
-
 
 def _sleep(seconds: float) -> None:
-    if not _testing.is_set():
-        time.sleep(seconds)
+    """The backoff's one sleep, looked up at each call (the tests' fixture skips it: tests/conftest.py)."""
+    time.sleep(seconds)
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -116,7 +105,7 @@ class _Loop:
                 "provider": self.service,
                 "attempt": state.attempt_number,
                 "sleep_seconds": round(state.upcoming_sleep, 3),
-                "error": type(error).__name__,
+                "error": error_name(error),
                 "status_code": getattr(error, "status_code", None),
             },
         )

@@ -37,7 +37,7 @@ from seawall.errors import (
     StoreUnavailableError,
     ThrottledError,
 )
-from seawall.observability import emit, logger
+from seawall.observability import emit, error_name, logger
 from seawall.sync._store import JobState, Position, SyncStore
 
 if TYPE_CHECKING:
@@ -248,9 +248,7 @@ class SyncJob(Generic[T]):
         try:
             self.store.release(self.name, holder, outcome=outcome, now_ms=int(time.time() * 1000))
         except Exception as error:  # noqa: BLE001 (the lease then expires on its own; the run's outcome stands)
-            logger.warning(
-                "sync lease not released; it expires", extra={"job": self.name, "error": type(error).__name__}
-            )
+            logger.warning("sync lease not released; it expires", extra={"job": self.name, "error": error_name(error)})
 
     def _finish(self, report: RunReport) -> RunReport:
         """Log the run in one line (a warning when it was refused or failed) and emit its metrics.

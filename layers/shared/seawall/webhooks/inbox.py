@@ -18,7 +18,7 @@ from seawall.errors import (
     WebhookRejectedError,
     WebhookVerificationError,
 )
-from seawall.observability._logging import logger
+from seawall.observability._logging import error_name, logger
 from seawall.observability._metrics import emit
 from seawall.observability.correlation import CORRELATION_ATTRIBUTE
 
@@ -43,7 +43,7 @@ def verify_rotating(secret: Secret[M], verify: Callable[[M], T]) -> T:
         try:
             fresh = secret.refetched()
         except (ConfigError, StoreUnavailableError) as unread:  # the refusal stands; the read's failure is logged
-            logger.warning("signing secret could not be read again", extra={"error": type(unread).__name__})
+            logger.warning("signing secret could not be read again", extra={"error": error_name(unread)})
             raise error from None
         if fresh is None or fresh == current:
             raise

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seawall.observability._logging import logger
+from seawall.observability._logging import error_name, logger
 from seawall.observability._metrics import emit
 from seawall.webhooks.projections import DomainEvent
 
@@ -46,7 +46,7 @@ class OutboxPublisher:
             except Exception as error:  # noqa: BLE001 (any failure leaves it and the rest for the retry)
                 logger.warning(
                     "domain event not published; the batch resumes here",
-                    extra={"event_id": event.event_id, "detail_type": event.detail_type, "error": type(error).__name__},
+                    extra={"event_id": event.event_id, "detail_type": event.detail_type, "error": error_name(error)},
                 )
                 emit("DomainEventPublishFailed", detail_type=event.detail_type)
                 return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}

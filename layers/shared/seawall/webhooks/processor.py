@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall.observability._logging import logger
+from seawall.observability._logging import error_name, logger
 from seawall.observability._metrics import emit
 from seawall.observability.correlation import correlate_record
 
@@ -56,7 +56,7 @@ class _ReportingBatchProcessor(BatchProcessor):
                 "processor": self.name,
                 "message_id": getattr(record, "message_id", None),
                 **facts,
-                "error": exception[0].__name__ if exception[0] else None,
+                "error": error_name(exception[1]) if exception[1] else None,
             },
         )
         emit("RecordFailed", processor=self.name)

@@ -25,10 +25,10 @@ from seawall.config import Secret, load_settings
 from seawall.errors import IntegrationError
 from seawall.http import Timeouts, http_client, parse_payload, send
 from seawall.providers.stripe import SERVICE
-from seawall.providers.stripe._errors import stripe_error
-from seawall.providers.stripe._secrets import StripeSecret
-from seawall.providers.stripe._settings import StripeSettings
+from seawall.providers.stripe.errors import stripe_error
 from seawall.providers.stripe.models import Customer, DeletedCustomer, PaymentIntent
+from seawall.providers.stripe.secrets import StripeSecret
+from seawall.providers.stripe.settings import StripeSettings
 from seawall.ratelimit import ARRIVAL_ALLOWANCE_SECONDS, Limit
 from seawall.resilience import ACTION_RATE_LIMIT_WAIT_SECONDS, ProviderCall, ProviderPolicy
 from seawall.state import SharedState

@@ -6,9 +6,9 @@ import json
 import time
 from typing import Any
 
-from seawall.api import Problem, ProblemError
 from seawall.errors import IntegrationError
 from seawall.observability import emit
+from seawall.problems import Problem, ProblemError
 from seawall.providers.hotelbeds.bookings._request import BookingRequest, booking_ids
 from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore
 

@@ -28,7 +28,7 @@ from http import HTTPStatus
 
 from seawall.deadline import Deadline, bind_deadline, current_deadline
 from seawall.errors import IntegrationError, NotAttemptedError
-from seawall.observability import emit, logger
+from seawall.observability import emit, error_name, logger
 from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.providers.hotelbeds.errors import NOT_PROCESSED, not_processed
@@ -136,7 +136,7 @@ class BookingWorkflow:
         try:
             self.store.release(booking_id, owner, touch=touch)
         except Exception as error:  # noqa: BLE001 (the lock then expires; the outcome stands)
-            logger.warning("booking lock not released", extra={"booking_id": booking_id, "error": type(error).__name__})
+            logger.warning("booking lock not released", extra={"booking_id": booking_id, "error": error_name(error)})
 
     def _advance(self, record: BookingRecord, owner: str, attempt: _Attempt) -> BookingRecord:
         deadline = current_deadline()
@@ -190,7 +190,7 @@ class BookingWorkflow:
                 return self._found(sent, owner) or self._fail(sent, owner, _reason(error, "the booking"))
             logger.warning(
                 "booking answer lost; in doubt until looked up",
-                extra={"booking_id": record.id, "sends": sent.sends, "error": type(error).__name__},
+                extra={"booking_id": record.id, "sends": sent.sends, "error": error_name(error)},
             )
             emit("BookingInDoubt", provider="hotelbeds")
             return sent
