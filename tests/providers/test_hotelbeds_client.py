@@ -339,3 +339,13 @@ def test_a_cancellation_hotelbeds_refuses_over_its_quota_is_asked_again_in_a_min
     assert refused.value.retry_after == 60  # not midnight: the caller may try again when the next try may go
     assert problem_for(refused.value).status == 429
     assert hotelbeds.fault_report()["over_quota"] == 2
+
+
+def test_a_half_open_probe_holds_its_slot_as_long_as_hotelbeds_may_take_to_answer(
+    hotelbeds_gateway: Callable[..., HotelbedsGateway],
+) -> None:
+    client = hotelbeds_gateway()
+    longest = client.slow.connect + client.slow.write + client.slow.read  # a bookings list: Hotelbeds' longest answer
+    for breaker in client.call.breakers.values():
+        # A shorter lease would give a slow probe's period to the next one and drop its outcome.
+        assert breaker.config.probe_lease_seconds >= longest

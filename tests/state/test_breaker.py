@@ -262,6 +262,37 @@ def test_a_probe_that_never_reached_the_provider_gives_its_slot_back(state: Shar
     assert breaker.state is BreakerState.CLOSED
 
 
+def test_a_probe_whose_outcome_says_nothing_of_the_provider_gives_its_slot_back(state: SharedState) -> None:
+    breaker = fresh(state)
+    open_breaker(breaker)
+    time.sleep(FAST.open_seconds + 0.05)
+
+    def out_of_time() -> None:
+        raise DeadlineExceededError(breaker.provider)  # our deadline, after the breaker admitted the call
+
+    for _ in range(FAST.half_open_probes + 1):  # more than the slots: each must have been given back
+        with pytest.raises(DeadlineExceededError):
+            breaker.call(out_of_time)
+    assert breaker.state is BreakerState.HALF_OPEN
+    assert breaker.inspect().probes == 0
+    succeed(breaker)
+    succeed(breaker)
+    assert breaker.state is BreakerState.CLOSED
+
+
+def test_a_breaker_closed_by_another_container_meanwhile_admits_the_call(state: SharedState) -> None:
+    config = replace(FAST, half_open_probes=1, state_staleness_seconds=60)
+    breaker = fresh(state, config)
+    other = state.circuit_breaker(breaker.provider, config)  # another container
+    for _ in range(config.minimum_calls):
+        fail(breaker)
+    assert other.state is BreakerState.OPEN  # seen open, trusted for a minute
+    time.sleep(config.open_seconds + 0.05)
+    breaker.force_close()  # an operator, or a probe's success elsewhere
+    assert succeed(other) == "ok"  # it asks the store for a probe, finds it closed: a call, not a refusal
+    assert other.state is BreakerState.CLOSED
+
+
 def test_only_the_call_is_timed_not_what_comes_before_it(state: SharedState) -> None:
     breaker = fresh(
         state, BreakerConfig(minimum_calls=3, slow_call_seconds=0.2, slow_call_rate=1.0, state_staleness_seconds=0)

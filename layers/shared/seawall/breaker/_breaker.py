@@ -115,6 +115,8 @@ class CircuitBreaker:
             )
         )
         seen = self._observe(self._use(lambda store: store.read(self.key)), now)
+        if token is None and seen.state is BreakerState.CLOSED:
+            return None  # closed by another container (a probe's success, an operator) since this one looked
         if token is None:
             until = seen.open_until if seen.state is BreakerState.OPEN else seen.lease_until
             emit("CircuitRefused", provider=self.provider)
@@ -127,9 +129,14 @@ class CircuitBreaker:
             self._use(lambda store: store.release_probe(self.key, token=token))
 
     def after_call(self, token: int | None, error: BaseException | None, elapsed: float) -> None:
-        """Record a call's outcome (a probe's decides the half-open period)."""
+        """Record a call's outcome (a probe's decides the half-open period).
+
+        An outcome that says nothing of the provider (our deadline, a bug) is not
+        recorded; a probe's slot is given back at once rather than held to its lease.
+        """
         fault = is_provider_fault(error)
         if fault is None:
+            self.release(token)
             return
         now = _now_ms()
         config = self.config

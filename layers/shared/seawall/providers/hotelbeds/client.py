@@ -127,14 +127,21 @@ class HotelbedsGateway:
     ) -> None:
         self.settings = settings or load_settings(HotelbedsSettings)
         limits, lanes = quota_lanes(self.settings.requests_per_second, self.settings.daily_quota)
+        # Per endpoint, as Hotelbeds documents them; every request is also cut to the invocation's deadline.
+        self.quick = Timeouts(connect=3.0, read=self.settings.timeout_seconds, write=10.0, pool=2.0)
+        self.slow = Timeouts(connect=3.0, read=self.settings.list_timeout_seconds, write=10.0, pool=2.0)
         self.call = ProviderCall(
             ProviderPolicy(
                 service=SERVICE,
                 limits=limits,
                 lanes=lanes,
-                # Hotelbeds may take its documented time and still answer: only a call past it is slow.
+                # Hotelbeds may take its documented time and still answer: only a call past it is slow, and a
+                # half-open probe holds its slot as long as its longest answer may take (a shorter lease would
+                # hand its period to the next probe and drop its outcome).
                 breaker=BreakerConfig(
-                    open_seconds=self.settings.breaker_open_seconds, slow_call_seconds=self.settings.timeout_seconds
+                    open_seconds=self.settings.breaker_open_seconds,
+                    slow_call_seconds=self.settings.timeout_seconds,
+                    probe_lease_seconds=self.slow.connect + self.slow.write + self.slow.read,
                 ),
                 attempt_timeout=1.0,
                 rate_limit_wait=math.inf if wait_for_rate_limit else ACTION_RATE_LIMIT_WAIT_SECONDS,
@@ -148,9 +155,6 @@ class HotelbedsGateway:
             base_url=self.settings.api_base,
             headers={"Accept": "application/json", "Accept-Encoding": "gzip"},
         )
-        # Per endpoint, as Hotelbeds documents them; every request is also cut to the invocation's deadline.
-        self.quick = Timeouts(connect=3.0, read=self.settings.timeout_seconds, write=10.0, pool=2.0)
-        self.slow = Timeouts(connect=3.0, read=self.settings.list_timeout_seconds, write=10.0, pool=2.0)
         ttl = self.settings.availability_cache_seconds
         self.cache = state.cache("hotelbeds-availability", ttl) if ttl > 0 else None
 
