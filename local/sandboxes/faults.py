@@ -2,19 +2,24 @@
 
 Kinds: ``status`` (answer an error without doing the request), ``reset`` (drop the connection without
 doing it), ``lost`` (do it, then drop the connection: the client never hears), ``error_after`` (do it,
-then answer an error) and ``slow`` (wait, then do it and answer). Each fault and rule may be limited to a
-method and a path prefix.
+then answer an error), ``slow`` (wait, then do it and answer) and ``malformed`` (do it, then answer with
+its body cut short). Each fault and rule may be limited to a method and a path prefix; an error answer
+carries the fault's ``headers`` (a provider's retry advice). :func:`faulted` runs a request as its fault
+says, for every sandbox.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-FAULT_KINDS = ("lost", "reset", "slow", "error_after", "status")
+from local.httpserver import Answer
+
+FAULT_KINDS = ("lost", "reset", "slow", "error_after", "status", "malformed")
 
 
 def _matches(method: str | None, prefix: str | None, request_method: str, request_path: str) -> bool:
@@ -30,6 +35,7 @@ class Fault:
     seconds: float = 1.0  # for ``slow``
     method: str | None = None
     path: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # sent with ``status`` and ``error_after``
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -51,6 +57,7 @@ class Rule:
     slow: float = 0.0
     error_after: float = 0.0
     status: float = 0.0
+    malformed: float = 0.0
     slow_seconds: float = 1.0
     status_code: int = 500
     error_after_status: int = 502
@@ -100,3 +107,28 @@ class FaultPlan:
             queue=deque(Fault(**item) for item in spec.get("queue", [])),
             rules=[Rule(**item) for item in spec.get("rules", [])],
         )
+
+
+def faulted(fault: Fault | None, perform: Callable[[], Answer], refuse: Callable[[int], Answer]) -> Answer | None:
+    """``perform`` the request as ``fault`` says; ``refuse(status)`` is the sandbox's error answer.
+
+    ``None`` drops the connection (``reset``: before the request is done; ``lost``: after).
+    """
+    if fault is None:
+        return perform()
+    if fault.kind == "slow":
+        time.sleep(fault.seconds)  # outside any lock: other requests go on meanwhile
+    if fault.kind in ("reset", "status"):  # before the request is done
+        return None if fault.kind == "reset" else _with_headers(refuse(fault.status), fault.headers)
+    answer = perform()
+    if fault.kind in ("lost", "error_after"):  # after it is done
+        return None if fault.kind == "lost" else _with_headers(refuse(fault.status), fault.headers)
+    if fault.kind == "malformed":
+        status, headers, body = answer
+        return status, headers, body[: len(body) // 2]
+    return answer
+
+
+def _with_headers(answer: Answer, headers: Mapping[str, str]) -> Answer:
+    status, sent, body = answer
+    return status, {**sent, **headers}, body

@@ -45,7 +45,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local.httpserver import Handler, LocalServer, Sandbox, problem
 from local.sandboxes import LocalProvider
-from local.sandboxes.faults import FaultPlan
+from local.sandboxes.faults import FaultPlan, faulted
 
 JSON_TYPE = "application/json;charset=UTF-8"
 PAX_FIELDS = {"roomId", "type", "name", "surname", "age"}
@@ -770,24 +770,20 @@ class HotelbedsSandbox(Sandbox):
         if refusal is not None:
             return refusal
         compress = "gzip" in lowered.get("accept-encoding", "").lower()
-        if fault is not None and fault.kind == "slow":
-            time.sleep(fault.seconds)  # outside the lock: other requests go on meanwhile
-        if fault is not None and fault.kind == "reset":
-            return None
         injected = {"error": {"code": "SYSTEM_ERROR", "message": "Injected failure"}}
-        if fault is not None and fault.kind == "status":
-            return self._answer(fault.status, self._payload(injected, started, client), compress)
-        with self._lock:
-            try:
-                status, result = self.route(method, url.path, dict(parse_qsl(url.query)), body)
-            except HotelbedsError as error:
-                status, result = error.status, error.body
-            payload = self._payload(result, started, client)  # serialised under the lock: bookings change
-        if fault is not None and fault.kind == "lost":
-            return None
-        if fault is not None and fault.kind == "error_after":
-            status, payload = fault.status, self._payload(injected, started, client)
-        return self._answer(status, payload, compress)
+
+        def perform() -> tuple[int, dict[str, str], bytes]:
+            with self._lock:
+                try:
+                    status, result = self.route(method, url.path, dict(parse_qsl(url.query)), body)
+                except HotelbedsError as error:
+                    status, result = error.status, error.body
+                payload = self._payload(result, started, client)  # serialised under the lock: bookings change
+            return self._answer(status, payload, compress)
+
+        return faulted(
+            fault, perform, lambda status: self._answer(status, self._payload(injected, started, client), compress)
+        )
 
     def control(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         """Answer a ``/_sandbox/...`` request; raises ValueError or TypeError on a bad one."""

@@ -38,7 +38,7 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from local.httpserver import Answer, Handler, LocalServer, Sandbox, problem
-from local.sandboxes.faults import Fault, FaultPlan
+from local.sandboxes.faults import FaultPlan, faulted
 
 JSON_TYPE = "application/json"
 _PARAMETER = re.compile(r"\{([a-z0-9_]+)\}")
@@ -196,22 +196,15 @@ class RestSandbox(Sandbox):
             return _error(401, "unauthorized", "missing or invalid credentials")
         with self._lock:
             fault = self.faults.draw(method, path)
-        return self._faulted(fault, method, path, body, lowered.get("idempotency-key"))
+        return faulted(
+            fault,
+            lambda: self._perform(method, path, body, lowered.get("idempotency-key")),
+            lambda status: _error(status, "injected", "injected failure"),
+        )
 
-    def _faulted(self, fault: Fault | None, method: str, path: str, body: bytes, key: str | None) -> Answer | None:
-        if fault is not None and fault.kind == "slow":
-            time.sleep(fault.seconds)  # outside the lock: other requests go on meanwhile
-        if fault is not None and fault.kind == "reset":
-            return None
-        if fault is not None and fault.kind == "status":
-            return _error(fault.status, "injected", "injected failure")
+    def _perform(self, method: str, path: str, body: bytes, key: str | None) -> Answer:
         with self._lock:
-            answer = self.route(method, path, body, key)
-        if fault is not None and fault.kind == "lost":
-            return None
-        if fault is not None and fault.kind == "error_after":
-            return _error(fault.status, "injected", "injected failure after the request was processed")
-        return answer
+            return self.route(method, path, body, key)
 
     # Webhooks -------------------------------------------------------------------------------
 

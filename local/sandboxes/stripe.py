@@ -7,10 +7,11 @@ Idempotency-Key replay: the same key with the same parameters answers the
 first response again; with other parameters, Stripe's idempotency error.
 
 Faults, per test (``sandbox.faults``) or per run (``POST /_sandbox/faults``):
-added latency, a queue of one-off failures (429 with or without
-Stripe-Should-Retry and Retry-After, 500, 503, connection reset, malformed
-body), and a rate limit in requests per second over any sliding second
-(``GET /_sandbox/faults`` says how many requests it refused).
+added latency, the fault plan every sandbox shares (``local.sandboxes.faults``:
+one-off faults queued and random rules, each for a method and path; an error
+with Stripe's advice is :func:`stripe_fault`), and a rate limit in requests
+per second over any sliding second (``GET /_sandbox/faults`` says how many
+requests it refused).
 
 The Events API as Stripe serves it: newest first in creation order (events of
 the same second too; the ``shuffle_ties`` fault lists each second's events in
@@ -42,13 +43,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 import httpx
 import stripe
 
 from local.httpserver import Answer, Handler, LocalServer, Sandbox, problem
 from local.sandboxes import LocalProvider
+from local.sandboxes.faults import Fault, FaultPlan, faulted
 
 FIXTURES = json.loads((Path(__file__).parent / "stripe_fixtures.json").read_text())
 API_VERSION = "2026-10-28.endive"
@@ -56,22 +58,22 @@ API_VERSION = "2026-10-28.endive"
 DECLINED_PAYMENT_METHOD = "pm_card_chargeDeclined"
 
 
-@dataclass
-class Fault:
-    """One failure to inject: ``status`` (with optional headers), ``reset`` or ``malformed``."""
-
-    kind: str = "status"
-    status: int = 500
-    should_retry: bool | None = None
-    retry_after: float | None = None
+def stripe_fault(status: int, *, should_retry: bool | None = None, retry_after: float | None = None) -> Fault:
+    """An error answer with the advice Stripe sends with it (``Stripe-Should-Retry``, ``Retry-After``)."""
+    headers = {}
+    if should_retry is not None:
+        headers["Stripe-Should-Retry"] = str(should_retry).lower()
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return Fault(status=status, headers=headers)
 
 
 @dataclass
 class Faults:
-    """What the sandbox does wrong, and how often."""
+    """What the sandbox does wrong, and how often: the shared fault plan, latency, a rate limit, ties shuffled."""
 
     latency: float = 0.0
-    queue: deque[Fault] = field(default_factory=deque)
+    plan: FaultPlan = field(default_factory=FaultPlan)
     requests_per_second: int | None = None
     shuffle_ties: bool = False
 
@@ -478,33 +480,32 @@ class StripeSandbox(Sandbox):
         self._window.append(now)
         return False
 
-    def handle(  # noqa: PLR0911 (each fault answers differently)
-        self, method: str, target: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes] | None:
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer | None:
         """One request in, (status, headers, body) out; ``None`` drops the connection (a reset fault)."""
         url = urlsplit(target)
         request_id = _object_id("req")
         answer_headers = {"Content-Type": "application/json", "Request-Id": request_id, "Stripe-Version": API_VERSION}
         with self._lock:
             self.requests.append((method, url.path, headers))
-            fault = self.faults.queue.popleft() if self.faults.queue else None
+            fault = self.faults.plan.draw(method, url.path)
             limited = self._rate_limited()
             self.throttled += limited
         if self.faults.latency:
             time.sleep(self.faults.latency)
-        if fault is not None and fault.kind == "reset":
-            return None
-        if fault is not None and fault.kind == "malformed":
-            return 200, answer_headers, b'{"id": "cus_trunc'
-        if limited or fault is not None:
-            status = 429 if limited else fault.status  # type: ignore[union-attr]
-            if fault is not None and fault.should_retry is not None:
-                answer_headers["Stripe-Should-Retry"] = str(fault.should_retry).lower()
-            if fault is not None and fault.retry_after is not None:
-                answer_headers["Retry-After"] = str(fault.retry_after)
+        if limited:
+            error = {"error": {"type": "rate_limit_error", "message": "Too many requests"}}
+            return 429, answer_headers, json.dumps(error).encode()
+
+        def refuse(status: int) -> Answer:
             kind = "rate_limit_error" if status == 429 else "api_error"  # noqa: PLR2004
-            error = {"error": {"type": kind, "message": "Injected failure" if fault else "Too many requests"}}
-            return status, answer_headers, json.dumps(error).encode()
+            return status, answer_headers, json.dumps({"error": {"type": kind, "message": "Injected failure"}}).encode()
+
+        return faulted(fault, lambda: self._perform(method, url, headers, body, answer_headers), refuse)
+
+    def _perform(
+        self, method: str, url: SplitResult, headers: dict[str, str], body: bytes, answer_headers: dict[str, str]
+    ) -> Answer:
+        """The request itself: the key checked, an Idempotency-Key replayed or refused, the route answered."""
         token = _api_key(headers.get("Authorization", ""))
         if token not in self.api_keys:
             error = {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided."}}
@@ -576,22 +577,24 @@ class StripeSandbox(Sandbox):
         return {
             "latency": self.faults.latency,
             "requests_per_second": self.faults.requests_per_second,
-            "queued": len(self.faults.queue),
+            "queued": len(self.faults.plan.queue),
             "shuffle_ties": self.faults.shuffle_ties,
             "throttled": self.throttled,
         }
 
     def configure_faults(self, spec: dict[str, Any]) -> None:
-        """Set faults from JSON: ``{"latency": 0.2, "requests_per_second": 5, "shuffle_ties": true, "queue": []}``.
+        """Set faults from JSON: latency, a rate limit, ties shuffled, and the shared plan's queue and rules.
 
-        Raises ValueError for a setting it does not know (a typo would otherwise inject nothing, silently).
+        ``{"latency": 0.2, "requests_per_second": 5, "shuffle_ties": true, "queue": [], "rules": []}``
+        (queue and rules as ``FaultPlan.from_spec`` reads them). Raises ValueError for a setting it does
+        not know (a typo would otherwise inject nothing, silently).
         """
-        unknown = set(spec) - {"latency", "requests_per_second", "shuffle_ties", "queue"}
+        unknown = set(spec) - {"latency", "requests_per_second", "shuffle_ties", "queue", "rules"}
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         self.faults = Faults(
             latency=float(spec.get("latency", 0)),
-            queue=deque(Fault(**item) for item in spec.get("queue", [])),
+            plan=FaultPlan.from_spec(spec),
             requests_per_second=spec.get("requests_per_second"),
             shuffle_ties=bool(spec.get("shuffle_ties", False)),
         )

@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from local.aws import MotoServer
 from local.eventsource import sqs_record
 from local.iam import function_grants
-from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
+from local.sandboxes.stripe import FIXTURES, StripeSandbox, stripe_fault
 from local.stack import LocalStack
 from tests.support.sigv4 import signed_headers
 from tests.support.stack import ROOT, IsolatedStack
@@ -111,10 +111,10 @@ def test_every_function_is_granted_exactly_what_it_calls(
     # The API actions: a success, then Stripe refusing (the idempotency record is removed again).
     customer = signed_call(api, "POST", "/customers", {"name": "Least"})
     assert customer.status_code == 201
-    stripe_sandbox.faults.queue.append(Fault(status=400))
+    stripe_sandbox.faults.plan.queue.append(stripe_fault(400))
     assert signed_call(api, "POST", "/customers", {"name": "Refused"}).status_code == 400
     assert signed_call(api, "POST", "/payment-intents", {"amount": 100, "currency": "eur"}).status_code == 201
-    stripe_sandbox.faults.queue.append(Fault(status=400))
+    stripe_sandbox.faults.plan.queue.append(stripe_fault(400))
     assert signed_call(api, "POST", "/payment-intents", {"amount": 100, "currency": "eur"}).status_code == 400
     assert signed_call(api, "GET", f"/customers/{customer.json()['id']}").status_code == 200
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.credentials import Credentials
 
 from local.aws import MotoServer
-from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
+from local.sandboxes.stripe import FIXTURES, StripeSandbox, stripe_fault
 from tests.support.sigv4 import LOCAL_PRINCIPAL, SECOND_PRINCIPAL, signed_headers
 from tests.support.stack import ROOT, IsolatedStack
 
@@ -43,7 +43,7 @@ def posts(sandbox: StripeSandbox, path: str) -> int:
 
 @pytest.fixture(autouse=True)
 def _clean_sandbox(stripe_sandbox: StripeSandbox) -> None:
-    stripe_sandbox.faults.queue.clear()
+    stripe_sandbox.faults.plan.queue.clear()
     stripe_sandbox.requests.clear()
 
 
@@ -161,7 +161,7 @@ def test_unsigned_calls_are_refused(api: str, stripe_sandbox: StripeSandbox) -> 
 
 
 def test_a_transient_stripe_failure_is_retried_under_the_same_key(api: str, stripe_sandbox: StripeSandbox) -> None:
-    stripe_sandbox.faults.queue.append(Fault(status=503, should_retry=True))
+    stripe_sandbox.faults.plan.queue.append(stripe_fault(503, should_retry=True))
     response = call(api, "POST", "/customers", {"name": "Retry"}, key=str(uuid.uuid4()))
     assert response.status_code == 201
     keys = [headers["Idempotency-Key"] for method, _, headers in stripe_sandbox.requests if method == "POST"]
@@ -173,7 +173,7 @@ def test_a_transient_stripe_failure_is_retried_under_the_same_key(api: str, stri
 def test_stripes_rate_limit_reaches_the_caller_with_retry_after(
     api: str, stripe_sandbox: StripeSandbox, retry_after: float | None
 ) -> None:
-    stripe_sandbox.faults.queue.extend([Fault(status=429, should_retry=True, retry_after=retry_after)] * 3)
+    stripe_sandbox.faults.plan.queue.extend([stripe_fault(429, should_retry=True, retry_after=retry_after)] * 3)
     response = call(api, "POST", "/customers", {"name": "Busy"}, key=str(uuid.uuid4()))
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "1"
@@ -256,7 +256,7 @@ def test_an_open_circuit_is_logged_once_not_per_request(isolated: IsolatedStack,
     for _ in range(12):
         invocation = function.run(event)
         logs += invocation.logs
-    stripe_sandbox.faults.queue.clear()
+    stripe_sandbox.faults.plan.queue.clear()
     records = [json.loads(line) for line in logs.splitlines() if line.startswith("{") and '"level"' in line]
     opened = [r for r in records if r["message"] == "circuit breaker changed state" and r["to"] == "open"]
     assert [r["level"] for r in opened] == ["WARNING"]

@@ -8,7 +8,8 @@ import httpx
 import pytest
 import stripe
 
-from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
+from local.sandboxes.faults import Fault
+from local.sandboxes.stripe import FIXTURES, StripeSandbox, stripe_fault
 from tests.conftest import STRIPE_KEY as KEY
 
 
@@ -95,9 +96,9 @@ def test_a_key_may_come_as_http_basics_user_as_stripe_takes_it(sandbox: StripeSa
 @pytest.mark.parametrize(
     ("fault", "error", "status"),
     [
-        (Fault(status=503, should_retry=True), stripe.APIError, 503),
-        (Fault(status=500, should_retry=False), stripe.APIError, 500),
-        (Fault(status=429, retry_after=2), stripe.RateLimitError, 429),
+        (stripe_fault(503, should_retry=True), stripe.APIError, 503),
+        (stripe_fault(500, should_retry=False), stripe.APIError, 500),
+        (stripe_fault(429, retry_after=2), stripe.RateLimitError, 429),
         (Fault(kind="reset"), stripe.APIConnectionError, None),
         (Fault(kind="malformed"), stripe.APIError, 200),
     ],
@@ -105,12 +106,12 @@ def test_a_key_may_come_as_http_basics_user_as_stripe_takes_it(sandbox: StripeSa
 def test_injected_faults_reach_the_sdk(
     sandbox: StripeSandbox, fault: Fault, error: type[stripe.StripeError], status: int | None
 ) -> None:
-    sandbox.faults.queue.append(fault)
+    sandbox.faults.plan.queue.append(fault)
     with pytest.raises(error) as caught:
         client(sandbox).v1.customers.list()
     assert caught.value.http_status == status
-    if fault.should_retry is not None:
-        assert caught.value.headers["stripe-should-retry"] == str(fault.should_retry).lower()
+    if "Stripe-Should-Retry" in fault.headers:
+        assert caught.value.headers["stripe-should-retry"] == fault.headers["Stripe-Should-Retry"]
     client(sandbox).v1.customers.list()  # one-off: the next call is fine
 
 
@@ -139,3 +140,20 @@ def test_a_bad_control_request_is_answered_400_and_changes_nothing(sandbox: Stri
     assert "bad sandbox request" in answer.json()["detail"]
     assert httpx.get(f"{sandbox.url}/_sandbox/faults").json()["requests_per_second"] is None
     assert httpx.post(f"{sandbox.url}/_sandbox/nothing").status_code == 404
+
+
+def test_the_shared_fault_plan_reaches_stripe_a_request_done_then_lost_and_a_rule_for_one_path(
+    sandbox: StripeSandbox,
+) -> None:
+    stripe_client = client(sandbox)
+    sandbox.faults.plan.queue.append(Fault(kind="lost", method="POST", path="/v1/customers"))
+    with pytest.raises(stripe.APIConnectionError):
+        stripe_client.v1.customers.create(params={"email": "lost@example.com"})
+    # Done, then the answer lost: the customer exists although the client never heard.
+    assert [c.email for c in stripe_client.v1.customers.list().data].count("lost@example.com") == 1
+    rules = {"rules": [{"path": "/v1/payment_intents", "status": 1.0, "status_code": 503}]}
+    assert httpx.post(f"{sandbox.url}/_sandbox/faults", content=json.dumps(rules)).status_code == 204
+    with pytest.raises(stripe.APIError) as caught:
+        stripe_client.v1.payment_intents.create(params={"amount": 1099, "currency": "eur"})
+    assert caught.value.http_status == 503
+    stripe_client.v1.customers.list()  # another path: untouched

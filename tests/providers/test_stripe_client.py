@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import stripe
 
-from local.sandboxes.stripe import FIXTURES, Fault, StripeSandbox
+from local.sandboxes.faults import Fault
+from local.sandboxes.stripe import FIXTURES, StripeSandbox, stripe_fault
 from seawall.breaker import BreakerState
 from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import CircuitOpenError, IntegrationError, ProviderTimeoutError, RateLimitedError, ThrottledError
@@ -82,10 +83,10 @@ def test_stripe_errors_map_to_statuses_callers_understand(sandbox: StripeSandbox
     assert problem.body()["stripe_request_id"].startswith("req_")
     missing = stripe_error(sdk_error(sandbox, lambda sdk: sdk.v1.customers.retrieve("cus_none")))
     assert (problem_for(missing).status, missing.details["stripe_error_code"]) == (404, "resource_missing")
-    sandbox.faults.queue.append(Fault(status=500, should_retry=False))
+    sandbox.faults.plan.queue.append(stripe_fault(500, should_retry=False))
     no_retry = stripe_error(sdk_error(sandbox, lambda sdk: sdk.v1.customers.list()))
     assert (no_retry.retryable, problem_for(no_retry).status) == (False, 502)
-    sandbox.faults.queue.append(Fault(status=429, retry_after=3))
+    sandbox.faults.plan.queue.append(stripe_fault(429, retry_after=3))
     limited = stripe_error(sdk_error(sandbox, lambda sdk: sdk.v1.customers.list()))
     assert isinstance(limited, RateLimitedError)
     assert limited.retry_after == 3
@@ -134,7 +135,7 @@ def test_unknown_and_deleted_customers_are_not_found(
 def test_retries_resend_a_post_under_the_same_idempotency_key(
     gateway: Callable[..., StripeGateway], stripe_env: StripeSandbox
 ) -> None:
-    stripe_env.faults.queue.extend([Fault(status=503, should_retry=True), Fault(kind="reset")])
+    stripe_env.faults.plan.queue.extend([stripe_fault(503, should_retry=True), Fault(kind="reset")])
     before = len(stripe_env.customers)
     gateway().create_customer(email="r@example.com", name=None, metadata={}, idempotency_key="one-key")
     posts = [headers for method, path, headers in stripe_env.requests if method == "POST"]
@@ -147,7 +148,7 @@ def test_retries_resend_a_post_under_the_same_idempotency_key(
 def test_stripes_advice_not_to_retry_is_followed(
     gateway: Callable[..., StripeGateway], stripe_env: StripeSandbox
 ) -> None:
-    stripe_env.faults.queue.append(Fault(status=500, should_retry=False))
+    stripe_env.faults.plan.queue.append(stripe_fault(500, should_retry=False))
     with pytest.raises(IntegrationError):
         gateway().create_customer(email=None, name=None, metadata={}, idempotency_key="k-3")
     assert len(stripe_env.requests) == 1
@@ -201,7 +202,7 @@ def test_the_breaker_recovers_once_stripe_does(
             stripe.create_customer(
                 email=None, name=None, metadata={}, idempotency_key=f"k-r-{len(stripe_env.requests)}"
             )
-    stripe_env.faults.queue.clear()  # Stripe is back
+    stripe_env.faults.plan.queue.clear()  # Stripe is back
     time.sleep(0.6)
     for index in range(3):  # two probes close it, then calls flow as usual
         stripe.create_customer(email=None, name=None, metadata={}, idempotency_key=f"k-ok-{index}")
