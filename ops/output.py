@@ -2,8 +2,8 @@
 
 Commands return an :class:`Output`: ``data`` is what ``--json`` prints, ``blocks``
 what a person reads. Both go out through :func:`write`, which masks secrets as
-the layer's log formatter does (``seawall.observability.redact``): one place,
-whatever a command put in its answer.
+the layer's log formatter does (``seawall.observability.redact``) and the shapes
+of personal data (``ops.personal``): one place, whatever a command put in its answer.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from ops.errors import Refused
+from ops.personal import mask_shapes
 from seawall.observability import redact
 
 
@@ -81,7 +82,7 @@ def refusal(refused: Refused, *, json_output: bool) -> str:
 
 def write(stream: TextIO, text: str) -> None:
     """``text`` on ``stream``, every secret masked."""
-    stream.write(redact(text) + "\n")
+    stream.write(mask_shapes(redact(text)) + "\n")
     stream.flush()
 
 
@@ -97,7 +98,7 @@ class Redacting(io.TextIOBase):
 
     def write(self, text: str) -> int:
         """Pass ``text`` on, masked; what the caller wrote is taken whole."""
-        self.stream.write(redact(text))
+        self.stream.write(mask_shapes(redact(text)))
         return len(text)
 
     def flush(self) -> None:

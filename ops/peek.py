@@ -1,8 +1,9 @@
 """``peek``: a queue's messages, looked at without taking them: received with a visibility timeout of 0, never deleted.
 
 Bodies and attributes are redacted with the layer's redaction (the shapes the
-providers register, such as Stripe's keys) before they are cut to length, so
-a secret is never cut into a piece the redaction would no longer recognise.
+providers register, such as Stripe's keys) and their personal data masked
+(``ops.personal``) before they are cut to length, so a secret or an address
+is never cut into a piece the masks would no longer recognise.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from argparse import Namespace
 from typing import Any
 
 from ops.output import Output, timestamp
+from ops.personal import mask_personal
 from ops.queues import find, stack_queues
 from ops.target import Target
 from seawall.observability import redact
@@ -22,7 +24,7 @@ _WAIT_SECONDS = 1
 
 
 def _shortened(text: str, limit: int) -> str:
-    masked = redact(text)
+    masked = redact(mask_personal(text))
     if len(masked) <= limit:
         return masked
     return f"{masked[:limit]}... ({len(masked) - limit} more characters)"

@@ -310,3 +310,20 @@ def test_peek_masks_every_value_of_the_stacks_secrets(stack: Stack) -> None:
         assert value not in shown.stdout
     assert shown.stdout.count("[REDACTED]") >= 3
     sqs.purge_queue(QueueUrl=url)
+
+
+def test_peek_masks_personal_data_and_keeps_the_ids(stack: Stack) -> None:
+    sqs = stack.aws("sqs")
+    url = stack.resource("HotelBookingsDeadLetterQueue")
+    customer = {"id": "cus_personal", "email": "ada@example.com", "name": "Ada Lovelace"}
+    body = {"id": "evt_personal", "data": {"object": {**customer, "card": {"number": "4242424242424242"}}}}
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    for shown in (
+        stack.ops("peek", "HotelBookingsDeadLetterQueue", "--body-chars", "2000").stdout,
+        stack.ops("peek", "HotelBookingsDeadLetterQueue", "--body-chars", "2000", "--json").stdout,
+    ):
+        assert "evt_personal" in shown
+        assert "cus_personal" in shown
+        for personal in ("ada@example.com", "Ada Lovelace", "4242424242424242"):
+            assert personal not in shown
+    sqs.purge_queue(QueueUrl=url)
