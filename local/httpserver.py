@@ -128,11 +128,19 @@ def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
 Answer = tuple[int, dict[str, str], bytes]
 
 
+def _control_spec(body: bytes) -> dict[str, Any]:
+    """A control request's body: a JSON object (none is ``{}``); raises ValueError or TypeError otherwise."""
+    spec = json.loads(body or b"{}")
+    if not isinstance(spec, dict):
+        raise TypeError("the body must be a JSON object")
+    return spec
+
+
 class Sandbox(ServedOnThread):
     """A provider sandbox: ``/_sandbox/...`` goes to :meth:`control`, the rest to :meth:`serve_api`."""
 
-    def control(self, method: str, path: str, body: bytes) -> Answer:
-        """Answer a control request; raises ValueError, KeyError or TypeError on a bad one (a 400)."""
+    def control(self, method: str, path: str, spec: dict[str, Any]) -> Answer:
+        """Answer a control request, ``spec`` its JSON object body; raises ValueError, KeyError or TypeError (a 400)."""
         raise NotImplementedError
 
     def serve_api(self, request: Handler, body: bytes) -> Answer | None:
@@ -153,7 +161,7 @@ class Sandbox(ServedOnThread):
                     answer = sandbox.serve_api(self, body)
                 else:
                     try:
-                        answer = sandbox.control(self.command, path, body)
+                        answer = sandbox.control(self.command, path, _control_spec(body))
                     except (KeyError, TypeError, ValueError) as error:
                         answer = problem(400, f"bad sandbox request: {error!r}")
                 if answer is None:

@@ -785,11 +785,8 @@ class HotelbedsSandbox(Sandbox):
             fault, perform, lambda status: self._answer(status, self._payload(injected, started, client), compress)
         )
 
-    def control(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def control(self, method: str, path: str, spec: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         """Answer a ``/_sandbox/...`` request; raises ValueError or TypeError on a bad one."""
-        spec = json.loads(body or b"{}")
-        if not isinstance(spec, dict):
-            raise TypeError("the body must be a JSON object")
         match method, path:
             case "POST", "/_sandbox/faults":
                 self.configure_faults(spec)

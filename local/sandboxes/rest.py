@@ -236,11 +236,8 @@ class RestSandbox(Sandbox):
 
     # Control --------------------------------------------------------------------------------
 
-    def control(self, method: str, path: str, body: bytes) -> Answer:  # noqa: PLR0911 (one answer per endpoint)
+    def control(self, method: str, path: str, spec: dict[str, Any]) -> Answer:  # noqa: PLR0911 (one answer per endpoint)
         """Answer a ``/_sandbox/...`` request; raises ValueError, KeyError or TypeError on a bad one."""
-        spec = json.loads(body or b"{}")
-        if not isinstance(spec, dict):
-            raise TypeError("the body must be a JSON object")
         match method, path:
             case "POST", "/_sandbox/faults":
                 plan = FaultPlan.from_spec(spec)

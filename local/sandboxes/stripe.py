@@ -539,11 +539,8 @@ class StripeSandbox(Sandbox):
                 self._idempotency[(token, key)] = (f"{url.path}:{fingerprint}", status, copy.deepcopy(result))
         return status, answer_headers, json.dumps(result).encode()
 
-    def control(self, method: str, path: str, body: bytes) -> Answer:
+    def control(self, method: str, path: str, spec: dict[str, Any]) -> Answer:
         """Answer a ``/_sandbox/...`` request; raises ValueError, KeyError or TypeError on a bad one (a 400)."""
-        spec = json.loads(body or b"{}")
-        if not isinstance(spec, dict):
-            raise TypeError("the body must be a JSON object")
         match method, path:
             case "POST", "/_sandbox/faults":
                 self.configure_faults(spec)

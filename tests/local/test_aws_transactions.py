@@ -2,35 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import boto3
 import pytest
-
-
-@pytest.fixture
-def tables(aws: str) -> tuple[Any, str, str]:
-    """A client, a table with a stream and a table with a sort key."""
-    dynamodb = boto3.client("dynamodb", endpoint_url=aws)
-    streamed, sorted_ = f"streamed-{uuid.uuid4().hex[:8]}", f"sorted-{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(
-        TableName=streamed,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
-    dynamodb.create_table(
-        TableName=sorted_,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return dynamodb, streamed, sorted_
 
 
 def stream_records(aws: str, dynamodb: Any, table: str) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ import inspect
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import boto3
 import moto
@@ -45,16 +46,8 @@ def test_the_dynamodb_backends_transaction_and_copy_are_where_local_aws_replaces
     assert inspect.signature(DynamoType).parameters.keys() >= {"type_as_dict"}
 
 
-def test_a_tables_keys_items_and_stream_are_read_where_local_aws_reads_them(moto_endpoint: str) -> None:
-    name = f"contract-{uuid.uuid4().hex[:8]}"
-    dynamodb = boto3.client("dynamodb", endpoint_url=moto_endpoint)
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
+def test_a_tables_keys_items_and_stream_are_read_where_local_aws_reads_them(tables: tuple[Any, str, str]) -> None:
+    dynamodb, name, _ = tables  # a table with a stream
     dynamodb.put_item(TableName=name, Item={"id": {"S": "a"}})
     table = dynamodb_backends[local_aws.ACCOUNT][local_aws.REGION].tables[name]
     assert isinstance(table, Table)
