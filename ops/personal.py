@@ -29,7 +29,8 @@ PERSONAL_FIELDS = frozenset(
 
 # An address as it is, or form-encoded (Stripe's requests are: ``email=ada%40example.com``).
 _EMAIL = re.compile(r"[A-Za-z0-9._+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_CARD_CANDIDATE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){13,18}(?![\d-])")
+# Not the digits after a decimal point: a float's fraction is no card.
+_CARD_CANDIDATE = re.compile(r"(?<![\d.-])\d(?:[ -]?\d){13,18}(?![\d-])")
 
 
 def _luhn(digits: str) -> bool:
