@@ -2,12 +2,11 @@
 
 Queues are the stack's resources of type ``AWS::SQS::Queue``; their depths
 and redrive policies come from SQS itself, the age of the oldest message from
-CloudWatch (``AWS/SQS``), when it has one.
+where the target keeps it (:meth:`Target.oldest_message_ages`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from argparse import Namespace
 from dataclasses import dataclass
@@ -18,9 +17,6 @@ from botocore.exceptions import ClientError
 from ops.errors import OpsError
 from ops.output import Output, Table
 from ops.target import QUEUE, Target
-
-# CloudWatch publishes SQS metrics every minute; the newest point within this window is "now".
-_AGE_WINDOW = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -89,33 +85,6 @@ def sources(queues: dict[str, Queue], dead_letters: Queue) -> list[Queue]:
     return [queue for queue in queues.values() if dead_letter_queue(queues, queue) is dead_letters]
 
 
-def _oldest_ages(target: Target, queues: list[Queue]) -> dict[str, float]:
-    """The age in seconds of each queue's oldest message, by logical id, where CloudWatch has a recent point."""
-    if not queues:
-        return {}
-    now = dt.datetime.now(dt.UTC)
-    metric = {"Namespace": "AWS/SQS", "MetricName": "ApproximateAgeOfOldestMessage"}
-    queries = [
-        {
-            "Id": f"q{index}",
-            "MetricStat": {
-                "Metric": {**metric, "Dimensions": [{"Name": "QueueName", "Value": queue.name}]},
-                "Period": 60,
-                "Stat": "Maximum",
-            },
-        }
-        for index, queue in enumerate(queues)
-    ]
-    answer = target.client("cloudwatch").get_metric_data(
-        MetricDataQueries=queries, StartTime=now - _AGE_WINDOW, EndTime=now, ScanBy="TimestampDescending"
-    )
-    return {
-        queues[int(result["Id"][1:])].logical_id: float(result["Values"][0])
-        for result in answer["MetricDataResults"]
-        if result["Values"]
-    }
-
-
 COLUMNS = (
     "queue",
     "visible",
@@ -132,7 +101,8 @@ def list_queues(target: Target, args: Namespace) -> Output:
     queues = stack_queues(target)
     notes = []
     try:
-        ages = _oldest_ages(target, list(queues.values()))
+        by_name = target.oldest_message_ages([queue.name for queue in queues.values()])
+        ages = {queue.logical_id: by_name[queue.name] for queue in queues.values() if queue.name in by_name}
     except ClientError as error:  # depths still help without the ages (a role without cloudwatch:GetMetricData)
         ages = {}
         notes.append(f"(no message ages: CloudWatch refused: {error.response.get('Error', {}).get('Code')})")

@@ -94,6 +94,11 @@ def redrive(target: Target, args: Namespace) -> Output:
         raise OpsError(f"{len(sending)} queues send their failures to {dead_letters.logical_id}: move them by hand")
     (source,) = sending
     plan = {"from": dead_letters.logical_id, "to": source.logical_id, "messages": dead_letters.visible}
+    if not dead_letters.visible:  # nothing to confirm, nothing to do: not a refusal
+        return Output(
+            {**plan, "moved": 0, "status": "EMPTY"},
+            [f"{dead_letters.logical_id} holds no message to move back to {source.logical_id}."],
+        )
     if not args.yes:
         raise Refused(
             f"would move the {dead_letters.visible} messages of {dead_letters.logical_id} back to {source.logical_id}",

@@ -10,6 +10,7 @@ stores, Secrets Manager) reach the same stack as this command's own.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import boto3
+import httpx
 from botocore.config import Config
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, ProfileNotFound
 from pydantic import BaseModel
@@ -52,6 +54,10 @@ class Invoked:
     error: dict[str, Any] | None
 
 
+# CloudWatch publishes SQS metrics every minute; the newest point within this window is "now".
+_AGE_WINDOW = dt.timedelta(minutes=15)
+
+
 class Target(ABC):
     """A stack this command works on."""
 
@@ -83,6 +89,35 @@ class Target(ABC):
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` of this stack."""
         return boto3.client(service)
+
+    def oldest_message_ages(self, queue_names: list[str]) -> dict[str, float]:
+        """The age in seconds of each queue's oldest message, by queue name, where CloudWatch has a recent point.
+
+        Raises ClientError when CloudWatch refuses (a role without ``cloudwatch:GetMetricData``).
+        """
+        if not queue_names:
+            return {}
+        now = dt.datetime.now(dt.UTC)
+        metric = {"Namespace": "AWS/SQS", "MetricName": "ApproximateAgeOfOldestMessage"}
+        queries = [
+            {
+                "Id": f"q{index}",
+                "MetricStat": {
+                    "Metric": {**metric, "Dimensions": [{"Name": "QueueName", "Value": name}]},
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+            }
+            for index, name in enumerate(queue_names)
+        ]
+        answer = self.client("cloudwatch").get_metric_data(
+            MetricDataQueries=queries, StartTime=now - _AGE_WINDOW, EndTime=now, ScanBy="TimestampDescending"
+        )
+        return {
+            queue_names[int(result["Id"][1:])]: float(result["Values"][0])
+            for result in answer["MetricDataResults"]
+            if result["Values"]
+        }
 
     def schedules(self) -> dict[str, ScheduleSource]:
         """The template's schedules (ScheduleV2 events) of the stack's functions, by ``<function>-<event>``."""
@@ -157,6 +192,11 @@ class LocalTarget(Target):
         os.environ.update(client_environment(state["aws_endpoint"]))
         boto3.setup_default_session()
         renew_clients()  # the layer's clients: a session that reads the environment just set
+
+    def oldest_message_ages(self, queue_names: list[str]) -> dict[str, float]:
+        """See :class:`Target`: locally moto holds them (its ``/_local/queues``), read now rather than sampled."""
+        held = httpx.get(f"{self.stack.aws_endpoint}/_local/queues", timeout=10).raise_for_status().json()
+        return {name: float(held[name]["ApproximateAgeOfOldestMessage"]) for name in queue_names if name in held}
 
     def physical_id(self, logical_id: str) -> str:
         """See :class:`Target` (locally a function's physical id is its logical id)."""

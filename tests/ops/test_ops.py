@@ -52,6 +52,19 @@ def shared_state(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> SharedState:
     )
 
 
+def test_queues_shows_how_old_a_queues_oldest_message_is(stack: Stack) -> None:
+    sqs = stack.aws("sqs")
+    url = stack.resource("StripeReconcileDeadLetterQueue")
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"run": "aged"}))
+    time.sleep(1.1)
+    rows = {row["queue"]: row for row in stack.ops_json("queues")}
+    assert rows["StripeReconcileDeadLetterQueue"]["oldest_age_seconds"] >= 1
+    assert rows["StripeEventsQueue"]["oldest_age_seconds"] is not None  # 0 when empty, as SQS has it
+    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+        if "aged" in message["Body"]:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
 def test_queues_lists_every_queue_with_its_dead_letter_queue(stack: Stack) -> None:
     rows = {row["queue"]: row for row in stack.ops_json("queues")}
     template = Template(ROOT / "template.yaml", stack.state["parameters"])
@@ -330,3 +343,12 @@ def test_peek_masks_personal_data_and_keeps_the_ids(stack: Stack) -> None:
     for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
         if "evt_personal" in message["Body"]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_redrive_of_an_empty_dead_letter_queue_says_so_and_succeeds(stack: Stack) -> None:
+    for extra in ([], ["--yes"]):
+        shown = stack.ops("redrive", "ProviderEventsDeadLetterQueue", *extra)
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        assert "holds no message to move back to ProviderEventsQueue" in shown.stdout
+    answer = stack.ops_json("redrive", "ProviderEventsDeadLetterQueue")
+    assert (answer["moved"], answer["status"]) == (0, "EMPTY")
