@@ -6,9 +6,10 @@
 ``env-json`` writes the ``--env-vars`` file: each function's settings as the
 local stack made them (table names, queue URLs, secret ARNs, the Stripe
 sandbox), with endpoints at ``--host`` as a container reaches them, and prints
-the command to run. SAM applies only variables the template declares, so the
-AWS endpoint is declared through the template's ``LocalAwsEndpoint`` parameter
-(empty when deploying). ``sign-event`` writes an event file as sent now
+the command to run. SAM applies only variables the template declares, and the
+deployable template declares no local AWS endpoint: ``env-json`` also writes
+``.local/template.yaml``, the template with ``AWS_ENDPOINT_URL`` declared for
+every function and its code and layer paths made absolute. ``sign-event`` writes an event file as sent now
 (local.replay) under ``.local/events/``: a webhook delivery re-signed with the
 local signing secret (a committed signature is stale and made with another
 secret), a search's stay moved as far ahead as when it was recorded.
@@ -23,11 +24,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import yaml
+
 from local.replay import replay
 from local.stack import LocalStack
 from local.state import LOCAL_DIR, ROOT, SECRETS_FILE, running_stack
+from local.template import load_template
 
 ENV_FILE = LOCAL_DIR / "env.json"
+SAM_TEMPLATE = LOCAL_DIR / "template.yaml"
+# Paths SAM resolves against the template's folder: made absolute in the copy under .local/.
+_PATHS = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
 SIGNED_EVENTS = LOCAL_DIR / "events"
 
 
@@ -39,18 +46,31 @@ def _reachable(value: str, host: str) -> str:
     return value
 
 
-def env_vars(state: dict[str, Any], host: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """The ``--env-vars`` document and the parameter overrides that make SAM declare the AWS endpoint."""
-    endpoint = _reachable(state["aws_endpoint"], host)
-    overrides = {**state.get("parameters", {}), "LocalAwsEndpoint": endpoint}
-    stack = LocalStack(Path(state["template"]), state["aws_endpoint"], overrides, state.get("environment"))
+def sam_template(template: Path, endpoint: str) -> dict[str, Any]:
+    """``template`` for ``sam local`` from elsewhere: ``AWS_ENDPOINT_URL`` declared as ``endpoint``, paths absolute."""
+    document = load_template(template)
+    for resource in document.get("Resources", {}).values():
+        key = _PATHS.get(resource.get("Type", ""))
+        if key and isinstance(resource.get("Properties", {}).get(key), str):
+            resource["Properties"][key] = str((template.parent / resource["Properties"][key]).resolve())
+    function = document.setdefault("Globals", {}).setdefault("Function", {})
+    function.setdefault("Environment", {}).setdefault("Variables", {})["AWS_ENDPOINT_URL"] = endpoint
+    return document
+
+
+def env_vars(state: dict[str, Any], host: str) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
+    """The ``--env-vars`` document, and the template for ``sam local`` that declares the AWS endpoint."""
+    template = sam_template(Path(state["template"]), _reachable(state["aws_endpoint"], host))
+    stack = LocalStack(
+        Path(state["template"]), state["aws_endpoint"], state.get("parameters"), state.get("environment")
+    )
     stack.adopt(state["resources"])
     document: dict[str, dict[str, str]] = {}
     for spec in stack.template.functions():
-        declared = stack.template.environment(spec)  # what SAM will let the file set
+        declared = {*stack.template.environment(spec), "AWS_ENDPOINT_URL"}  # what SAM will let the file set
         values = stack.environment_of(spec)
         document[spec.name] = {name: _reachable(values[name], host) for name in declared if name in values}
-    return document, overrides
+    return document, template
 
 
 def _env_json(host: str) -> int:
@@ -58,16 +78,17 @@ def _env_json(host: str) -> int:
     if state is None:
         print("The local stack is not running: start it with `make run` in another terminal.", file=sys.stderr)
         return 1
-    document, overrides = env_vars(state, host)
+    document, template = env_vars(state, host)
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text(json.dumps(document, indent=2) + "\n")
-    parameters = " ".join(f"{name}={value}" for name, value in overrides.items())
-    shown = ENV_FILE.relative_to(ROOT) if ENV_FILE.is_relative_to(ROOT) else ENV_FILE
-    print(f"Wrote {shown}. Then, for example:")
+    SAM_TEMPLATE.write_text(yaml.safe_dump(template, sort_keys=False))
+    shown, sam = (path.relative_to(ROOT) if path.is_relative_to(ROOT) else path for path in (ENV_FILE, SAM_TEMPLATE))
+    parameters = " ".join(f"{name}={value}" for name, value in state.get("parameters", {}).items())
+    overrides = f' --parameter-overrides "{parameters}"' if parameters else ""
+    print(f"Wrote {shown} and {sam}. Then, for example:")
     print(
-        "  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing sam local invoke HealthFunction"
-        f" -e events/health/get.json --env-vars {shown} --docker-network host"
-        f' --parameter-overrides "{parameters}"'
+        f"  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing sam local invoke HealthFunction -t {sam}"
+        f" -e events/health/get.json --env-vars {shown} --docker-network host{overrides}"
     )
     return 0
 

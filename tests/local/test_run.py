@@ -110,8 +110,16 @@ def test_env_json_gives_sam_local_invoke_the_running_stacks_settings(
     echo = document["EchoFunction"]
     assert echo["TABLE_NAME"] == "integrations-local-items"
     assert echo["STAGE"] == "test"
-    assert set(echo) <= set(Template(FIXTURE).functions()[0].environment)  # SAM applies declared variables only
-    assert f"LocalAwsEndpoint=http://host.docker.internal:{aws.group(1)}" in result.stdout
+    endpoint = f"http://host.docker.internal:{aws.group(1)}"
+    assert echo["AWS_ENDPOINT_URL"] == endpoint
+    # SAM applies declared variables only: the template for `sam local` declares them all, the endpoint too.
+    derived = Template(state_dir / "template.yaml")
+    (spec, *_) = derived.functions()
+    assert set(echo) <= set(spec.environment)
+    assert spec.environment["AWS_ENDPOINT_URL"] == endpoint
+    assert spec.code_dir.is_absolute() and (spec.code_dir / "app.py").exists()  # its paths, wherever it is
+    assert "AWS_ENDPOINT_URL" not in FIXTURE.read_text()  # the deployable template declares nothing local
+    assert f"-t {state_dir / 'template.yaml'}" in result.stdout
     assert "--env-vars" in result.stdout
 
 

@@ -8,6 +8,7 @@ import pytest
 
 import seawall.providers.stripe  # noqa: F401 (teaches redaction Stripe's key shapes)
 from seawall.errors import (
+    AwsCallError,
     CircuitOpenError,
     ConfigError,
     DeadlineExceededError,
@@ -19,7 +20,8 @@ from seawall.errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
-from seawall.problems import problem_for
+from seawall.problems import answer, problem_for
+from tests.conftest import LogCapture
 
 
 @pytest.mark.parametrize(
@@ -91,3 +93,21 @@ def test_config_error_names_source_and_fields_but_never_a_value() -> None:
     error = ConfigError("environment", ["STATE_BACKEND"], "Input should be 'dynamodb' or 'upstash'")
     assert str(error) == "environment: STATE_BACKEND: Input should be 'dynamodb' or 'upstash'"
     assert error.fields == ("STATE_BACKEND",)
+
+
+@pytest.mark.parametrize(
+    ("error", "logged"),
+    [
+        (AwsCallError("sqs", "the delivery could not be queued", retryable=True), "aws call failed"),
+        (IntegrationError("stripe", "provider answered HTTP 502", status_code=502), "provider call failed"),
+        (ProviderTimeoutError("hotelbeds"), "provider call failed"),
+    ],
+)
+def test_a_failed_call_is_logged_as_what_failed_a_queue_of_ours_or_a_provider(
+    error: IntegrationError, logged: str, logs: LogCapture
+) -> None:
+    problem = problem_for(error)
+    assert problem.status in (HTTPStatus.BAD_GATEWAY, HTTPStatus.GATEWAY_TIMEOUT)  # both answered as a 5xx to retry
+    answer(problem, error)
+    (line,) = [record for record in logs.records() if record["level"] == "WARNING"]
+    assert (line["message"], line["service"], line["error"]) == (logged, error.service, type(error).__name__)

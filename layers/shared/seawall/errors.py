@@ -1,7 +1,9 @@
 """The typed errors of the bundle, in four families that never overlap.
 
 - :class:`IntegrationError`: a provider was called and the call failed
-  (its status, whether a retry may help, its advice on when).
+  (its status, whether a retry may help, its advice on when); or, as
+  :class:`AwsCallError`, one of the bundle's own AWS services (a queue) was,
+  answered the same way but logged as what it is.
 - :class:`NotAttemptedError`: we refused before calling anyone: our rate
   limiter, an open circuit, the invocation's deadline, a store of ours down.
 - :class:`WebhookRejectedError`: an inbound delivery we will not take.
@@ -54,6 +56,15 @@ class IntegrationError(Exception):
         self.cause = cause
         if cause is not None:
             self.__cause__ = cause
+
+
+class AwsCallError(IntegrationError):
+    """A call to one of the bundle's own AWS services (``service``: ``sqs``, ...) failed, and the caller must retry.
+
+    Answered as a provider's failure is (a retryable 5xx: the sender delivers
+    again), but it is no provider's fault: logged as an AWS call, and never
+    counted by a provider's breaker (no provider call goes through one).
+    """
 
 
 class ProviderTimeoutError(IntegrationError):

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from seawall.errors import (
+    AwsCallError,
     CircuitOpenError,
     ConfigError,
     DeadlineExceededError,
@@ -189,14 +190,15 @@ def answer(problem: Problem, error: BaseException | None = None, request_id: str
     """Log ``problem`` (caused by ``error``) by what it means, and return its JSON body.
 
     A bug (500) is logged with its traceback; a provider's failure (502, 504)
-    once, at warning; refusals (4xx, and 503 from an open circuit or our
+    once, at warning (an AWS service of ours failing, as such); refusals (4xx, and 503 from an open circuit or our
     store, whose cause is logged where it happened) at info.
     """
     extra = {"status": problem.status, "error": error_name(error) if error else "refused"}
     if problem.status == HTTPStatus.INTERNAL_SERVER_ERROR:
         logger.exception("request failed", exc_info=error)
     elif problem.status in (HTTPStatus.BAD_GATEWAY, HTTPStatus.GATEWAY_TIMEOUT):
-        logger.warning("provider call failed", extra={**extra, "detail": problem.detail})
+        failed = "aws call failed" if isinstance(error, AwsCallError) else "provider call failed"
+        logger.warning(failed, extra={**extra, "service": getattr(error, "service", None), "detail": problem.detail})
     else:
         logger.info("request refused", extra=extra)
     body = problem.body()

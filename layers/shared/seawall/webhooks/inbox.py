@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from seawall.aws import aws_client
 from seawall.config import Secret
 from seawall.errors import (
+    AwsCallError,
     ConfigError,
     DeadlineExceededError,
-    IntegrationError,
     StoreUnavailableError,
     WebhookRejectedError,
     WebhookVerificationError,
@@ -96,7 +96,7 @@ class WebhookInbox:
     def put(self, payload: bytes, correlation_id: str, attributes: dict[str, str] | None = None) -> str:
         """Queue the raw payload (with string ``attributes``); returns the SQS message id.
 
-        A failure raises a retryable IntegrationError, which reaches the
+        A failure raises a retryable AwsCallError, which reaches the
         provider as a 5xx so it delivers again later.
         """
         try:
@@ -109,7 +109,7 @@ class WebhookInbox:
             raise  # no time left to ask: a 504, not a queue failure
         except Exception as error:
             emit("WebhookQueueFailed", provider=self.provider)
-            raise IntegrationError("sqs", "the delivery could not be queued", retryable=True, cause=error) from error
+            raise AwsCallError("sqs", "the delivery could not be queued", retryable=True, cause=error) from error
         emit("WebhookAccepted", provider=self.provider)
         message_id: str = answer["MessageId"]
         return message_id
@@ -136,7 +136,7 @@ class WebhookInbox:
                 raise
             except Exception as error:
                 emit("WebhookQueueFailed", provider=self.provider)
-                raise IntegrationError("sqs", "the events could not be queued", retryable=True, cause=error) from error
+                raise AwsCallError("sqs", "the events could not be queued", retryable=True, cause=error) from error
             if answer.get("Failed"):
                 emit("WebhookQueueFailed", provider=self.provider)
-                raise IntegrationError("sqs", "some events could not be queued", retryable=True)
+                raise AwsCallError("sqs", "some events could not be queued", retryable=True)
