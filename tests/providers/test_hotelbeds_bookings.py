@@ -16,8 +16,8 @@ import pytest
 
 from local.sandboxes.hotelbeds import HotelbedsSandbox
 from local.stack import LocalStack
-from seawall.aws import aws_client
-from seawall.errors import IntegrationError, ThrottledError
+from seawall.aws import ClientTimeouts, aws_client
+from seawall.errors import IntegrationError, StoreUnavailableError, ThrottledError
 from seawall.problems import ProblemError
 from seawall.providers.hotelbeds.bookings import (
     BookingAudit,
@@ -459,3 +459,13 @@ def test_a_price_above_max_total_fails_the_booking_before_anything_is_booked(
     assert failure in done.failure
     assert made(hotelbeds, record) == 0
     assert [path for method, path, _ in hotelbeds.requests if method == "POST"] == ["/hotel-api/1.0/checkrates"]
+
+
+def test_a_bookings_table_out_of_reach_is_the_layers_store_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # DynamoDB down
+    store = BookingStore(aws_client("dynamodb", ClientTimeouts(connect=0.2, read=0.2, attempts=1)), "bookings")
+    with pytest.raises(StoreUnavailableError, match="bookings table") as raised:
+        store.open_bookings(idle_since=time.time())  # the in-doubt job's first call: a 503-like refusal, no traceback
+    assert type(raised.value.__cause__).__name__ == "EndpointConnectionError"  # botocore's, kept for the logs
+    with pytest.raises(StoreUnavailableError, match="bookings table"):
+        store.get("bk_1")

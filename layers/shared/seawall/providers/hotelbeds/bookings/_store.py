@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from seawall.errors import DeadlineExceededError, StoreUnavailableError
 from seawall.providers.hotelbeds.bookings._request import BookingRequest
 from seawall.providers.hotelbeds.models import Booking
 
@@ -107,6 +108,19 @@ class BookingStore:
         self.client = client
         self.table = table
 
+    def _call(self, operation: str, **request: Any) -> Any:
+        """One request to the table; a failure other than a failed condition is :class:`StoreUnavailableError`.
+
+        A worker's message then comes back, the in-doubt job's run is retried by its schedule, and the
+        caller of an action gets a 503: each with the error the layer names, not botocore's.
+        """
+        try:
+            return getattr(self.client, operation)(**request)
+        except (self.client.exceptions.ConditionalCheckFailedException, DeadlineExceededError):
+            raise
+        except Exception as error:  # botocore's errors: the table is out of reach
+            raise StoreUnavailableError("bookings table", cause=error) from error
+
     def create(self, record: BookingRecord) -> tuple[BookingRecord, bool]:
         """Store a new pending booking; if its id exists, the stored one (and ``False``)."""
         item = {
@@ -121,7 +135,8 @@ class BookingStore:
             "open": {"S": "open"},
         }
         try:
-            self.client.put_item(
+            self._call(
+                "put_item",
                 TableName=self.table,
                 Item=item,
                 ConditionExpression="attribute_not_exists(id)",
@@ -133,7 +148,7 @@ class BookingStore:
 
     def get(self, booking_id: str) -> BookingRecord | None:
         """The booking, read consistently; ``None`` when there is none."""
-        answer = self.client.get_item(TableName=self.table, Key={"id": {"S": booking_id}}, ConsistentRead=True)
+        answer = self._call("get_item", TableName=self.table, Key={"id": {"S": booking_id}}, ConsistentRead=True)
         item = answer.get("Item")
         return None if item is None else _record(item)
 
@@ -146,7 +161,8 @@ class BookingStore:
         """Lock an open booking for ``owner`` until ``until``; ``None`` when it is final or locked by another."""
         now = time.time()
         try:
-            answer = self.client.update_item(
+            answer = self._call(
+                "update_item",
                 TableName=self.table,
                 Key={"id": {"S": booking_id}},
                 UpdateExpression="SET lock_owner = :owner, lock_until = :until",
@@ -247,7 +263,8 @@ class BookingStore:
     ) -> BookingRecord:
         """``status``, with Hotelbeds' ``booking``, if the record's status is one of ``when`` (else the write fails)."""
         allowed = {f":when{index}": {"S": state} for index, state in enumerate(when)}
-        answer = self.client.update_item(
+        answer = self._call(
+            "update_item",
             TableName=self.table,
             Key={"id": {"S": booking_id}},
             UpdateExpression=f"SET #status = :status, booking = :booking, updated_at = :now{remove}",
@@ -266,7 +283,8 @@ class BookingStore:
     def duplicate_found(self, booking_id: str, reference: str) -> bool:
         """Note ``reference`` as an extra booking to cancel; ``False`` when it was noted before (counted once)."""
         try:
-            self.client.update_item(
+            self._call(
+                "update_item",
                 TableName=self.table,
                 Key={"id": {"S": booking_id}},
                 UpdateExpression="ADD cancelled_duplicates :reference",
@@ -287,7 +305,8 @@ class BookingStore:
                 {":due": {"N": _ms(next_at)}, ":one": {"N": "1"}},
             )
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):  # no longer a suspect
-            self.client.update_item(
+            self._call(
+                "update_item",
                 TableName=self.table,
                 Key={"id": {"S": booking_id}},
                 UpdateExpression=expression,
@@ -314,7 +333,7 @@ class BookingStore:
             "ExpressionAttributeValues": {f":{key}": {"S": key}, ":bound": {"N": _ms(bound)}},
         }
         while True:
-            answer = self.client.query(**query)
+            answer = self._call("query", **query)
             ids += [item["id"]["S"] for item in answer.get("Items", [])]
             if "LastEvaluatedKey" not in answer:
                 return ids
@@ -323,7 +342,8 @@ class BookingStore:
     def _owned(self, booking_id: str, owner: str, expression: str, values: dict[str, Any]) -> BookingRecord:
         names = {name: name[1:] for name in ("#status", "#open", "#audit") if name in expression}
         try:
-            answer = self.client.update_item(
+            answer = self._call(
+                "update_item",
                 TableName=self.table,
                 Key={"id": {"S": booking_id}},
                 UpdateExpression=expression,
