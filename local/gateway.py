@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -31,6 +32,8 @@ class IncomingRequest:
     headers: list[tuple[str, str]]
     body: bytes
     client_ip: str = "127.0.0.1"
+    # API Gateway's $context.requestId: in the event, the x-amzn-RequestId header, the access log.
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 def proxy_event(
@@ -78,7 +81,7 @@ def proxy_event(
             # starts with the stage (/dev/...); here, as behind a custom domain, the URL carries none.
             "path": request.path,
             "protocol": "HTTP/1.1",
-            "requestId": str(uuid.uuid4()),
+            "requestId": request.request_id,
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "requestTimeEpoch": int(now * 1000),
             "resourceId": "local",
@@ -119,23 +122,32 @@ class Gateway:
         self.port = self.server.server_address[1]
 
     def handle(self, request: IncomingRequest) -> tuple[int, dict[str, str], bytes]:
-        """Route one request to its function and translate the proxy response back to HTTP."""
+        """Route one request to its function and translate the proxy response back to HTTP.
+
+        Every answer carries the request id in ``x-amzn-RequestId``, as API Gateway's do, and the
+        gateway's own refusals (404, 403, 413, 502) also in their body, as the template's gateway
+        responses put it.
+        """
+        status, headers, body = self._answer(request)
+        return status, {**headers, "x-amzn-RequestId": request.request_id}, body
+
+    def _answer(self, request: IncomingRequest) -> tuple[int, dict[str, str], bytes]:
         if request.path.startswith("/_local/"):  # a dev tool's, never a route: public, as the whole stack is local
             return self.dashboards.answer(request.method, request.path)
         found = match(self.routes, request.method, request.path)
         if found is None:
-            return problem(404, f"no route for {request.method} {request.path}")
+            return _refusal(404, f"no route for {request.method} {request.path}", request)
         route, parameters = found
         principal = self.authorizer.authenticate(request) if route.authorized else None
         if route.authorized and principal is None:
-            return problem(403, "Missing or invalid AWS Signature Version 4 authentication")
+            return _refusal(403, "Missing or invalid AWS Signature Version 4 authentication", request)
         event = proxy_event(route, parameters, request, self.stage, principal)
         invocation = self.stack.function(route.function).run(event)
         if invocation.error == REQUEST_TOO_LARGE:  # Lambda refused the event: API Gateway answers 413
-            return problem(413, "the request is over Lambda's 6 MB synchronous payload limit")
+            return _refusal(413, "the request is over Lambda's 6 MB synchronous payload limit", request)
         if invocation.error is not None:  # a failed invocation is a 502 from API Gateway too
-            print(f"[gateway] {route.function} failed: {invocation.error.get('errorType')}")
-            return problem(502, "the function failed; see the stack's output")
+            print(f"[gateway] {request.request_id} {route.function} failed: {invocation.error.get('errorType')}")
+            return _refusal(502, "the function failed; see the stack's output", request)
         return _http_response(invocation.payload)
 
     def _handler_class(self) -> type[Handler]:
@@ -150,12 +162,14 @@ class Gateway:
                 request = IncomingRequest(
                     self.command, url.path, url.query, list(self.headers.items()), body, self.client_address[0]
                 )
+                self.request_id = request.request_id
                 self.respond(*gateway.handle(request))
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
-                print(f"[gateway] {self.address_string()} {format % args}")
+                # The access log names the request as API Gateway's does ($context.requestId): "-" before one.
+                print(f"[gateway] {self.address_string()} {getattr(self, 'request_id', '-')} {format % args}")
 
         return GatewayHandler
 
@@ -169,6 +183,12 @@ class Gateway:
         if self._serving:
             self.server.shutdown()
         self.server.server_close()
+
+
+def _refusal(status: int, detail: str, request: IncomingRequest) -> tuple[int, dict[str, str], bytes]:
+    """The gateway's own problem+json answer, with the request id in its body."""
+    status, headers, body = problem(status, detail)
+    return status, headers, json.dumps({**json.loads(body), "request_id": request.request_id}).encode()
 
 
 def _http_response(result: Any) -> tuple[int, dict[str, str], bytes]:

@@ -61,6 +61,18 @@ def test_a_get_becomes_a_rest_proxy_event(gateway: str) -> None:
     assert 0 < body["remaining_ms"] <= 7000
 
 
+def test_every_answer_names_its_request_as_api_gateway_does(gateway: str, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"{gateway}/items/it_7"
+    answered = httpx.get(url, headers=signed_headers("GET", url))
+    request_id = answered.headers["x-amzn-RequestId"]
+    assert echo(answered)["event"]["requestContext"]["requestId"] == request_id  # the function's, the caller's
+    refused = httpx.get(f"{gateway}/nowhere")
+    assert refused.status_code == 404
+    assert refused.json()["request_id"] == refused.headers["x-amzn-RequestId"] != request_id
+    logged = capsys.readouterr().out
+    assert f"{request_id} \"GET /items/it_7 HTTP/1.1\" 200" in logged  # the access log line
+
+
 def test_text_bodies_pass_as_text_and_binary_as_base64(gateway: str) -> None:
     url = f"{gateway}/items"
     text = echo(httpx.post(url, content=b'{"a": 1}', headers=signed_headers("POST", url, b'{"a": 1}')))["event"]
