@@ -42,13 +42,24 @@ class LocalDashboards:
     def __init__(self, stack: LocalStack) -> None:
         self.stack = stack
 
-    def answer(self, method: str, path: str) -> Answer:
-        """The answer to a request for a ``/_local/`` path."""
+    def answer(self, method: str, path: str, body: bytes = b"") -> Answer:
+        """The answer to a request for a ``/_local/`` path.
+
+        ``POST /_local/metrics`` takes another store's JSON (``make invoke`` and ``ops sync run`` run a
+        function in a process of their own, as ``sam local invoke`` does): its points join this stack's,
+        as CloudWatch has every invocation's, however it was made.
+        """
         pages = {"/_local/dashboard": self.page, "/_local/metrics": self.metrics, "/_local/alarms": self.alarms}
         if path not in pages:
             return problem(404, f"no local page {path}; there are: {', '.join(pages)}")
+        if method == "POST" and path == "/_local/metrics":
+            try:
+                self.stack.metrics.record_json(json.loads(body))
+            except (KeyError, TypeError, ValueError) as error:
+                return problem(400, f"not a metric store's JSON: {error!r}")
+            return 204, {}, b""
         if method not in ("GET", "HEAD"):
-            return problem(405, f"{path} answers GET")
+            return problem(405, f"{path} answers GET" + (" and POST" if path == "/_local/metrics" else ""))
         return pages[path]()
 
     def sample_queues(self) -> None:

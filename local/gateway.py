@@ -133,7 +133,7 @@ class Gateway:
 
     def _answer(self, request: IncomingRequest) -> tuple[int, dict[str, str], bytes]:
         if request.path.startswith("/_local/"):  # a dev tool's, never a route: public, as the whole stack is local
-            return self.dashboards.answer(request.method, request.path)
+            return self.dashboards.answer(request.method, request.path, request.body)
         found = match(self.routes, request.method, request.path)
         if found is None:
             return _refusal(404, f"no route for {request.method} {request.path}", request)

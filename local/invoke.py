@@ -3,7 +3,9 @@
 Usage: python -m local.invoke FUNCTION -e events/FILE.json [--timeout SECONDS]
 The handler runs in a fresh container (a process of its own: a cold start),
 as `sam local invoke` runs it. Its logs go to stderr; its response is printed
-on stdout (an error as Lambda reports it, with exit status 1).
+on stdout (an error as Lambda reports it, with exit status 1). Its metrics join
+the running stack's (its local dashboard counts every invocation, as CloudWatch
+does, however it was made).
 """
 
 from __future__ import annotations
@@ -13,10 +15,33 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from local.replay import replay
+from local.runtime import Invocation
 from local.stack import LocalStack
 from local.state import SECRETS_FILE, running_stack
+
+
+def run_once(
+    stack: LocalStack, state: dict[str, Any], function: str, event: Any, *, timeout: float | None = None
+) -> Invocation:
+    """``function`` run once in a fresh container, its metrics sent to the running stack's dashboard.
+
+    Raises KeyError for a function the template does not have.
+    """
+    local = stack.function(function, max_containers=1, timeout=timeout)
+    try:
+        invocation = local.run(event)
+    finally:
+        local.stop()
+    try:
+        httpx.post(f"{state['gateway']}/_local/metrics", json=stack.metrics.as_json(), timeout=10).raise_for_status()
+    except (KeyError, httpx.HTTPError) as error:  # the stack stopped meanwhile: the run itself stands
+        print(f"(the local dashboard did not get this run's metrics: {error!r})", file=sys.stderr)
+    return invocation
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     stack.adopt(state["resources"])
     try:
-        function = stack.function(args.function, max_containers=1, timeout=args.timeout)
+        stack.spec(args.function)
     except KeyError as error:
         print(error.args[0], file=sys.stderr)
         return 2
@@ -49,11 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     signed = replay(event, json.loads(SECRETS_FILE.read_text()))
     if signed is not event:
         print("Sent as of now: webhook signatures made with the local secrets, stay dates moved.", file=sys.stderr)
-    try:
-        with contextlib.redirect_stdout(sys.stderr):  # the function's logs; stdout carries only its answer
-            invocation = function.run(signed)
-    finally:
-        function.stop()
+    with contextlib.redirect_stdout(sys.stderr):  # the function's logs; stdout carries only its answer
+        invocation = run_once(stack, state, args.function, signed, timeout=args.timeout)
     if invocation.error is not None:
         print(json.dumps(invocation.error, indent=2))
         return 1

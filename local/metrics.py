@@ -173,6 +173,20 @@ class MetricStore:
             ]
         return sorted(found, key=lambda series: (series.metric.namespace, series.metric.name, series.metric.dimensions))
 
+    def record_json(self, document: dict[str, Any]) -> None:
+        """Keep every datapoint of another store's :meth:`as_json` (a run in a process of its own); all or none."""
+        points = [
+            Datapoint(
+                Metric.of(series["namespace"], series["name"], series["dimensions"]),
+                float(timestamp),
+                float(value),
+                series["unit"],
+            )
+            for series in document["metrics"]
+            for timestamp, value in series["datapoints"]
+        ]
+        self.record(points)
+
     def as_json(self) -> dict[str, Any]:
         """Everything held, for scripts: each metric with its unit and [timestamp, value] pairs."""
         return {

@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError, 
 from pydantic import BaseModel
 
 from local.aws import client_environment
+from local.invoke import run_once
 from local.stack import LocalStack
 from local.state import SECRETS_FILE, running_stack
 from local.template import ScheduleSource, Template
@@ -179,6 +180,7 @@ class LocalTarget(Target):
                 " or name a deployed stack with --stack NAME (or OPS_STACK)"
             )
         self.description = f"the local stack (pid {state.get('pid')})"
+        self.state_file = state
         try:
             self.resources: dict[str, dict[str, str]] = state["resources"]
             self.stack = LocalStack(
@@ -219,12 +221,8 @@ class LocalTarget(Target):
         return self.stack.environment_of(self.stack.spec(function))
 
     def invoke(self, function: str, event: Any) -> Invoked:
-        """See :class:`Target`: in a fresh container, as ``python -m local.invoke`` does."""
-        local = self.stack.function(function, max_containers=1)
-        try:
-            invocation = local.run(event)
-        finally:
-            local.stop()
+        """See :class:`Target`: in a fresh container, as ``python -m local.invoke`` does (its metrics counted)."""
+        invocation = run_once(self.stack, self.state_file, function, event)
         return Invoked(invocation.payload, invocation.error)
 
     def secret_values(self) -> list[Any]:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,6 +114,30 @@ def test_the_gateway_serves_the_local_pages_publicly_and_nothing_else_there(gate
     assert any(m["namespace"] == "AWS/SQS" for m in metrics)  # the queues, sampled as the page was asked for
     assert httpx.get(f"{gateway}/_local/nothing").status_code == 404
     assert httpx.post(f"{gateway}/_local/dashboard").status_code == 405
+
+
+def test_the_local_metrics_take_a_run_made_in_another_process(gateway: str) -> None:
+    run = MetricStore()
+    run.record_emf(
+        json.dumps(
+            {
+                "_aws": {
+                    "Timestamp": int(time.time() * 1000),
+                    "CloudWatchMetrics": [
+                        {"Namespace": "Elsewhere", "Dimensions": [["job"]], "Metrics": [{"Name": "Ran"}]}
+                    ],
+                },
+                "job": "j1",
+                "Ran": 1,
+            }
+        )
+    )
+    assert httpx.post(f"{gateway}/_local/metrics", json=run.as_json()).status_code == 204
+    metrics = httpx.get(f"{gateway}/_local/metrics").json()["metrics"]
+    assert [m["dimensions"] for m in metrics if m["namespace"] == "Elsewhere"] == [{"job": "j1"}]
+    refused = httpx.post(f"{gateway}/_local/metrics", content=b'{"metrics": [{"name": "half"}]}')
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/problem+json"
 
 
 BODY = json.dumps({"type": "invoice.paid", "data": {"invoice_id": "inv_7", "amount": 4200}})

@@ -83,6 +83,16 @@ def test_a_taken_port_is_reported_plainly(tmp_path: Path) -> None:
 
 def test_invoke_runs_one_function_against_the_running_stack(stack: tuple[subprocess.Popen[str], str, Path]) -> None:
     _, _, state_dir = stack
+    gateway = json.loads((state_dir / "stack.json").read_text())["gateway"]
+
+    def invocations() -> float:
+        """The running stack's count of EchoFunction's invocations, as its dashboard reads it."""
+        metrics = httpx.get(f"{gateway}/_local/metrics").json()["metrics"]
+        wanted = {"namespace": "AWS/Lambda", "name": "Invocations", "dimensions": {"FunctionName": "EchoFunction"}}
+        found = [series for series in metrics if wanted.items() <= series.items()]
+        return sum(value for series in found for _, value in series["datapoints"])
+
+    before = invocations()
     event = ROOT / "events" / "health" / "get.json"
     result = run_module(["local.invoke", "EchoFunction", "-e", str(event)], state_dir)
     assert result.returncode == 0, result.stderr
@@ -90,6 +100,7 @@ def test_invoke_runs_one_function_against_the_running_stack(stack: tuple[subproc
     body = json.loads(response["body"])
     assert body["event"]["path"] == "/health"
     assert body["environment"]["TABLE_NAME"] == "integrations-local-items"
+    assert invocations() == before + 1  # the run in a process of its own is counted where the dashboard reads
 
 
 def test_invoke_without_a_running_stack_says_how_to_start_one(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from local.aws import client_environment
@@ -212,11 +213,20 @@ def test_sync_run_runs_the_job_now_and_sync_shows_how_it_ended(stack: Stack, job
     refused = stack.ops("sync", "run", job)
     assert refused.returncode == 2
     assert "would invoke" in refused.stdout
+    runs = sync_runs_counted(stack, job)
     ran = stack.ops_json("sync", "run", job, "--yes")
     assert ran["answer"]["job"] == job  # the function that ran is the one whose job this is
     row = {row["job"]: row for row in stack.ops_json("sync")}[job]
     assert row["last_run_at"] is not None
     assert row["last_outcome"] == ran["answer"]["outcome"]
+    assert sync_runs_counted(stack, job) == runs + 1  # on the local dashboard ("Sync runs by outcome"), too
+
+
+def sync_runs_counted(stack: Stack, job: str) -> float:
+    """The SyncRun metric of ``job`` the running stack holds (every outcome), as its dashboard reads it."""
+    metrics = httpx.get(f"{stack.state['gateway']}/_local/metrics").json()["metrics"]
+    found = [series for series in metrics if series["name"] == "SyncRun" and series["dimensions"].get("job") == job]
+    return sum(value for series in found for _, value in series["datapoints"])
 
 
 def test_sync_run_takes_a_scheduled_function_too(stack: Stack) -> None:
