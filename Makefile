@@ -18,7 +18,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build bench mutation openapi clean
+.PHONY: run invoke ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -128,6 +128,20 @@ build: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(PY) bench/layer_size.py --check
 
 # Cold start on Lambda's runtime (python3.13) against a `make run` of its own, containers on the layer's packages only.
+# Deploy an environment of samconfig.toml (default: a developer's own stack; dev; prod): build with Lambda's
+# Python (python3.13, as `make build`), then `sam deploy` with that environment's settings.
+ENV ?= default
+deploy: $(SAM_VENV)/.installed
+	$(PY313_ENV) $(SAM) build
+	$(SAM) deploy --config-env $(ENV)
+
+# A new environment: SAM asks for each setting and writes the answers under ENV in samconfig.toml, never over
+# `default`, which the repository keeps.
+deploy-guided: $(SAM_VENV)/.installed
+	@if [ "$(ENV)" = default ]; then echo "name the new environment: make deploy-guided ENV=staging" >&2; exit 2; fi
+	$(PY313_ENV) $(SAM) build
+	$(SAM) deploy --guided --config-env $(ENV)
+
 bench: $(VENV)/.installed $(VENV313)/.installed $(LAMBDA_VENV)/.installed
 	$(VENV313)/bin/python bench/coldstart.py --python $(LAMBDA_VENV)/bin/python
 	$(PY) bench/state.py
