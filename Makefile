@@ -18,18 +18,20 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run invoke ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
+.PHONY: lock run invoke ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
 
-$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
+# Every environment installs from a lock: each requirements file's packages and everything under them, pinned,
+# with their hashes (`make lock` compiles them; tests/unit/test_locks.py fails when a file and its lock disagree).
+$(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
-$(VENV313)/.installed: requirements-dev.txt layers/shared/requirements.txt
+$(VENV313)/.installed: requirements-dev.lock
 	$(PY313_ENV) $(PYTHON313) -m venv $(VENV313)
 	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV313)/bin/python -m pip install --quiet -r requirements-dev.txt
+	$(VENV313)/bin/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 # CI runs as root on Debian; elsewhere, install chromium yourself (make run needs none).
@@ -39,17 +41,28 @@ $(CHROMIUM):
 # What a function's container has in Lambda: the layer's packages (and the runtime's SnapStart hooks), nothing of
 # the tools; the cold-start benchmark runs its containers on it.
 LAMBDA_VENV := .venv-lambda
-$(LAMBDA_VENV)/.installed: layers/shared/requirements.txt
+$(LAMBDA_VENV)/.installed: layers/shared/requirements.lock
 	$(PY313_ENV) $(PYTHON313) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LAMBDA_VENV)/bin/python -m pip install --quiet -r layers/shared/requirements.txt snapshot-restore-py==1.0.0
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet --require-hashes -r layers/shared/requirements.lock
+	# The runtime's SnapStart hooks, which Lambda provides (no dependencies; the benchmarks' containers only).
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet --no-deps snapshot-restore-py==1.0.0
 	touch $@
 
-$(SAM_VENV)/.installed: requirements-sam.txt
+$(SAM_VENV)/.installed: requirements-sam.lock
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	$(SAM_VENV)/bin/pip install --quiet --require-hashes -r requirements-sam.lock
 	touch $@
+
+# Pin again what the requirements files ask for (their versions, and all under them at today's releases): the
+# layer's for Lambda (python3.13, arm64), the tools' for any platform, holding the layer's versions.
+UV := $(VENV)/bin/uv pip compile --quiet --generate-hashes
+lock: $(VENV)/.installed
+	$(UV) --python-version 3.13 --python-platform aarch64-manylinux2014 layers/shared/requirements.txt \
+		-o layers/shared/requirements.lock
+	$(UV) --universal --constraint layers/shared/requirements.lock requirements-dev.txt -o requirements-dev.lock
+	$(UV) --universal requirements-sam.txt -o requirements-sam.lock
 
 run: $(VENV)/.installed
 	$(PY) -m local
