@@ -96,7 +96,8 @@ layer-digest: $(VENV)/.installed
 provider-remove: $(VENV)/.installed
 	$(PY) -m scaffold remove "$(NAME)" $(if $(FORCE),--force)
 
-test: lint typecheck suites template build
+# The build before the suites: the layer-size benchmark's smoke run reads the built layer.
+test: lint typecheck template build suites
 
 # The suites at once (python3.11, python3.13, and the end-to-end tests on python3.13): each waits mostly on its
 # servers and sandboxes, and each test has its own ports and state.
@@ -122,11 +123,14 @@ typecheck: $(VENV)/.installed
 # in a Lambda container (the layer's units, its clients and the Stripe client against real servers,
 # the local stack) — the functions, state contention and end-to-end suites are the slow ones.
 # tests/scaffold runs sam validate and cfn-lint on a generated provider: it needs the SAM CLI's virtualenv.
-unit: $(VENV)/.installed $(SAM_VENV)/.installed $(CHROMIUM)
-	$(VENV)/bin/pytest tests/unit tests/integration tests/providers tests/local tests/scaffold tests/ops
+# tests/bench runs every benchmark once in its smoke mode, each on the interpreter `make bench` gives it
+# (the cold start's containers on .venv-lambda, the layer's imports on .venv313): tooling, run once.
+unit: $(VENV)/.installed $(VENV313)/.installed $(LAMBDA_VENV)/.installed $(SAM_VENV)/.installed $(CHROMIUM)
+	$(VENV)/bin/pytest tests/unit tests/integration tests/providers tests/local tests/scaffold tests/ops tests/bench
 
 unit-py313: $(VENV313)/.installed $(CHROMIUM)
-	$(VENV313)/bin/pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/scaffold --ignore=tests/ops
+	$(VENV313)/bin/pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/scaffold --ignore=tests/ops \
+		--ignore=tests/bench
 
 e2e: $(VENV313)/.installed
 	$(VENV313)/bin/pytest -q -p no:cacheprovider -m e2e

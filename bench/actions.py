@@ -30,6 +30,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 import stripe  # noqa: E402
 
 from bench.harness import local_aws, stripe_sandbox  # noqa: E402
+from bench.smoke import parse_arguments  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 from local.upstash import UpstashEndpoint  # noqa: E402
 
@@ -69,7 +70,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--backend", choices=["dynamodb", "upstash"], default="dynamodb")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parse_arguments(parser, {"calls": 3})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     with contextlib.ExitStack() as running:

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.coldstart import LAMBDA_PYTHON  # noqa: E402
+from bench.smoke import parse_arguments  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 
 PACKAGES = ROOT / ".venv-lambda" / "lib" / "python3.13" / "site-packages"
@@ -66,7 +67,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per function and tree")
     parser.add_argument("--only", nargs="*", default=[], metavar="FUNCTION", help="logical ids (default: all)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args()
+    args = parse_arguments(parser, {"runs": 1, "only": ["HealthFunction"]})
     if not LAMBDA_PYTHON.exists():
         raise SystemExit("no .venv-lambda: run `make .venv-lambda/.installed` (or `make bench`) first")
     stack = LocalStack(ROOT / "template.yaml", "http://127.0.0.1:1")

@@ -44,6 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.smoke import parse_arguments  # noqa: E402
 from local.replay import replay  # noqa: E402
 from local.runtime import FunctionConfig, Invocation, LocalFunction  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
@@ -356,8 +357,8 @@ def main() -> None:
         default=str(LAMBDA_PYTHON) if LAMBDA_PYTHON.exists() else sys.executable,
         help="the containers' interpreter (default: .venv-lambda's, with only the layer's packages, if built)",
     )
-    args = parser.parse_args()
-    runs = max(7, args.runs)
+    args = parse_arguments(parser, {"runs": 1, "only": ["HealthFunction"]})
+    runs = args.runs if args.smoke else max(7, args.runs)  # a smoke run proves it runs, not a figure
     report = run(runs, args.only, args.python)
     version = subprocess.run([args.python, "--version"], capture_output=True, text=True, check=True).stdout.split()[-1]
     if args.json:

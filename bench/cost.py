@@ -58,6 +58,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
 from bench.actions import api_event  # noqa: E402
 from bench.harness import local_aws, stripe_sandbox  # noqa: E402
+from bench.smoke import parse_arguments  # noqa: E402
 from bench.webhooks import customer_created, delivery  # noqa: E402
 from local.aws import MotoServer, aws_client  # noqa: E402
 from local.eventsource import QueuePoller, StreamPoller  # noqa: E402
@@ -366,7 +367,7 @@ def main() -> None:
     parser.add_argument("--recovered", type=int, default=1000)
     parser.add_argument("--actions", type=int, default=100)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parse_arguments(parser, {"events": 5, "recovered": 10, "actions": 2})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with contextlib.ExitStack() as running:
         moto, endpoint, secrets = local_aws(running, ["StripeSecret", "StripeWebhookSecret"])

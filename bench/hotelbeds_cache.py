@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
+from bench.smoke import parse_arguments  # noqa: E402
 from local.aws import MotoServer  # noqa: E402
 from local.sandboxes.hotelbeds import HotelbedsSandbox  # noqa: E402
 from local.secrets import ensure_secrets_file  # noqa: E402
@@ -99,7 +100,7 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=100)
     parser.add_argument("--distinct", type=int, default=25, help="distinct stays the searches are drawn from")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parse_arguments(parser, {"searches": 6, "distinct": 2})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log
     moto = MotoServer()
     endpoint = moto.start()

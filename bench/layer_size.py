@@ -22,6 +22,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.smoke import parse_arguments  # noqa: E402
+
 LAYER = ROOT / ".aws-sam" / "build" / "SharedLayer" / "python"
 
 
@@ -75,7 +79,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="fresh interpreters per import")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--check", action="store_true", help="only check that every module ships compiled")
-    args = parser.parse_args()
+    args = parse_arguments(parser, {"runs": 1})
     if not args.layer.is_dir():
         raise SystemExit(f"no built layer at {args.layer}: run `make build` first")
     missing = uncompiled(args.layer)

@@ -37,6 +37,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.smoke import parse_arguments  # noqa: E402
+
 MUTATION_DIR = ROOT / ".mutation"
 MUTMUT = Path(sys.executable).parent / "mutmut"
 # What the tests read besides themselves: the local stack, the template they provision, the sample events.
@@ -331,7 +335,9 @@ def run(
 
 
 def results(name: str) -> Result:
-    """The statuses of a package's mutants, as ``mutmut results --all`` lists them."""
+    """The statuses of a package's mutants, as ``mutmut results --all`` lists them (none if it never ran here)."""
+    if not (MUTATION_DIR / name).is_dir():
+        return Result(name)
     listed = subprocess.run(
         [str(MUTMUT), "results", "--all", "true"],
         cwd=MUTATION_DIR / name,
@@ -366,7 +372,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", default=[], help="test only these mutants (globs of their names)")
     parser.add_argument("--report", action="store_true", help="print the stored results without running")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args()
+    args = parse_arguments(parser, {"report": True})  # a smoke run reads the stored results, runs no mutant
     names = args.packages or list(PACKAGES)
     unknown = set(names) - set(PACKAGES)
     if unknown:

@@ -23,12 +23,13 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from queue import Empty
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
+from bench.processes import collect  # noqa: E402
+from bench.smoke import parse_arguments  # noqa: E402
 from local.aws import MotoServer  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 from local.upstash import UpstashEndpoint  # noqa: E402
@@ -116,7 +117,7 @@ def measure(backend: str, environment: dict[str, str], decisions: int, queue: An
     queue.put(results)
 
 
-def contend(environment: dict[str, str], scope: str, kind: str, start_at: float, queue: Any) -> None:
+def contend(environment: dict[str, str], scope: str, kind: str, window: tuple[float, float], queue: Any) -> None:
     """Child process: take calls on one key as an action does (waiting a second at most); report when each
     admitted call would leave, the store's turns, and round trips per call."""
     _quiet_child(environment)
@@ -134,10 +135,11 @@ def contend(environment: dict[str, str], scope: str, kind: str, start_at: float,
         else Limit("second", LIMIT, 1 + ARRIVAL_ALLOWANCE_SECONDS)
     )
     limiter = state.rate_limiter(f"bench-{kind}", [limit])
+    start_at, end_at = window
     while time.time() < start_at:
         time.sleep(0.001)
     sent[0], calls, left, turns = 0, 0, [], []
-    while time.time() < start_at + CONTENTION_SECONDS:
+    while time.time() < end_at:
         calls += 1
         try:
             decision = limiter.acquire(scope, wait=1.0)
@@ -155,31 +157,24 @@ def _most_in_a_second(times: list[float]) -> int:
 
 
 def _collect(context: Any, target: Any, args: tuple[Any, ...], count: int) -> list[Any]:
-    """Start ``count`` children running ``target`` and take one result from each; a child that dies says so."""
+    """Start ``count`` children running ``target`` and take one result from each (bench.processes.collect)."""
     queue = context.Queue()
     children = [context.Process(target=target, args=(*args, queue)) for _ in range(count)]
     for child in children:
         child.start()
-    results: list[Any] = []
-    while len(results) < count:
-        try:
-            results.append(queue.get(timeout=1))
-        except Empty:
-            if any(child.exitcode not in (None, 0) for child in children):
-                raise SystemExit(f"a measuring child failed: exit codes {[c.exitcode for c in children]}") from None
-    for child in children:
-        child.join()
-    return results
+    return collect(children, queue, count)
 
 
-def accuracy(context: Any, environment: dict[str, str], kind: str) -> dict[str, float]:
-    """Four processes on one key at LIMIT a second: the most sent in any sliding second over the limit, and more."""
+def accuracy(context: Any, environment: dict[str, str], kind: str, seconds: float) -> dict[str, float]:
+    """Four processes on one key at LIMIT a second for ``seconds``: the most sent in any sliding second over the
+    limit, and more."""
     scope = uuid.uuid4().hex
-    results = _collect(context, contend, (environment, scope, kind, time.time() + 3), CONTENDERS)
+    start_at = time.time() + 3  # the children's start (spawned interpreters), then all at once
+    results = _collect(context, contend, (environment, scope, kind, (start_at, start_at + seconds)), CONTENDERS)
     left = [at for result in results for at in result["left"]]
     figures = {
         f"{kind}_most_in_any_second_over_limit": _most_in_a_second(left) / LIMIT,
-        f"{kind}_admitted_over_limit_times_seconds": len(left) / (LIMIT * CONTENTION_SECONDS),
+        f"{kind}_admitted_over_limit_times_seconds": len(left) / (LIMIT * seconds),
         f"{kind}_most_in_any_second_over_limit_store_clock": _most_in_a_second(
             [at for result in results for at in result["turns"]]
         )
@@ -193,8 +188,9 @@ def accuracy(context: Any, environment: dict[str, str], kind: str) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--decisions", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=CONTENTION_SECONDS, help="each contention run's length")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parse_arguments(parser, {"decisions": 20, "seconds": 1.0})
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto = MotoServer()
@@ -224,7 +220,7 @@ def main() -> None:
             environment = {**base, **{name: environment[name] for name in VARIABLES if name in environment}}
             (report[backend],) = _collect(context, measure, (backend, environment, args.decisions), 1)
             for kind in UNBOUND:
-                report[backend].update(accuracy(context, environment, kind))
+                report[backend].update(accuracy(context, environment, kind, args.seconds))
     finally:
         upstash.stop()
         moto.stop()

@@ -42,6 +42,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
+from bench.processes import collect  # noqa: E402
+from bench.smoke import parse_arguments  # noqa: E402
 from local.aws import MotoServer  # noqa: E402
 from local.runtime import Invocation  # noqa: E402
 from local.sandboxes.stripe import StripeSandbox  # noqa: E402
@@ -139,10 +141,7 @@ def _walks(environment: dict[str, str], prefix: str, quota: int, *, paced: bool,
         process.start()
     time.sleep(5)  # the three imports and clients
     start.set()
-    runs = [run for _ in processes for run in results.get(timeout=300)]
-    for process in processes:
-        process.join()
-    return runs
+    return [run for batch in collect(processes, results, JOBS) for run in batch]
 
 
 def _summary(runs: list[dict[str, Any]], quota: int, throttled: int) -> dict[str, Any]:
@@ -225,7 +224,7 @@ def main() -> None:
     parser.add_argument("--shares", default="0.5,1.0", help="SyncQuotaShare values: the jobs' share of Stripe's rate")
     parser.add_argument("--backends", default="dynamodb,upstash")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parse_arguments(parser, {"events": 300, "recovered": 30, "shares": "1.0", "backends": "dynamodb"})
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log
     moto = MotoServer()

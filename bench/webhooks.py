@@ -30,6 +30,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 import stripe  # noqa: E402
 
 from bench.harness import local_aws  # noqa: E402
+from bench.smoke import parse_arguments  # noqa: E402
 from local.aws import MotoServer, aws_client  # noqa: E402
 from local.eventsource import QueuePoller, StreamPoller, sqs_record  # noqa: E402
 from local.sandboxes.stripe import FIXTURES  # noqa: E402
@@ -129,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parse_arguments(parser, {"deliveries": 10})
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     report: dict[str, Any] = {}
     with contextlib.ExitStack() as running:
