@@ -18,7 +18,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: lock run invoke ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
+.PHONY: lock run invoke call ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
 
 # Every environment installs from a lock: each requirements file's packages and everything under them, pinned,
 # with their hashes (`make lock` compiles them; tests/unit/test_locks.py fails when a file and its lock disagree).
@@ -74,6 +74,12 @@ invoke: $(VENV)/.installed
 #   make ops ARGS="queues"   make ops ARGS="--stack integrations-prod breakers"
 ops: $(VENV)/.installed
 	$(PY) -m ops $(ARGS)
+
+# A signed call to the running stack, as the local caller:
+#   make call METHOD=POST ROUTE=/customers BODY='{"email": "ada@example.com"}'
+METHOD ?= GET
+call: $(VENV)/.installed
+	$(PY) -m local.call $(METHOD) $(ROUTE) '$(BODY)'
 
 # For sam local invoke (Docker) against the running stack: the --env-vars file, and re-signed webhook events.
 env-json: $(VENV)/.installed

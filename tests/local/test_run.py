@@ -151,3 +151,23 @@ def test_sign_event_re_signs_a_delivery_with_the_local_secret(
         signed["body"].encode(), signed["headers"]["Stripe-Signature"], ["whsec_signeventtest000000000000"]
     )
     assert signed["body"] == json.loads(event.read_text())["body"]
+
+
+def test_call_signs_as_the_local_caller_and_prints_the_answer(stack: tuple[subprocess.Popen[str], str, Path]) -> None:
+    _, _, state_dir = stack
+    got = run_module(["local.call", "GET", "/items/it_9"], state_dir)  # an IAM route: signed, or 403
+    assert got.returncode == 0, got.stdout + got.stderr
+    status, *rest = got.stdout.splitlines()
+    assert status == "HTTP 200 OK"
+    event = json.loads("\n".join(rest[rest.index("") + 1 :]))["event"]
+    assert event["requestContext"]["identity"]["userArn"].endswith(":user/local-developer")
+    posted = run_module(["local.call", "POST", "/items", '{"name": "n"}', "--caller", "testing2"], state_dir)
+    assert posted.returncode == 0, posted.stdout + posted.stderr
+    body = json.loads(posted.stdout.split("\n\n", 1)[1])["event"]
+    assert body["requestContext"]["identity"]["userArn"].endswith(":user/local-second-caller")
+    assert len(body["headers"]["Idempotency-Key"]) == 36  # a POST gets a fresh key
+    assert json.loads(body["body"]) == {"name": "n"}
+    missing = run_module(["local.call", "GET", "/nowhere"], state_dir)
+    assert missing.returncode == 1
+    assert missing.stdout.startswith("HTTP 404")
+    assert run_module(["local.call", "POST", "/items", "{not json"], state_dir).returncode == 2
