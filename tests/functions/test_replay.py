@@ -24,7 +24,7 @@ def test_a_replay_sends_the_archived_domain_events_again(
     bus = project_stack.template.physical["DomainEventBus"]
     assert events.describe_archive(ArchiveName=archive["ArchiveName"])["EventSourceArn"] == bus["Arn"]
     replay = f"replay-{uuid.uuid4().hex[:8]}"
-    events.start_replay(  # as README's "Replaying domain events" does it, for a time range
+    events.start_replay(  # as docs/operations.md's "Replaying domain events" does it, for a time range
         ReplayName=replay,
         EventSourceArn=archive["Arn"],
         EventStartTime=started,
