@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
 from queue import Empty
 from typing import Any
 
 
-def collect(children: list[BaseProcess], queue: Any, expected: int) -> list[Any]:
+def collect(children: Sequence[BaseProcess], queue: Any, expected: int) -> list[Any]:
     """``expected`` results that ``children`` put on ``queue``, then the children joined.
 
     A child that fails, or all of them ending short of their results, ends the wait within a second

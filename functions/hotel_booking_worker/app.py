@@ -20,13 +20,10 @@ from seawall.config import load_settings
 from seawall.errors import RateLimitedError, ThrottledError
 from seawall.handler import instrumented
 from seawall.observability import correlation, logger
-from seawall.providers.hotelbeds.bookings import BookingSettings, BookingStore, BookingWorkflow
+from seawall.providers.hotelbeds.bookings import QUOTA_WAIT_SECONDS, BookingSettings, BookingStore, BookingWorkflow
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.state import SharedState
 from seawall.webhooks.processor import QueueProcessor
-
-# A refusal longer than this is the daily quota: the in-doubt job books it after the reset.
-QUOTA_WAIT_SECONDS = 900.0
 
 
 class BookingNotSettledError(Exception):

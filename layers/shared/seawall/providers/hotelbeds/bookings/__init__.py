@@ -14,10 +14,11 @@ from seawall.providers.hotelbeds.bookings._desk import BookingDesk
 from seawall.providers.hotelbeds.bookings._request import BookingId, BookingRequest, booking_ids
 from seawall.providers.hotelbeds.bookings._settings import BookingSettings
 from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore, LockLostError
-from seawall.providers.hotelbeds.bookings._workflow import MAX_UNSENT_SECONDS, BookingWorkflow
+from seawall.providers.hotelbeds.bookings._workflow import MAX_UNSENT_SECONDS, QUOTA_WAIT_SECONDS, BookingWorkflow
 
 __all__ = [
     "MAX_UNSENT_SECONDS",
+    "QUOTA_WAIT_SECONDS",
     "BookingAudit",
     "BookingDesk",
     "BookingId",

@@ -47,6 +47,9 @@ LOOKUP_SECONDS = 5.0
 # key's price and allotment go stale (Hotelbeds documents no lifetime; an hour is taken as one). POST
 # /hotel-bookings refuses (503) a booking the quota would keep unsent longer.
 MAX_UNSENT_SECONDS = 3600.0
+# A refusal longer than this is the daily quota: a worker leaves the booking to the in-doubt job, which books it
+# after the reset; a shorter one (a second's limit, or the reset minutes away) sends the message back to its queue.
+QUOTA_WAIT_SECONDS = 900.0
 # 4xx statuses that do not say the request was not processed: a timeout, a conflict, a client gone.
 _UNSETTLED_4XX = frozenset({HTTPStatus.REQUEST_TIMEOUT, HTTPStatus.CONFLICT, 499})
 CANCELLED = "CANCELLED"
