@@ -1,11 +1,12 @@
 """Personal data kept out of what ``ops`` prints, as secrets are (``seawall.observability.redact``).
 
-Two nets. In a message body that is JSON, the values of the fields that hold
-personal data in the providers' objects (a Stripe customer's e-mail, name,
-phone and addresses, a card's number and expiry; a Hotelbeds booking's holder
-and guests), whatever their depth. In any text, the shapes of e-mail addresses
-and of card numbers (a run of 14 to 19 digits that passes the Luhn check, so
-that timestamps and account ids stay readable). Ids stay: they are how an
+Two nets. In a message body that is JSON (and in JSON carried as a string inside it, as SNS and
+EventBridge wrap messages), the values of the fields that hold personal data in the providers'
+objects, whatever their depth and however their names are cased or joined (``customer_name``,
+``holderName``, ``verified_phone``). In any text, the shapes of e-mail addresses, of phone numbers
+written with a country code, and of card numbers (a run of 13 to 19 digits, or grouped as cards are
+printed, that passes the Luhn check; never a JSON number's or a float's digits, so that ``--json``
+stays JSON and timestamps, amounts and account ids stay readable). Ids stay: they are how an
 operator finds the rest.
 """
 
@@ -17,20 +18,33 @@ from typing import Any
 
 MASK = "[PERSONAL]"
 
+# Field names, lower-cased with "_" and "-" removed: a key holds personal data if it is one of these, or ends
+# with one of ``_PERSONAL_SUFFIXES`` (``customer_email``, ``billing_address``, ``guestname``).
 PERSONAL_FIELDS = frozenset(
     {
-        # Stripe: customers, billing and shipping details, cards.
-        *("email", "name", "phone", "address", "shipping", "billing_details", "description"),
-        *("number", "cvc", "exp_month", "exp_year", "last4", "fingerprint"),
-        # Hotelbeds: the booking's holder and its guests.
-        *("holder", "paxes", "surname", "remark"),
+        # People: Stripe's customers, billing and shipping details, Connect individuals; Hotelbeds' holder and guests.
+        *("email", "name", "phone", "address", "shipping", "billingdetails", "owner", "individual"),
+        *("firstname", "lastname", "surname", "dob", "dateofbirth", "ssnlast4", "idnumber", "passport", "taxids"),
+        *("holder", "paxes", "remark", "ipaddress", "useragent", "customerpurchaseip"),
+        # Cards.
+        *("number", "cvc", "expmonth", "expyear", "last4", "dynamiclast4", "fingerprint"),
     }
 )
+_PERSONAL_SUFFIXES = ("name", "email", "phone", "address", "last4")
 
-# An address as it is, or form-encoded (Stripe's requests are: ``email=ada%40example.com``).
-_EMAIL = re.compile(r"[A-Za-z0-9._+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-# Not the digits after a decimal point: a float's fraction is no card.
-_CARD_CANDIDATE = re.compile(r"(?<![\d.-])\d(?:[ -]?\d){13,18}(?![\d-])")
+_EMAIL = re.compile(
+    # An address as it is, or form- or JSON-escaped: any letters (not ASCII alone) before and after the "@".
+    r"[\w.+'%-]+(?:@|%40|\\u0040)[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}",
+)
+# A phone number with its country code: "+", then 8 to 15 digits, maybe grouped.
+_PHONE = re.compile(r"(?<![\w+])\+\d(?:[ .()-]{0,2}\d){7,14}(?!\d)")
+# Card numbers: 13 to 19 digits in a row, or 4-4-4-4(-3) or 4-6-5 with one space or dash between groups.
+# Not the digits of a JSON number (after ": " or ":") or a float's fraction (after "."), nor part of a longer run.
+_CARD = re.compile(
+    r"(?<![\d.])(?<!:)(?<!: )"
+    r"(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?|\d{4}([ -])\d{6}\2\d{5})"
+    r"(?!\d|\.\d)"
+)
 
 
 def _luhn(digits: str) -> bool:
@@ -47,17 +61,28 @@ def _card(match: re.Match[str]) -> str:
 
 
 def mask_shapes(text: str) -> str:
-    """``text`` with every e-mail address and card number masked."""
-    return _CARD_CANDIDATE.sub(_card, _EMAIL.sub(MASK, text))
+    """``text`` with every e-mail address, international phone number and card number masked."""
+    return _CARD.sub(_card, _PHONE.sub(MASK, _EMAIL.sub(MASK, text)))
+
+
+def _personal(key: str) -> bool:
+    name = re.sub(r"[_-]", "", key).lower()
+    return name in PERSONAL_FIELDS or name.endswith(_PERSONAL_SUFFIXES)
 
 
 def _fields(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            key: MASK if key in PERSONAL_FIELDS and item is not None else _fields(item) for key, item in value.items()
+            key: MASK if _personal(key) and item not in (None, "", [], {}) else _fields(item)
+            for key, item in value.items()
         }
     if isinstance(value, list):
         return [_fields(item) for item in value]
+    if isinstance(value, str) and value[:1] in ("{", "["):  # JSON carried as a string (an SNS or EventBridge body)
+        try:
+            return json.dumps(_fields(json.loads(value)), ensure_ascii=False)
+        except ValueError:
+            return value
     return value
 
 

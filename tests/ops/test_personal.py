@@ -53,3 +53,25 @@ def test_a_body_that_is_no_json_still_has_its_shapes_masked() -> None:
     assert mask_personal(f"card={CARD}&email=ada%40example.com&to=ada@example.com") == (
         f"card={MASK}&email={MASK}&to={MASK}"
     )
+
+
+def test_personal_fields_are_found_inside_json_carried_as_a_string_and_however_their_names_are_written() -> None:
+    event = {
+        "data": {
+            "object": {"id": "cus_1", "customer_name": "Ada", "holderName": "Bob", "Phone": "+1", "ip_address": "1"}
+        }
+    }
+    shown = json.loads(json.loads(mask_personal(json.dumps({"Message": json.dumps(event)})))["Message"])
+    assert shown["data"]["object"] == {
+        "id": "cus_1",
+        **dict.fromkeys(("customer_name", "holderName", "Phone", "ip_address"), MASK),
+    }
+    assert json.loads(mask_personal('{"name": ""}')) == {"name": ""}  # empty stays empty: nothing to hide
+
+
+def test_phone_numbers_and_any_alphabets_addresses_are_masked_and_json_numbers_left_as_json() -> None:
+    assert mask_shapes("call +44 20 7183 8750 or josé@example.com") == f"call {MASK} or {MASK}"
+    assert mask_shapes("o'brien@example.com, ada@例え.jp") == f"{MASK}, {MASK}"
+    as_json = '{"started_us": 1721948530123450, "rate": 1.4242424242424242, "count": 1721948530 }'
+    assert mask_shapes(as_json) == as_json  # a number that passes for a card is no card: the output parses
+    assert mask_shapes("sent 1721948530 1003 times") == "sent 1721948530 1003 times"  # two numbers, not one card

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+import seawall.providers.stripe  # noqa: F401 (teaches redaction Stripe's key shapes, whatever ran before)
 from seawall.observability._logging import logger
 from seawall.observability._redaction import MASK, redact, register_secret
 from tests.conftest import LogCapture
@@ -18,6 +19,8 @@ from tests.conftest import LogCapture
         "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
         "rk_live_51HabcdefRESTRICTED",
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "pi_3MtwBwLkdIwHu7ix28a3tqPa_secret_YrKJUKribcBjcG8HVhfZluoGH",  # a payment's client secret
+        "seti_1Mm8s8LkdIwHu7ix0OXBfTRG_secret_NXDJhV6bQfdmzVf6xm9Zrz9lHOkXpd8",
     ],
 )
 def test_known_shapes_are_masked_anywhere_in_text(secret: str) -> None:
