@@ -6,7 +6,6 @@ the repository's root, or is one of ``NOT_RUN_HERE``, each with the reason and w
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ import subprocess
 import pytest
 
 from tests.ops.conftest import ROOT, Stack
+from tests.support.make_run import as_a_person_runs_make
 
 README = ROOT / "README.md"
 MAX_BYTES = 10 * 1024
@@ -65,12 +65,10 @@ def test_every_line_not_run_here_is_still_in_the_readme() -> None:
 
 @pytest.mark.parametrize("line", [line for line in commands() if line not in NOT_RUN_HERE])
 def test_each_readme_command_runs_as_written(stack: Stack, line: str) -> None:
-    # `make` here as a person runs it, not as a sub-make of the suite's own make.
-    inherited = {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     ran = subprocess.run(
         [BASH, "-c", line],
         cwd=ROOT,
-        env={**inherited, "LOCAL_STATE_DIR": str(stack.state_dir)},
+        env={**as_a_person_runs_make(), "LOCAL_STATE_DIR": str(stack.state_dir)},
         capture_output=True,
         text=True,
         timeout=300,

@@ -102,3 +102,8 @@ def stack_state(state_dir: Path) -> dict[str, Any]:
     """What the running stack wrote about itself: endpoints, resources, parameters."""
     state: dict[str, Any] = json.loads((state_dir / "stack.json").read_text())
     return state
+
+
+def as_a_person_runs_make() -> dict[str, str]:
+    """This environment without the suite's own make's job server and flags: `make` run as a person runs it."""
+    return {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}

@@ -7,7 +7,6 @@ environment's parameters are the template's, with values it allows.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tomllib
@@ -16,6 +15,7 @@ import pytest
 
 from local.state import ROOT
 from local.template import load_template
+from tests.support.make_run import as_a_person_runs_make
 
 CONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text())
 ENVIRONMENTS = sorted(CONFIG.keys() - {"version"})
@@ -26,9 +26,7 @@ MAKE = shutil.which("make") or "make"
 
 def make(*arguments: str) -> subprocess.CompletedProcess[str]:
     """``make`` as a person runs it: not a sub-make of the suite's own (its job server and flags left out)."""
-    environment = {
-        name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
-    }
+    environment = as_a_person_runs_make()
     return subprocess.run(
         [MAKE, "--no-print-directory", *arguments],
         check=False,
