@@ -127,6 +127,52 @@ moto_dynamodb.copy = _TablesKept  # type: ignore[attr-defined,assignment]
 moto_dynamodb.DynamoDBBackend.transact_write_items = _transact_rolling_back_items  # type: ignore[method-assign,assignment]
 
 
+class _TransactionTokens:
+    """DynamoDB's idempotent TransactWriteItems, which moto lacks.
+
+    The SDK sends a ClientRequestToken with every transaction and sends it
+    again when an answer is lost (a read timeout). DynamoDB answers a token that
+    succeeded in the last ten minutes as it did, changing nothing, and refuses
+    it with other items; moto would apply the transaction twice.
+    """
+
+    TTL_SECONDS = 600
+
+    def __init__(self) -> None:
+        # token -> (when, the request's items as JSON, the answer's status, headers and body)
+        self._succeeded: dict[str, tuple[float, str, str, list[tuple[str, str]], list[bytes]]] = {}
+
+    def serve(self, action: str, raw: bytes, apply: Any, start_response: Any) -> list[bytes]:
+        """Answer a request (``action``: ``service:Operation``) by ``apply(start_response)``.
+
+        A TransactWriteItems whose token already succeeded is answered as it was, and not applied.
+        """
+        body = parse_body(raw) if action == "dynamodb:TransactWriteItems" else {}
+        token = body.get("ClientRequestToken")
+        if not token:
+            return list(apply(start_response))
+        now = time.monotonic()
+        self._succeeded = {k: v for k, v in self._succeeded.items() if now - v[0] < self.TTL_SECONDS}
+        items = json.dumps(body.get("TransactItems"), sort_keys=True)
+        if token in self._succeeded:
+            _, first_items, status, headers, answer = self._succeeded[token]
+            if first_items != items:
+                message = "the ClientRequestToken was used with other TransactItems"
+                return _error(400, "IdempotentParameterMismatchException", message, start_response)
+            start_response(status, headers)
+            return answer
+        sent: list[Any] = []
+
+        def recording(status: str, headers: Any, *rest: Any) -> Any:
+            sent[:] = [status, list(headers)]
+            return start_response(status, headers, *rest)
+
+        answer = list(apply(recording))
+        if sent and sent[0].startswith("200"):
+            self._succeeded[token] = (now, items, sent[0], sent[1], answer)
+        return answer
+
+
 class MotoServer:
     """moto server on 127.0.0.1, in a thread of this process, one request at a time.
 
@@ -147,6 +193,7 @@ class MotoServer:
         lock = threading.Lock()
         self.iam = LocalIAM()
         self.down: set[str] = set()
+        transactions = _TransactionTokens()
 
         def serve(environ: dict[str, Any], start_response: Any) -> list[bytes]:
             raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -183,7 +230,9 @@ class MotoServer:
                     return start_response(status, headers, *rest)
 
                 with lock:
-                    return list(application(environ, recording))
+                    return transactions.serve(
+                        f"{service}:{operation}", raw, lambda respond: application(environ, respond), recording
+                    )
             with lock:
                 return list(application(environ, start_response))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import boto3
@@ -63,3 +64,53 @@ def test_a_transaction_that_succeeds_writes_everything(tables: tuple[Any, str, s
     assert "Item" in dynamodb.get_item(TableName=streamed, Key={"id": {"S": "one"}})
     assert "Item" in dynamodb.get_item(TableName=sorted_, Key={"pk": {"S": "b"}, "sk": {"S": "2"}})
     assert [record["eventName"] for record in stream_records(aws, dynamodb, streamed)] == ["INSERT"]
+
+
+def increment(table: str, token: str, by: int = 1) -> dict[str, Any]:
+    return {
+        "ClientRequestToken": token,
+        "TransactItems": [
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"id": {"S": "counted"}},
+                    "UpdateExpression": "ADD #c :by",
+                    "ExpressionAttributeNames": {"#c": "count"},
+                    "ExpressionAttributeValues": {":by": {"N": str(by)}},
+                }
+            }
+        ],
+    }
+
+
+def test_a_transaction_sent_again_with_its_token_is_applied_once(tables: tuple[Any, str, str]) -> None:
+    dynamodb, streamed, _ = tables
+    token = uuid.uuid4().hex
+    first = dynamodb.transact_write_items(**increment(streamed, token))
+    again = dynamodb.transact_write_items(**increment(streamed, token))  # as the SDK does when an answer is lost
+    dynamodb.transact_write_items(**increment(streamed, uuid.uuid4().hex))  # a new transaction applies
+    assert dynamodb.get_item(TableName=streamed, Key={"id": {"S": "counted"}})["Item"]["count"] == {"N": "2"}
+    assert {k: v for k, v in again.items() if k != "ResponseMetadata"} == {
+        k: v for k, v in first.items() if k != "ResponseMetadata"
+    }
+
+
+def test_a_token_sent_again_with_other_items_is_refused(tables: tuple[Any, str, str]) -> None:
+    dynamodb, streamed, _ = tables
+    token = uuid.uuid4().hex
+    dynamodb.transact_write_items(**increment(streamed, token))
+    with pytest.raises(dynamodb.exceptions.IdempotentParameterMismatchException):
+        dynamodb.transact_write_items(**increment(streamed, token, by=5))
+    assert dynamodb.get_item(TableName=streamed, Key={"id": {"S": "counted"}})["Item"]["count"] == {"N": "1"}
+
+
+def test_a_cancelled_transactions_token_may_be_sent_again_and_apply(tables: tuple[Any, str, str]) -> None:
+    dynamodb, streamed, _ = tables
+    token = uuid.uuid4().hex
+    guarded = increment(streamed, token)
+    guarded["TransactItems"][0]["Update"]["ConditionExpression"] = "attribute_exists(#c)"
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(**guarded)
+    dynamodb.put_item(TableName=streamed, Item={"id": {"S": "counted"}, "count": {"N": "0"}})
+    dynamodb.transact_write_items(**guarded)
+    assert dynamodb.get_item(TableName=streamed, Key={"id": {"S": "counted"}})["Item"]["count"] == {"N": "1"}

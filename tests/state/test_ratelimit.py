@@ -19,6 +19,7 @@ from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import ConfigError, DeadlineExceededError, StoreUnavailableError, ThrottledError
 from seawall.problems import problem_for
 from seawall.ratelimit import Limit, RateLimiter, StorePolicy
+from seawall.ratelimit._dynamodb import DynamoDBLimiterStore
 from seawall.ratelimit._limits import decide
 from seawall.retry import is_retryable
 from seawall.state import SharedState
@@ -433,6 +434,7 @@ def test_acquire_raises_at_once_without_wait_and_the_refusal_says_when(state: Sh
         limiter.acquire(where)  # no wait asked: a day's wait is never slept through
     refused = limiter.try_acquire(where)
     assert caught.value.service == "acme"
+    assert "rate limit day reached" in str(caught.value)
     assert caught.value.reset == refused.reset
     assert caught.value.retry_after == pytest.approx(refused.retry_after, abs=2)
     assert [u.used for u in limiter.usage(where)] == [1]  # the refusals took nothing, the admission its slot
@@ -545,6 +547,7 @@ def test_a_refusal_by_the_shorter_of_several_limits_waits_only_for_its_window(st
     assert (refused.allowed, refused.remaining, refused.degraded) == (False, 0, False)
     assert 0 < refused.retry_after <= 60  # the minute binds; the day has room
     assert refused.reset in (minute.reset, minute.reset - 60)
+    assert refused.limit == "minute"
 
 
 def test_a_refusal_by_every_limit_waits_for_the_longest(state: SharedState) -> None:
@@ -555,6 +558,7 @@ def test_a_refusal_by_every_limit_waits_for_the_longest(state: SharedState) -> N
     assert (refused.allowed, refused.remaining, refused.degraded) == (False, 0, False)
     assert refused.reset == limiter.usage(where)[1].reset
     assert refused.retry_after > 60
+    assert refused.limit == "day"
 
 
 @pytest.mark.parametrize(
@@ -739,11 +743,13 @@ def test_a_dynamodb_tat_item_outlives_the_latest_tat_a_write_can_leave(state: Sh
     where = scope()
     key = {"pk": {"S": f"ratelimit:acme:{where}:paced:tat"}}
     for within in (0.0, 30.0):  # idle, then busy with a turn taken up to 30 s ahead
-        taken = limiter.try_acquire(where, within=within)
+        before_ms = time.time() * 1000
+        limiter.try_acquire(where, within=within)
+        after_ms = time.time() * 1000
         item = state.dynamodb.get_item(TableName=state.settings.state_table, Key=key, ConsistentRead=True)["Item"]
-        now_ms = round(taken.turn * 1000) if within == 0 else int(item["tat"]["N"]) - 2 * 7_500  # the write's clock
-        latest = now_ms + 15_000 + round(within * 1000) + 7_500
-        assert int(item["expires_at"]["N"]) == math.ceil(latest / 1000) + 60
+        # the latest TAT a write at the write's clock (between before and after) can leave, and 60 s of slack
+        earliest, last = (math.ceil((t + 15_000 + within * 1000 + 7_500) / 1000) + 60 for t in (before_ms, after_ms))
+        assert earliest <= int(item["expires_at"]["N"]) <= last
 
 
 @pytest.mark.parametrize("with_day", [False, True], ids=["one-write", "transaction"])
@@ -778,7 +784,7 @@ def test_a_store_that_keeps_contradicting_the_guess_ends_in_the_store_policy(
     limiter = state.rate_limiter("acme", [Limit("minute", 10, 60)], on_store_error="closed")
     attempts: list[int] = []
 
-    def contradicting(updates: list[dict[str, Any]]) -> tuple[bool, list[int | None]]:
+    def contradicting(updates: list[dict[str, Any]], write_id: str) -> tuple[bool, list[int | None]]:
         attempts.append(len(updates))
         return False, [0]  # refused, yet the TAT found admits now: no TAT ever goes back, so no store answers so
 
@@ -798,7 +804,7 @@ def test_an_aws_failure_of_the_store_is_logged_with_its_code(
 
     limiter = state.rate_limiter("acme", [Limit("minute", 10, 60)], on_store_error="closed")
 
-    def throttled(updates: list[dict[str, Any]]) -> tuple[bool, list[int | None]]:
+    def throttled(updates: list[dict[str, Any]], write_id: str) -> tuple[bool, list[int | None]]:
         raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "UpdateItem")
 
     monkeypatch.setattr(limiter.store, "_write", throttled)
@@ -888,3 +894,36 @@ def test_a_limit_whose_guess_held_keeps_its_guess_while_another_is_corrected(sta
     before = len(writes)
     assert mine.try_acquire(where, lane="both").allowed
     assert len(writes) - before == 2  # the tenth's guess corrected once; the minute's, right, kept
+
+
+class SentTwice:
+    """A DynamoDB client whose every write reaches the table twice: its first answer lost, the SDK sends it again.
+
+    The second transaction carries a token of its own, so the store's own write id, not DynamoDB's token, must
+    recognise it.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def update_item(self, **request: Any) -> Any:
+        self.client.update_item(**request)
+        return self.client.update_item(**request)
+
+    def transact_write_items(self, **request: Any) -> Any:
+        self.client.transact_write_items(**request)
+        return self.client.transact_write_items(**request)
+
+
+@pytest.mark.parametrize("with_day", [False, True], ids=["sliding", "sliding-and-fixed"])
+@pytest.mark.parametrize("state", ["dynamodb"], indirect=True)
+def test_a_dynamodb_write_sent_again_takes_one_turn(state: SharedState, with_day: bool) -> None:
+    limits = [Limit("minute", 10, 60, burst=4)] + ([Limit("day", 100, 86_400, fixed=True)] if with_day else [])
+    limiter = RateLimiter("acme", limits, DynamoDBLimiterStore(SentTwice(state.dynamodb), state.settings.state_table))
+    where = scope()
+    assert [limiter.try_acquire(where).allowed for _ in range(6)] == [True] * 5 + [False]
+    if with_day:
+        assert limiter.usage(where)[1].used == 5

@@ -11,7 +11,12 @@ tolerance fails both: the call is refused. The branch is guessed from the TAT
 this container last saw; a wrong guess fails its condition, the failure returns
 the item (``ReturnValuesOnConditionCheckFailure``), and the next attempt names
 the right branch. One limit is a single UpdateItem; several are one
-TransactWriteItems, so a refusal by any limit consumes nothing. Items expire
+TransactWriteItems, so a refusal by any limit consumes nothing. Each write
+leaves its own id on the items it changes and is conditional on not finding it
+there: when an answer is lost and the SDK sends the write again, the repeat
+fails, finds the write's id and is read as the write's own success, where it
+would have taken a second turn (a transaction carries a ClientRequestToken as
+well, which DynamoDB dedupes by; an UpdateItem has none). Items expire
 by TTL. DynamoDB has no clock to read: decisions follow this container's
 clock, which Lambda keeps synchronised (Amazon Time Sync); a skew of a few
 milliseconds moves a window's edge, or a TAT, by as much.
@@ -20,6 +25,7 @@ milliseconds moves a window's edge, or a TAT, by as much.
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +34,8 @@ from seawall.ratelimit._limits import Limit
 
 # Items outlive their window, or their TAT, by this much before TTL may delete them.
 _TTL_SLACK_SECONDS = 60
+# The attribute holding the id of the write that last changed an item.
+_WRITE_ID = "write_id"
 
 
 class DynamoDBLimiterStore:
@@ -52,10 +60,11 @@ class DynamoDBLimiterStore:
             state = limit.window_end_ms(now_ms)
         return {"N": str(math.ceil(state / 1000) + _TTL_SLACK_SECONDS)}
 
-    def _update(self, key: str, limit: Limit, now_ms: int, within_ms: int) -> dict[str, Any]:
+    def _update(self, key: str, limit: Limit, now_ms: int, within_ms: int, write_id: str) -> dict[str, Any]:
         item_key = self._item_key(key, limit, now_ms)
         latest = now_ms + limit.tolerance_ms + within_ms  # the latest TAT a call can be admitted at
         expires = {":expires": self._expires(limit, now_ms, None if limit.fixed else latest + limit.interval_ms)}
+        update: dict[str, Any]
         if limit.fixed:
             update = {
                 "UpdateExpression": "ADD #state :one SET #expires = :expires",
@@ -86,6 +95,10 @@ class DynamoDBLimiterStore:
                     **expires,
                 },
             }
+        update["UpdateExpression"] += ", #write = :write"
+        update["ConditionExpression"] = f"({update['ConditionExpression']}) AND NOT #write = :write"
+        update["ExpressionAttributeNames"]["#write"] = _WRITE_ID
+        update["ExpressionAttributeValues"][":write"] = {"S": write_id}
         return {"TableName": self.table, "Key": {"pk": {"S": item_key}}, **update}
 
     def consume(self, key: str, limits: Sequence[Limit], within_ms: int) -> tuple[bool, list[int | None], int]:
@@ -100,8 +113,9 @@ class DynamoDBLimiterStore:
         # A wrong guess corrects one limit's branch from idle to busy for good: a TAT only grows (every write
         # raises it; TTL deletes it only once it has passed), so one attempt per sliding limit is enough.
         for _ in range(1 + sum(not limit.fixed for limit in limits)):
-            updates = [self._update(key, limit, now_ms, within_ms) for limit in limits]
-            allowed, states = self._write(updates)
+            write_id = secrets.token_hex(8)
+            updates = [self._update(key, limit, now_ms, within_ms, write_id) for limit in limits]
+            allowed, states = self._write(updates, write_id)
             for limit, update, state in zip(limits, updates, states, strict=True):
                 item_key = update["Key"]["pk"]["S"]
                 if limit.fixed or (state is None and not allowed):
@@ -119,7 +133,7 @@ class DynamoDBLimiterStore:
                 return False, states, now_ms
         raise RuntimeError("a limit's TAT went back in time")  # the store policy answers, loudly
 
-    def _write(self, updates: list[dict[str, Any]]) -> tuple[bool, list[int | None]]:
+    def _write(self, updates: list[dict[str, Any]], write_id: str) -> tuple[bool, list[int | None]]:
         """Apply every update or none.
 
         Returns (True, the states after, ``None`` where not returned) or (False, the states as found where a
@@ -131,7 +145,8 @@ class DynamoDBLimiterStore:
                     **updates[0], ReturnValues="UPDATED_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD"
                 )
             except self.client.exceptions.ConditionalCheckFailedException as error:
-                return False, [_state(error.response.get("Item", {}))]
+                item = error.response.get("Item", {})
+                return _written_by(item, write_id), [_state(item)]  # true: this write, sent again
             return True, [_state(answer["Attributes"])]
         try:
             self.client.transact_write_items(
@@ -143,6 +158,8 @@ class DynamoDBLimiterStore:
             reasons = error.response.get("CancellationReasons", [])
             if not any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
                 raise
+            if all(_written_by(reason.get("Item", {}), write_id) for reason in reasons):
+                return True, [_state(reason["Item"]) for reason in reasons]  # this write, sent again
             return False, [
                 _state(reason.get("Item", {})) if reason.get("Code") == "ConditionalCheckFailed" else None
                 for reason in reasons
@@ -175,6 +192,11 @@ class DynamoDBLimiterStore:
             ).get("Item", {})
             states.append(_state(item))
         return states, now_ms
+
+
+def _written_by(item: dict[str, Any], write_id: str) -> bool:
+    """Whether ``item`` was last changed by the write ``write_id``."""
+    return item.get(_WRITE_ID) == {"S": write_id}
 
 
 def _state(item: dict[str, Any]) -> int:

@@ -150,7 +150,12 @@ class RateLimiter:
                 raise StoreUnavailableError(f"rate limiter of {self.provider}", retry_after=decision.retry_after)
             fits = time.monotonic() + decision.retry_after <= until
             if not fits or (deadline is not None and not deadline.allows(decision.retry_after)):
-                raise ThrottledError(self.provider, retry_after=decision.retry_after, reset=decision.reset)
+                raise ThrottledError(
+                    self.provider,
+                    f"rate limit {decision.limit} reached",
+                    retry_after=decision.retry_after,
+                    reset=decision.reset,
+                )
             time.sleep(decision.retry_after)
 
     def exhaust(self, scope: str, limit_name: str) -> Decision:

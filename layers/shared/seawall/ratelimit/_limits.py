@@ -138,7 +138,8 @@ class Decision:
     when refused (0 when allowed); ``turn`` the Unix time, on the store's clock,
     at which an admitted call takes its turn: the decision's own, or later when
     a turn ahead was taken (0 when refused). ``degraded`` marks a decision made
-    by policy because the store could not be reached.
+    by policy because the store could not be reached. ``limit`` names the limit
+    that refused (the one to wait longest for), when one did.
     """
 
     allowed: bool
@@ -147,6 +148,7 @@ class Decision:
     retry_after: float
     degraded: bool = False
     turn: float = 0.0
+    limit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,5 +190,9 @@ def decide(limits: Sequence[Limit], states: Sequence[int | None], allowed: bool,
         # A turn taken ahead: the TAT after it is one interval past the turn, and the turn a tolerance early.
         turn = max((limit.taken_turn_ms(state) for limit, state in known if not limit.fixed), default=now_ms)
         return Decision(True, remaining, reset / 1000, 0.0, turn=max(turn, now_ms) / 1000)
-    wait = max(limit.wait_ms(state, now_ms) for limit, state in zip(limits, states, strict=True) if state is not None)
-    return Decision(False, 0, (now_ms + wait) / 1000, wait / 1000)
+    wait, refusing = max(
+        (limit.wait_ms(state, now_ms), limit.name)
+        for limit, state in zip(limits, states, strict=True)
+        if state is not None
+    )
+    return Decision(False, 0, (now_ms + wait) / 1000, wait / 1000, limit=refusing)
