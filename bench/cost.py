@@ -61,7 +61,8 @@ from bench.harness import local_aws, stripe_sandbox  # noqa: E402
 from bench.smoke import parse_arguments  # noqa: E402
 from bench.webhooks import customer_created, delivery  # noqa: E402
 from local.aws import MotoServer, aws_client  # noqa: E402
-from local.eventsource import QueuePoller, StreamPoller  # noqa: E402
+from local.eventsource import FunctionStreams, QueuePoller  # noqa: E402
+from local.iam import Grant  # noqa: E402
 from local.runtime import FunctionConfig, Invocation, LocalFunction  # noqa: E402
 from local.sandboxes.stripe import StripeSandbox  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
@@ -215,14 +216,17 @@ def per_million(meter: Meter, count: int) -> dict[str, Any]:
     }
 
 
+# What Powertools idempotency does with its records (the guide's handler keeps one an event).
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
 class Pipeline:
     """The queue's processor and the outbox's publisher, drained the way their event sources would run them."""
 
     def __init__(self, stack: LocalStack) -> None:
         batch = stack.spec("StripeEventsFunction").queues[0].batch_size
         self.processor = QueuePoller(stack, "StripeEventsFunction", "StripeEventsQueue", batch)
-        stream = stack.spec("OutboxPublisherFunction").streams[0]
-        self.publisher = StreamPoller(stack, "OutboxPublisherFunction", stream)
+        self.publisher = FunctionStreams(stack, "OutboxPublisherFunction")
 
     def drain(self, recorder: Recorder, meter: Meter) -> None:
         """Process the queue and publish the outbox; the event source mapping's own SQS requests added."""
@@ -302,12 +306,17 @@ def reconciliation(
 
 
 def inline_baseline(stack: LocalStack, moto: MotoServer, recorder: Recorder) -> LocalFunction:
-    """The guide's synchronous webhook, run with the receiver's and the processor's rights and settings together."""
+    """The guide's synchronous webhook, run with the receiver's and the processor's rights and settings together.
+
+    And the idempotency table's: the guide keeps Powertools idempotency records of its events.
+    """
     receiver, processor = stack.spec("StripeWebhookFunction"), stack.spec("StripeEventsFunction")
     principal = f"{stack.principal(receiver.name)}-inline"
+    records = Grant(IDEMPOTENCY_ACTIONS, (stack.template.physical["IdempotencyTable"]["Arn"],))
     moto.iam.grants[principal] = [
         *moto.iam.grants[stack.principal(receiver.name)],
         *moto.iam.grants[stack.principal(processor.name)],
+        records,
     ]
     name = "InlineWebhookBaseline"
     recorder.functions[principal], recorder.memory[name] = name, receiver.memory

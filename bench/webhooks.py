@@ -32,7 +32,7 @@ import stripe  # noqa: E402
 from bench.harness import local_aws  # noqa: E402
 from bench.smoke import parse_arguments  # noqa: E402
 from local.aws import MotoServer, aws_client  # noqa: E402
-from local.eventsource import QueuePoller, StreamPoller, sqs_record  # noqa: E402
+from local.eventsource import FunctionStreams, QueuePoller, sqs_record  # noqa: E402
 from local.sandboxes.stripe import FIXTURES  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 
@@ -143,7 +143,7 @@ def main() -> None:
         receiver = stack.function("StripeWebhookFunction")
         processor = stack.function("StripeEventsFunction")
         poller = QueuePoller(stack, "StripeEventsFunction", "StripeEventsQueue", 10)
-        publisher = StreamPoller(stack, "OutboxPublisherFunction", stack.spec("OutboxPublisherFunction").streams[0])
+        publisher = FunctionStreams(stack, "OutboxPublisherFunction")
         published = _subscriber(stack, endpoint)
         run = uuid.uuid4().hex[:6]
 

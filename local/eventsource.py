@@ -258,6 +258,23 @@ class StreamPoller:
         threading.Thread(target=self.run, args=(stop,), daemon=True).start()
 
 
+class FunctionStreams:
+    """Every DynamoDB stream event source of one function, each polled as Lambda would (for tests and benchmarks)."""
+
+    def __init__(self, stack: LocalStack, function: str) -> None:
+        self.pollers = [StreamPoller(stack, function, source) for source in stack.spec(function).streams]
+
+    def poll_once(self) -> int:
+        """Read each stream's next batches and run them; returns how many records ran."""
+        return sum(poller.poll_once() for poller in self.pollers)
+
+    def drain(self, seconds: float = 30) -> None:
+        """Poll until no stream has anything new."""
+        limit = time.monotonic() + seconds
+        while time.monotonic() < limit and self.poll_once():
+            pass
+
+
 def pollers(stack: LocalStack) -> list[QueuePoller | StreamPoller]:
     """One poller for each SQS and DynamoDB stream event source of each function of the template."""
     found: list[QueuePoller | StreamPoller] = []

@@ -1,8 +1,8 @@
 """SQS consumer of Stripe events (webhooks, reconciliation, EventBridge): each Stripe event applied exactly once.
 
-Each event's projection write and its domain event are written in one
-transaction, the event stale or not; OutboxPublisherFunction puts the events
-on the bus. What a message is and how it is applied once:
+Each event's projection write and its domain event are one write to the
+aggregate's item, the event stale or not; OutboxPublisherFunction puts the
+events on the bus from the tables' streams. What a message is and how it is applied once:
 ``seawall.providers.stripe.processor``.
 """
 
@@ -19,12 +19,11 @@ from seawall.handler import instrumented
 from seawall.observability import correlation
 from seawall.providers.stripe.events import StripeEventApplier, Tables
 from seawall.providers.stripe.processor import StripeEventsProcessor
-from seawall.state import SharedState
 from seawall.webhooks.projections import Projector
 
 
 class ProcessorSettings(BaseModel):
-    """Where the projections and the outbox are."""
+    """Where the projections and the outbox (a busy aggregate's markers) are."""
 
     customers_table: str = Field(alias="CUSTOMERS_TABLE", min_length=1)
     payments_table: str = Field(alias="PAYMENTS_TABLE", min_length=1)
@@ -32,13 +31,11 @@ class ProcessorSettings(BaseModel):
 
 
 settings = load_settings(ProcessorSettings)
-state = SharedState.from_env()
 processor = StripeEventsProcessor(
     StripeEventApplier(
         Projector(aws_client("dynamodb"), settings.outbox_table),
         Tables(customers=settings.customers_table, payments=settings.payments_table),
-    ),
-    state.persistence_layer(),
+    )
 )
 
 

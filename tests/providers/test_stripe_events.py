@@ -1,10 +1,9 @@
-"""Applying Stripe events to the projections and the outbox (in DynamoDB on moto): order-independent, shape-proof."""
+"""Applying Stripe events to the projections and their facts (in DynamoDB on moto): order-independent, shape-proof."""
 
 from __future__ import annotations
 
 import copy
 import itertools
-import json
 import uuid
 from typing import Any
 
@@ -19,7 +18,8 @@ from local.stack import LocalStack
 from seawall.aws import aws_client
 from seawall.providers.stripe.events import StripeEventApplier, Tables
 from seawall.providers.stripe.webhooks import StripeEvent
-from seawall.webhooks.projections import Projector
+from seawall.webhooks.projections import DomainEvent, Projector
+from seawall.webhooks.projections import projection as project
 from tests.support.stripe_shapes import shape
 
 
@@ -27,7 +27,7 @@ from tests.support.stripe_shapes import shape
 def tables(project_stack: LocalStack, moto_endpoint: str) -> dict[str, Any]:
     physical = project_stack.template.physical
     dynamodb = boto3.resource("dynamodb", endpoint_url=moto_endpoint)
-    return {name: dynamodb.Table(physical[name]["Ref"]) for name in ("CustomersTable", "PaymentsTable", "OutboxTable")}
+    return {name: dynamodb.Table(physical[name]["Ref"]) for name in ("CustomersTable", "PaymentsTable")}
 
 
 @pytest.fixture
@@ -39,22 +39,47 @@ def applier(project_stack: LocalStack) -> StripeEventApplier:
     )
 
 
+class Facts:
+    """The facts a table's stream brings from now on, read as the publisher reads them, by aggregate."""
+
+    def __init__(self, table: Any) -> None:
+        self.streams = boto3.client("dynamodbstreams", endpoint_url=table.meta.client.meta.endpoint_url)
+        arn = table.meta.client.describe_table(TableName=table.name)["Table"]["LatestStreamArn"]
+        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        self.iterators = [
+            self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")[
+                "ShardIterator"
+            ]
+            for shard in shards
+        ]
+        self.by_key: dict[str, list[dict[str, Any]]] = {}
+
+    def of(self, key: str) -> list[dict[str, Any]]:
+        """Every fact of aggregate ``key`` so far (the detail as a subscriber reads it), in stream order."""
+        for index in range(len(self.iterators)):
+            while True:
+                page = self.streams.get_records(ShardIterator=self.iterators[index])
+                self.iterators[index] = page["NextShardIterator"]
+                for found in page["Records"]:
+                    images = found["dynamodb"]
+                    fact = DomainEvent.from_image(images.get("NewImage", {}), images.get("OldImage"))
+                    if fact is not None:
+                        held = self.by_key.setdefault(images["Keys"]["id"]["S"], [])
+                        held.append({**fact.detail, "event_id": fact.event_id, "detail_type": fact.detail_type})
+                if not page["Records"]:
+                    break
+        return self.by_key.get(key, [])
+
+
 def event(kind: str, obj: dict[str, Any], created: int = 1_795_000_000) -> StripeEvent:
     envelope = {**copy.deepcopy(FIXTURES["event"]), "id": f"evt_{uuid.uuid4().hex}", "type": kind, "created": created}
     return StripeEvent.model_validate({**envelope, "data": {"object": obj}})
 
 
 def projection(table: Any, key: str) -> dict[str, Any]:
-    """The item as the product reads it (without the ordering and fact-counting bookkeeping)."""
+    """The item as the product reads it (without the ordering, fact and marker bookkeeping)."""
     found: dict[str, Any] = table.get_item(Key={"id": key}).get("Item", {})
-    return {name: value for name, value in found.items() if not name.endswith("_order") and name != "fact_sequence"}
-
-
-def latest_fact(outbox_table: Any, table: Any, key: str) -> dict[str, Any]:
-    """The aggregate's latest fact, as its outbox row holds it (the detail as a subscriber reads it)."""
-    row = outbox_table.get_item(Key={"id": f"aggregate:{table.name}:{key}"})["Item"]
-    detail: dict[str, Any] = json.loads(row["detail"])
-    return {**detail, "event_id": row["event_id"], "detail_type": row["detail_type"]}
+    return project(found)
 
 
 def customer_sequence(customer_id: str) -> list[StripeEvent]:
@@ -102,28 +127,28 @@ def _on(item: StripeEvent, key: str) -> StripeEvent:
     return StripeEvent.model_validate({**item.model_dump(), "id": f"evt_{uuid.uuid4().hex}", "data": {"object": obj}})
 
 
-def converges(applier: StripeEventApplier, table: Any, outbox_table: Any, history: list[StripeEvent], key: str) -> None:
+def converges(applier: StripeEventApplier, table: Any, history: list[StripeEvent], key: str) -> None:
     """Every order of ``history`` (one second, random ids) ends in one projection, and records each event once.
 
     Each event applied is one fact, numbered 1, 2, 3... in the order its aggregate recorded them, saying
     whether it changed the projection; a second delivery changes nothing and records nothing.
     """
     finals, winners = [], []
+    stream = Facts(table)
     for number, order in enumerate(itertools.permutations(range(len(history)))):
         object_key = f"{key}-{number}"
         copies = {index: _on(history[index], object_key) for index in order}
-        facts = []
         for index in order:
             applied = applier.apply(copies[index])
-            fact = latest_fact(outbox_table, table, object_key)
+            fact = stream.of(object_key)[-1]
             assert (fact["stripe_event_id"], fact["changed"]) == (copies[index].id, applied == "changed")
-            facts.append(fact)
+        facts = list(stream.of(object_key))
         assert [fact["sequence"] for fact in facts] == list(range(1, len(order) + 1))
         snapshot = projection(table, object_key)
         for index in order:  # every event delivered again: no new effect, no new fact
             assert applier.apply(copies[index]) == "duplicate"
         assert projection(table, object_key) == snapshot
-        assert latest_fact(outbox_table, table, object_key) == facts[-1]
+        assert stream.of(object_key) == facts
         finals.append({name: value for name, value in snapshot.items() if name != "id"})
         # The events whose writes stand: the last fact of each aspect that changed the projection.
         standing = {}
@@ -137,7 +162,7 @@ def converges(applier: StripeEventApplier, table: Any, outbox_table: Any, histor
 
 def test_same_second_customer_events_converge_in_any_order(applier: StripeEventApplier, tables: dict[str, Any]) -> None:
     key = f"cus_{uuid.uuid4().hex[:12]}"
-    converges(applier, tables["CustomersTable"], tables["OutboxTable"], customer_sequence(key), key)
+    converges(applier, tables["CustomersTable"], customer_sequence(key), key)
 
 
 @pytest.mark.parametrize("sequence", range(3), ids=["failed then succeeded", "canceled", "refunds"])
@@ -146,7 +171,7 @@ def test_same_second_payment_events_converge_in_any_order(
 ) -> None:
     key = f"pi_{uuid.uuid4().hex[:14]}"
     history = payment_sequences(key)[sequence]
-    converges(applier, tables["PaymentsTable"], tables["OutboxTable"], history, key)
+    converges(applier, tables["PaymentsTable"], history, key)
 
 
 def test_within_one_second_later_lifecycle_states_win(applier: StripeEventApplier, tables: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from local.aws import MotoServer, aws_client
-from local.eventsource import QueuePoller, StreamPoller
+from local.eventsource import FunctionStreams, QueuePoller
 from local.gateway import Gateway, served
 from local.httpserver import ServedOnThread
 from local.sandboxes import local_providers
@@ -113,7 +113,7 @@ class Pipeline:
     stack: LocalStack
     stripe_events: QueuePoller
     provider_events: QueuePoller
-    outbox: StreamPoller
+    outbox: FunctionStreams
     observer_url: str
     sqs: Any
 
@@ -164,12 +164,11 @@ def pipeline_session(project_stack: LocalStack, moto_endpoint: str) -> Pipeline:
     pattern = json.dumps({"source": [{"prefix": "integrations."}]})
     events.put_rule(Name=rule, EventBusName=bus, EventPattern=pattern)
     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "subscriber", "Arn": arn}])
-    specs = {spec.name: spec for spec in project_stack.template.functions()}
     return Pipeline(
         stack=project_stack,
         stripe_events=QueuePoller(project_stack, "StripeEventsFunction", "StripeEventsQueue", 10),
         provider_events=QueuePoller(project_stack, "ProviderEventsFunction", "ProviderEventsQueue", 10),
-        outbox=StreamPoller(project_stack, "OutboxPublisherFunction", specs["OutboxPublisherFunction"].streams[0]),
+        outbox=FunctionStreams(project_stack, "OutboxPublisherFunction"),
         observer_url=url,
         sqs=sqs,
     )

@@ -4,7 +4,7 @@
   the signing secret on a mismatch), checked to be an event, put on SQS.
 - ``processor``: the consumer's half — SQS batches with partial failures, each
   failed record logged once and counted.
-- ``projections``: convergent projection writes and the outbox, in one transaction.
+- ``projections``: convergent projection writes, each event's fact and marker in the same write.
 - ``outbox``: the stream-triggered publisher onto the domain event bus.
 - ``standard``: Standard Webhooks signatures and envelope.
 """

@@ -1,9 +1,11 @@
-"""The outbox's publisher: domain events from the outbox table's stream onto the EventBridge bus.
+"""The outbox's publisher: domain events from the tables' streams onto the EventBridge bus.
 
 Records are published one at a time, in stream order: an aggregate's facts
-are writes to its one outbox row, which the stream gives in the order they
-were made, so they reach the bus in ``sequence`` order. Rows that hold no
-event (an event's marker) and expiring rows publish nothing. On the first failure
+are writes to its one item (the projection), which the stream gives in the
+order they were made, so they reach the bus in ``sequence`` order. An outbox
+row holds an event with no projection. Writes that bring no event (an event's
+marker, a write that only tidies an item) and expiring rows publish nothing
+(``DomainEvent.from_image``). On the first failure
 the rest of the batch is left unpublished and reported from that record on
 (ReportBatchItemFailures), so a retry never sends an event twice; only an
 answer lost after EventBridge accepted an event can repeat it, and
@@ -12,6 +14,7 @@ subscribers deduplicate on ``detail.event_id``.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from seawall.observability._logging import error_name, logger
@@ -20,7 +23,7 @@ from seawall.webhooks.projections import DomainEvent
 
 
 class OutboxPublisher:
-    """Publishes the outbox's new rows to ``bus``."""
+    """Publishes the events the tables' new and changed items bring to ``bus``."""
 
     def __init__(self, events: Any, bus: str) -> None:
         self.events = events
@@ -34,11 +37,16 @@ class OutboxPublisher:
             raise RuntimeError(f"EventBridge refused the event ({code})")
 
     def __call__(self, stream_event: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
-        """Publish a DynamoDB stream batch; answers the first failed record (and so all after it) as failed."""
+        """Publish a DynamoDB stream batch; answers the first failed record (and so all after it) as failed.
+
+        ``DomainEventPublished`` is counted once per batch and detail type (one log line each, not one an
+        event): a batch that fails or times out is sent again whole, and counted when it is published.
+        """
+        published: Counter[str] = Counter()
         for record in stream_event.get("Records", []):
             if record.get("eventName") not in ("INSERT", "MODIFY"):
                 continue  # an outbox row expiring (REMOVE) publishes nothing
-            event = DomainEvent.from_outbox(record["dynamodb"]["NewImage"])
+            event = DomainEvent.from_image(record["dynamodb"]["NewImage"], record["dynamodb"].get("OldImage"))
             if event is None:
                 continue
             try:
@@ -49,6 +57,13 @@ class OutboxPublisher:
                     extra={"event_id": event.event_id, "detail_type": event.detail_type, "error": error_name(error)},
                 )
                 emit("DomainEventPublishFailed", detail_type=event.detail_type)
+                _count(published)  # the records before it are done
                 return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
-            emit("DomainEventPublished", detail_type=event.detail_type)
+            published[event.detail_type] += 1
+        _count(published)
         return {"batchItemFailures": []}
+
+
+def _count(published: Counter[str]) -> None:
+    for detail_type, count in published.items():
+        emit("DomainEventPublished", count, detail_type=detail_type)

@@ -1,4 +1,4 @@
-"""Projections that converge whatever order events arrive in, and one fact per event, in one transaction.
+"""Projections that converge whatever order events arrive in, and one fact per event, in one write.
 
 State. Each write carries the event's place in its object's history as one
 sortable string (:func:`order_key`): the time the provider created the event,
@@ -9,32 +9,37 @@ aspect of the item, so the final state does not depend on arrival order.
 
 Facts. Staleness decides whether the projection changes; it never erases what
 happened. Every event applied yields exactly one domain event, saying whether
-it changed the projection (``changed``), in the same ``TransactWriteItems`` as
-the projection's write:
+it changed the projection (``changed``), in the same ``UpdateItem`` as the
+projection's write, on the aggregate's item (the projection):
 
-- a marker row per event in the outbox table (its id, kept
-  ``FACT_RETENTION_SECONDS``) makes a second application of the same event a
-  no-op, whenever it comes;
-- the projection item (the aggregate) counts its facts: each fact carries
-  ``sequence`` 1, 2, 3... in the order its aggregate's facts were recorded,
-  with no gaps;
-- the aggregate's outbox row holds its latest fact. Each fact is one write to
-  that one row, and DynamoDB Streams gives the records of one item in the order
-  of its writes, so the publisher reads (and puts on the bus) an aggregate's
-  facts in ``sequence`` order.
+- the item holds its latest fact (``fact_*``) and counts its facts: each fact
+  carries ``sequence`` 1, 2, 3... in the order its aggregate's facts were
+  recorded, with no gaps. DynamoDB Streams gives the records of one item in
+  the order of its writes, so the publisher reads (and puts on the bus) an
+  aggregate's facts in ``sequence`` order;
+- the item holds a marker per event applied (``event:<id>``: when it may be
+  forgotten, ``FACT_RETENTION_SECONDS`` on), and a write is conditional on not
+  finding its own, so a second application of the same event is a no-op,
+  whenever it comes. Markers past their time are pruned. An aggregate that
+  holds ``markers_per_item`` of them (a busy one) moves on to a marker row
+  each in the outbox table, written with the item in one transaction
+  (``overflow``): DynamoDB bills a write by the larger of the item's sizes
+  before and after, per KB, so the item stays small;
+- a final write closes the aggregate (``closed``): a stale event's fact is
+  taken off a closed item once written (its stream record holds it), so a
+  deleted customer keeps nothing of the customer.
 
-A publisher reads the outbox's stream and puts the facts on the bus, so a bus
-that is down loses nothing.
+A publisher reads the tables' streams and puts the facts on the bus, so a bus
+that is down loses nothing. Events with no projection (:meth:`Projector.record`)
+are rows of the outbox table, read the same way.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
-
-from seawall.errors import StoreUnavailableError
 
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
 # An event's marker outlives every way it can come again: Stripe lists events for 30 days, SQS keeps a dead
@@ -44,9 +49,17 @@ FACT_RETENTION_SECONDS = 35 * 24 * 3600
 EVENTBRIDGE_ENTRY_BYTES = 256 * 1024
 _TIME_BYTES = 14
 SEQUENCE_ATTRIBUTE = "fact_sequence"
-# Two writers of one aggregate: the loser reads the count again. More conflicts than this is contention
-# worth a retry of the whole message.
-_ATTEMPTS = 5
+# The latest fact's parts on its aggregate's item.
+_FACT_ATTRIBUTES = {"event_id": "fact_event_id", "source": "fact_source", "type": "fact_type", "detail": "fact_detail"}
+MARKER_PREFIX = "event:"
+OVERFLOW_ATTRIBUTE = "overflow"
+CLOSED_ATTRIBUTE = "closed"
+# Markers an aggregate's item holds before its markers move to rows of their own. A marker is ~48 bytes and a
+# typical item 0.6-0.75 KB: with six it stays within the 1 KB one write unit pays for, so a busy aggregate's
+# later events cost a transaction of two small items (4 units), where markers kept in place would cost a unit
+# more for every ~20 of them (the markers kept stay until they expire).
+MARKERS_PER_ITEM = 6
+_ABSENT = "attribute_not_exists(id)"
 
 Applied = Literal["changed", "unchanged", "duplicate"]
 
@@ -98,11 +111,10 @@ class DomainEvent:
         size = sum(len(entry[name].encode()) for name in ("Source", "DetailType", "Detail")) + _TIME_BYTES
         return size <= EVENTBRIDGE_ENTRY_BYTES
 
-    def outbox_item(self, row: str | None = None) -> dict[str, Any]:
-        """The outbox row holding this event (keyed ``row``, or the event's id), expiring after the retention."""
+    def outbox_item(self) -> dict[str, Any]:
+        """The outbox row holding this event, expiring after the retention."""
         return {
-            "id": {"S": row or self.event_id},
-            "event_id": {"S": self.event_id},
+            "id": {"S": self.event_id},
             "source": {"S": self.source},
             "detail_type": {"S": self.detail_type},
             "detail": {"S": _json(self.detail)},
@@ -110,16 +122,21 @@ class DomainEvent:
         }
 
     @classmethod
-    def from_outbox(cls, image: dict[str, Any]) -> DomainEvent | None:
-        """The event an outbox row (a stream record's NewImage) holds; ``None`` for a row that holds none."""
-        if "detail_type" not in image:
-            return None  # an event's marker
-        return cls(
-            event_id=image.get("event_id", image["id"])["S"],
-            source=image["source"]["S"],
-            detail_type=image["detail_type"]["S"],
-            detail=json.loads(image["detail"]["S"]),
-        )
+    def from_image(cls, new: dict[str, Any], old: dict[str, Any] | None = None) -> DomainEvent | None:
+        """The event a stream record brings, from its images: ``None`` when it brings none.
+
+        An outbox row holds its event; an aggregate's item brings a fact when its count moved (a write that
+        only tidies the item brings none), numbered by the count.
+        """
+        if "detail_type" in new:  # (rows written before the id was the event's also name it)
+            event_id = new.get("event_id", new["id"])["S"]
+            return cls(event_id, new["source"]["S"], new["detail_type"]["S"], json.loads(new["detail"]["S"]))
+        fact = {name: new.get(attribute, {}).get("S") for name, attribute in _FACT_ATTRIBUTES.items()}
+        sequence = new.get(SEQUENCE_ATTRIBUTE)
+        if sequence is None or None in fact.values() or sequence == (old or {}).get(SEQUENCE_ATTRIBUTE):
+            return None
+        detail = {**json.loads(fact["detail"]), "sequence": int(sequence["N"])}
+        return cls(fact["event_id"], fact["source"], fact["type"], detail)
 
 
 @dataclass(frozen=True)
@@ -127,11 +144,12 @@ class Write:
     """SET ``values`` on item ``key`` of ``table`` for the ``aspect`` of the object an event describes.
 
     ``order`` is the event's :func:`order_key`; ``final`` writes ignore order
-    (a deletion is final whenever it arrives), apply once, and ``remove``
-    what the object no longer has (the aspect's own order goes too). ``condition``
-    adds a clause over the same names, ``#name`` for a stored attribute and
-    ``:name`` for a value being written (e.g. a deleted customer stays deleted).
-    ``event`` is the fact the event is, recorded whether or not the write applies.
+    (a deletion is final whenever it arrives), apply once, close the aggregate,
+    and ``remove`` what the object no longer has (the aspect's own order goes
+    too). ``condition`` adds a clause over the same names, ``#name`` for a
+    stored attribute and ``:name`` for a value being written (e.g. a deleted
+    customer stays deleted). ``event`` is the fact the event is, recorded
+    whether or not the write applies.
     """
 
     table: str
@@ -144,8 +162,8 @@ class Write:
     final: bool = False
     remove: tuple[str, ...] = field(default_factory=tuple)
 
-    def update(self, recorded: int) -> dict[str, Any]:
-        """The UpdateItem that applies the write and counts its fact, given ``recorded`` facts so far."""
+    def update(self, *, overflow: bool) -> dict[str, Any]:
+        """The UpdateItem that applies the write and records its fact (see :meth:`fact`)."""
         names = {f"#{name}": name for name in self.values}
         # Imported when first needed: boto3 costs ~150 ms of the cold start of receivers that name DomainEvent.
         from boto3.dynamodb.types import TypeSerializer  # noqa: PLC0415
@@ -157,6 +175,8 @@ class Write:
         if self.final:
             clauses = [f"attribute_not_exists(#{name}) OR #{name} <> :{name}" for name in self.values]
             names |= {f"#{name}": name for name in self.remove} | {"#order": f"{self.aspect}_order"}
+            names["#closed"], values[":closed"] = CLOSED_ATTRIBUTE, {"BOOL": True}
+            assignments.append("#closed = :closed")
             removals = [f"#{name}" for name in self.remove] + ["#order"]
         else:
             names["#order"], values[":order"] = f"{self.aspect}_order", {"S": self.order}
@@ -164,46 +184,90 @@ class Write:
             clauses = ["attribute_not_exists(#order) OR #order <= :order"]
         if self.condition:
             clauses.append(self.condition)
-        counted = self.counted(recorded)
+        fact = self.fact(changed=True, overflow=overflow)
         return {
-            **counted,
-            "UpdateExpression": counted["UpdateExpression"]
+            **fact,
+            "UpdateExpression": fact["UpdateExpression"]
             + ", "
             + ", ".join(assignments)
             + (" REMOVE " + ", ".join(removals) if removals else ""),
-            "ConditionExpression": " AND ".join(f"({clause})" for clause in [*clauses, counted["ConditionExpression"]]),
-            "ExpressionAttributeNames": {**counted["ExpressionAttributeNames"], **names},
-            "ExpressionAttributeValues": {**counted["ExpressionAttributeValues"], **values},
+            "ConditionExpression": " AND ".join(f"({clause})" for clause in [*clauses, fact["ConditionExpression"]]),
+            "ExpressionAttributeNames": {**fact["ExpressionAttributeNames"], **names},
+            "ExpressionAttributeValues": {**fact["ExpressionAttributeValues"], **values},
         }
 
-    def counted(self, recorded: int) -> dict[str, Any]:
-        """The UpdateItem that only counts the fact (a stale event): while ``recorded`` facts are counted."""
-        values = {":sequence": {"N": str(recorded + 1)}}
-        if recorded:
-            values[":recorded"] = {"N": str(recorded)}
+    def fact(self, *, changed: bool, overflow: bool) -> dict[str, Any]:
+        """The UpdateItem that only records the fact (a stale event): counted, held, and marked on the item.
+
+        With ``overflow`` the event's marker is a row of its own, written with this update in one transaction;
+        the item's condition is then that it holds no marker of the event from before.
+        """
+        detail = {**self.event.detail, "changed": changed}
+        names = {"#sequence": SEQUENCE_ATTRIBUTE, "#marker": MARKER_PREFIX + self.event.event_id}
+        names |= {f"#fact_{name}": attribute for name, attribute in _FACT_ATTRIBUTES.items()}
+        values = {
+            ":zero": {"N": "0"},
+            ":one": {"N": "1"},
+            ":fact_event_id": {"S": self.event.event_id},
+            ":fact_source": {"S": self.event.source},
+            ":fact_type": {"S": self.event.detail_type},
+            ":fact_detail": {"S": _json(detail)},
+        }
+        assignments = ["#sequence = if_not_exists(#sequence, :zero) + :one"]
+        assignments += [f"#fact_{name} = :fact_{name}" for name in _FACT_ATTRIBUTES]
+        condition = "attribute_not_exists(#marker)"
+        if not overflow:
+            names["#overflow"] = OVERFLOW_ATTRIBUTE
+            values[":forget"] = {"N": str(int(time.time()) + FACT_RETENTION_SECONDS)}
+            assignments.append("#marker = :forget")
+            # An item that counts facts but holds none keeps its markers as rows (see :func:`markers_are_rows`).
+            condition += " AND attribute_not_exists(#overflow)"
+            condition += " AND (attribute_not_exists(#sequence) OR attribute_exists(#fact_type))"
         return {
             "TableName": self.table,
             "Key": {"id": {"S": self.key}},
-            "UpdateExpression": "SET #sequence = :sequence",
-            "ConditionExpression": "#sequence = :recorded" if recorded else "attribute_not_exists(#sequence)",
-            "ExpressionAttributeNames": {"#sequence": SEQUENCE_ATTRIBUTE},
+            "UpdateExpression": "SET " + ", ".join(assignments),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
 
 
-class Projector:
-    """Applies :class:`Write` s, with their facts, to DynamoDB."""
+Outcome = Literal["recorded", "refused", "duplicate"]
 
-    def __init__(self, dynamodb: Any, outbox_table: str) -> None:
+
+def projection(item: dict[str, Any]) -> dict[str, Any]:
+    """An aggregate's item as the product reads it: without the order, fact and marker bookkeeping."""
+    kept = {"id", *(name for name in item if not name.endswith("_order"))}
+    kept -= {SEQUENCE_ATTRIBUTE, OVERFLOW_ATTRIBUTE, CLOSED_ATTRIBUTE, *_FACT_ATTRIBUTES.values()}
+    return {name: value for name, value in item.items() if name in kept and not name.startswith(MARKER_PREFIX)}
+
+
+def markers_are_rows(item: dict[str, Any]) -> bool:
+    """Whether an aggregate's item has its events' markers as rows of the outbox table, not on itself.
+
+    A busy aggregate's (``overflow``), and one that counts facts but holds none: an aggregate recorded before
+    facts were held on their items (its markers are rows), or a closed one whose stale fact was taken off.
+    """
+    return OVERFLOW_ATTRIBUTE in item or (SEQUENCE_ATTRIBUTE in item and _FACT_ATTRIBUTES["type"] not in item)
+
+
+class Projector:
+    """Applies :class:`Write` s, with their facts, to DynamoDB.
+
+    ``markers_per_item``: how many events' markers an aggregate's item holds before they move to rows of their
+    own (see the module).
+    """
+
+    def __init__(self, dynamodb: Any, outbox_table: str, *, markers_per_item: int = MARKERS_PER_ITEM) -> None:
         self.dynamodb = dynamodb
         self.outbox_table = outbox_table
+        self.markers_per_item = markers_per_item
 
     def record(self, event: DomainEvent) -> bool:
         """Put ``event`` in the outbox alone (no projection); ``False`` when it is already there."""
         try:
-            self.dynamodb.put_item(
-                TableName=self.outbox_table, Item=event.outbox_item(), ConditionExpression="attribute_not_exists(id)"
-            )
+            self.dynamodb.put_item(TableName=self.outbox_table, Item=event.outbox_item(), ConditionExpression=_ABSENT)
         except self.dynamodb.exceptions.ConditionalCheckFailedException:
             return False
         return True
@@ -212,64 +276,80 @@ class Projector:
         """Apply ``write`` and record its fact once: ``changed``, ``unchanged`` (stale), or ``duplicate``.
 
         ``duplicate`` means an earlier attempt of the same event recorded its
-        fact already. Raises on a store failure, and on contention that outlasts
-        a few attempts, so the message is retried.
+        fact already. Raises on a store failure, so the message is retried.
+        One write in the common case: the projection's, or the fact's alone when
+        the event is stale (its order and the aggregate's closing only grow, so
+        a stale event stays stale).
         """
-        for _ in range(_ATTEMPTS):
-            recorded = self._recorded(write)
-            attempts: tuple[tuple[Applied, dict[str, Any]], ...] = (
-                ("changed", write.update(recorded)),
-                ("unchanged", write.counted(recorded)),
-            )
-            for applied, update in attempts:
-                outcome = self._transact(write, update, recorded + 1, applied == "changed")
-                if outcome == "recorded":
-                    return applied
-                if outcome == "duplicate":
-                    return "duplicate"
-                if outcome == "conflict":
-                    break  # another fact of the aggregate was counted meanwhile: read the count again
-        raise StoreUnavailableError("projections", retry_after=1.0)
+        overflow, found = False, {}
+        for changed in (True, False):
+            outcome, item = self._write(write, changed, overflow)
+            if outcome == "refused" and markers_are_rows(item) and not overflow:
+                overflow, found = True, item  # the aggregate's markers are rows of their own now: the same write
+                outcome, item = self._write(write, changed, overflow)
+            if outcome == "duplicate" or (outcome == "refused" and MARKER_PREFIX + write.event.event_id in item):
+                return "duplicate"
+            if outcome == "recorded":
+                self._tidy(write, item or found, changed, overflow)
+                return "changed" if changed else "unchanged"
+            found = item or found
+        raise RuntimeError("a fact's write was refused with no marker of its event")  # retried, loudly
 
-    def _recorded(self, write: Write) -> int:
-        """How many facts the aggregate has recorded (a strongly consistent read)."""
-        item = self.dynamodb.get_item(
-            TableName=write.table,
-            Key={"id": {"S": write.key}},
-            ConsistentRead=True,
-            ProjectionExpression="#sequence",
-            ExpressionAttributeNames={"#sequence": SEQUENCE_ATTRIBUTE},
-        ).get("Item", {})
-        return int(item[SEQUENCE_ATTRIBUTE]["N"]) if SEQUENCE_ATTRIBUTE in item else 0
+    def _write(self, write: Write, changed: bool, overflow: bool) -> tuple[Outcome, dict[str, Any]]:
+        """One write; returns its outcome and the item: as left when recorded, as found when refused.
 
-    def _transact(
-        self, write: Write, update: dict[str, Any], sequence: int, changed: bool
-    ) -> Literal["recorded", "duplicate", "refused", "conflict"]:
-        """One transaction: the projection's update, the event's marker, the aggregate's latest fact.
-
-        ``refused``: the projection's condition failed with the count as read
-        (the event is stale); ``conflict``: the count had moved on.
+        With ``overflow``, one transaction of the item's update and the event's marker row; the item is then
+        the one found by the write before.
         """
-        fact = replace(write.event, detail={**write.event.detail, "sequence": sequence, "changed": changed})
-        marker = {"id": {"S": fact.event_id}, "expires_at": {"N": str(int(time.time()) + FACT_RETENTION_SECONDS)}}
+        update = write.update(overflow=overflow) if changed else write.fact(changed=False, overflow=overflow)
+        if not overflow:
+            try:
+                answer = self.dynamodb.update_item(
+                    **update, ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD"
+                )
+            except self.dynamodb.exceptions.ConditionalCheckFailedException as error:
+                return "refused", error.response.get("Item", {})
+            return "recorded", answer["Attributes"]
+        marker = {
+            "id": {"S": write.event.event_id},
+            "expires_at": {"N": str(int(time.time()) + FACT_RETENTION_SECONDS)},
+        }
         items = [
-            {"Update": update},
-            {
-                "Put": {
-                    "TableName": self.outbox_table,
-                    "Item": marker,
-                    "ConditionExpression": "attribute_not_exists(id)",
-                }
-            },
-            {"Put": {"TableName": self.outbox_table, "Item": fact.outbox_item(f"aggregate:{write.table}:{write.key}")}},
+            {"Update": {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+            {"Put": {"TableName": self.outbox_table, "Item": marker, "ConditionExpression": _ABSENT}},
         ]
         try:
             self.dynamodb.transact_write_items(TransactItems=items)
         except self.dynamodb.exceptions.TransactionCanceledException as error:
-            codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            reasons = error.response.get("CancellationReasons", [])
+            codes = [reason.get("Code") for reason in reasons]
             if any(code not in ("None", "ConditionalCheckFailed", None) for code in codes):
                 raise  # a conflicting transaction or throttling: the message is retried
             if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-                return "duplicate"
-            return "refused" if changed else "conflict"
-        return "recorded"
+                return "duplicate", {}
+            return "refused", reasons[0].get("Item", {}) if reasons else {}
+        return "recorded", {}
+
+    def _tidy(self, write: Write, item: dict[str, Any], changed: bool, overflow: bool) -> None:
+        """After a fact is recorded, tidy its item; no write when there is nothing to do (the common case).
+
+        Markers past their time are pruned, a busy aggregate's markers move to rows of their own, and a stale
+        fact is taken off a closed aggregate. ``item`` is the item as the write left it, or (after a
+        transaction) as the write before found it.
+        """
+        now = int(time.time())
+        markers = {name: int(value["N"]) for name, value in item.items() if name.startswith(MARKER_PREFIX)}
+        removals = [name for name, forget_at in markers.items() if forget_at < now]
+        if not changed and CLOSED_ATTRIBUTE in item:
+            removals += _FACT_ATTRIBUTES.values()
+        busy = not overflow and len(markers) - len(removals) >= self.markers_per_item
+        if not (removals or busy):
+            return
+        names = {f"#r{index}": name for index, name in enumerate(removals)}
+        clauses = ["REMOVE " + ", ".join(names)] if removals else []
+        request: dict[str, Any] = {"TableName": write.table, "Key": {"id": {"S": write.key}}}
+        if busy:
+            names["#overflow"] = OVERFLOW_ATTRIBUTE
+            clauses.insert(0, "SET #overflow = :overflow")
+            request["ExpressionAttributeValues"] = {":overflow": {"BOOL": True}}
+        self.dynamodb.update_item(**request, UpdateExpression=" ".join(clauses), ExpressionAttributeNames=names)
