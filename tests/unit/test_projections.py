@@ -97,7 +97,10 @@ def test_an_aggregate_counted_before_facts_were_held_on_items_checks_its_marker_
     dynamodb.put_item(TableName=projections, Item={"id": {"S": "cus_3"}, "fact_sequence": {"N": "1"}})
     dynamodb.put_item(TableName=outbox, Item={"id": {"S": earlier.event.event_id}, "expires_at": {"N": "1"}})
     assert projector.apply(earlier) == "duplicate"
-    assert projector.apply(write(projections, "cus_3", 101)) == "changed"
+    later = write(projections, "cus_3", 101)
+    assert projector.apply(later) == "changed"
+    assert markers_are_rows(item(dynamodb, projections, "cus_3"))  # for good, though it now holds a fact
+    assert [projector.apply(later), projector.apply(earlier)] == ["duplicate", "duplicate"]
     assert item(dynamodb, projections, "cus_3")["fact_sequence"] == {"N": "2"}
 
 
@@ -105,12 +108,20 @@ def test_a_closed_aggregate_keeps_nothing_of_a_stale_event_but_counts_its_fact(t
     dynamodb, projections, outbox = tables
     projector = Projector(dynamodb, outbox)
     assert projector.apply(write(projections, "cus_4", 100, final=True)) == "changed"
-    late = write(
-        projections, "cus_4", 200, "secret-name", condition="attribute_not_exists(#deleted) OR #deleted = :deleted"
-    )
-    assert projector.apply(late) == "unchanged"
+    customer = "attribute_not_exists(#deleted) OR #deleted = :deleted"
+    late, later = (write(projections, "cus_4", 200 + n, f"secret-name-{n}", condition=customer) for n in range(2))
+    for stale in (late, later):
+        assert projector.apply(stale) == "unchanged"
+        # Never written with the object's values, so no failure between two writes can leave them there.
+        fact = json.loads(item(dynamodb, projections, "cus_4")["fact_detail"]["S"])
+        assert fact == {"changed": False}
+    assert [projector.apply(late), projector.apply(later)] == ["duplicate", "duplicate"]
     stored = item(dynamodb, projections, "cus_4")
-    assert stored["fact_sequence"] == {"N": "2"}
+    assert stored["fact_sequence"] == {"N": "3"}
     assert "secret-name" not in json.dumps(stored)
-    assert projector.apply(late) == "duplicate"  # its marker stays, on the item or as a row
-    assert item(dynamodb, projections, "cus_4")["fact_sequence"] == {"N": "2"}
+
+
+def test_a_value_may_not_take_a_name_the_projector_uses() -> None:
+    fact = DomainEvent("stripe:evt_1", "integrations.stripe", "CustomerUpserted", {})
+    with pytest.raises(ValueError, match="order"):
+        Write("t", "k", "customer", {"order": 1}, order_key(1, 0, "evt_1"), fact)

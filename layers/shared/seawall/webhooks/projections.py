@@ -25,9 +25,9 @@ projection's write, on the aggregate's item (the projection):
   each in the outbox table, written with the item in one transaction
   (``overflow``): DynamoDB bills a write by the larger of the item's sizes
   before and after, per KB, so the item stays small;
-- a final write closes the aggregate (``closed``): a stale event's fact is
-  taken off a closed item once written (its stream record holds it), so a
-  deleted customer keeps nothing of the customer.
+- a final write closes the aggregate (``closed``): a stale event's fact on a
+  closed aggregate is written without the object's values, so a deleted
+  customer keeps nothing of the customer.
 
 A publisher reads the tables' streams and puts the facts on the bus, so a bus
 that is down loses nothing. Events with no projection (:meth:`Projector.record`)
@@ -60,6 +60,10 @@ CLOSED_ATTRIBUTE = "closed"
 # more for every ~20 of them (the markers kept stay until they expire).
 MARKERS_PER_ITEM = 6
 _ABSENT = "attribute_not_exists(id)"
+# Names the projector's expressions use for themselves (``#name`` and ``:name``): a value may not take one.
+_OWN_NAMES = {"sequence", "marker", "overflow", "closed", "order", "zero", "one", "forget"} | {
+    f"fact_{name}" for name in ("event_id", "source", "type", "detail")
+}
 
 Applied = Literal["changed", "unchanged", "duplicate"]
 
@@ -162,6 +166,11 @@ class Write:
     final: bool = False
     remove: tuple[str, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        clashing = (set(self.values) | set(self.remove)) & _OWN_NAMES
+        if clashing:
+            raise ValueError(f"a write's values may not take the projector's own names: {sorted(clashing)}")
+
     def update(self, *, overflow: bool) -> dict[str, Any]:
         """The UpdateItem that applies the write and records its fact (see :meth:`fact`)."""
         names = {f"#{name}": name for name in self.values}
@@ -184,7 +193,7 @@ class Write:
             clauses = ["attribute_not_exists(#order) OR #order <= :order"]
         if self.condition:
             clauses.append(self.condition)
-        fact = self.fact(changed=True, overflow=overflow)
+        fact = self.fact(changed=True, overflow=overflow, closed=False)
         return {
             **fact,
             "UpdateExpression": fact["UpdateExpression"]
@@ -196,16 +205,21 @@ class Write:
             "ExpressionAttributeValues": {**fact["ExpressionAttributeValues"], **values},
         }
 
-    def fact(self, *, changed: bool, overflow: bool) -> dict[str, Any]:
+    def fact(self, *, changed: bool, overflow: bool, closed: bool) -> dict[str, Any]:
         """The UpdateItem that only records the fact (a stale event): counted, held, and marked on the item.
 
         With ``overflow`` the event's marker is a row of its own, written with this update in one transaction;
-        the item's condition is then that it holds no marker of the event from before.
+        the item's condition is then that it holds no marker of the event from before. A write to a ``closed``
+        aggregate keeps nothing of the object: its fact holds no values, only ids and order (each branch is
+        conditional on the closing it assumes, which only ever happens once).
         """
         detail = {**self.event.detail, "changed": changed}
+        if closed:
+            detail = {name: value for name, value in detail.items() if name not in self.values}
         names = {"#sequence": SEQUENCE_ATTRIBUTE, "#marker": MARKER_PREFIX + self.event.event_id}
         names |= {f"#fact_{name}": attribute for name, attribute in _FACT_ATTRIBUTES.items()}
-        values = {
+        names |= {"#overflow": OVERFLOW_ATTRIBUTE, "#closed": CLOSED_ATTRIBUTE}
+        values: dict[str, dict[str, Any]] = {
             ":zero": {"N": "0"},
             ":one": {"N": "1"},
             ":fact_event_id": {"S": self.event.event_id},
@@ -215,12 +229,15 @@ class Write:
         }
         assignments = ["#sequence = if_not_exists(#sequence, :zero) + :one"]
         assignments += [f"#fact_{name} = :fact_{name}" for name in _FACT_ATTRIBUTES]
-        condition = "attribute_not_exists(#marker)"
-        if not overflow:
-            names["#overflow"] = OVERFLOW_ATTRIBUTE
+        condition = "attribute_not_exists(#marker) AND " + (
+            "attribute_exists(#closed)" if closed else "attribute_not_exists(#closed)"
+        )
+        if overflow:
+            values[":overflow"] = {"BOOL": True}
+            assignments.append("#overflow = :overflow")  # once on rows, for good (see :func:`markers_are_rows`)
+        else:
             values[":forget"] = {"N": str(int(time.time()) + FACT_RETENTION_SECONDS)}
             assignments.append("#marker = :forget")
-            # An item that counts facts but holds none keeps its markers as rows (see :func:`markers_are_rows`).
             condition += " AND attribute_not_exists(#overflow)"
             condition += " AND (attribute_not_exists(#sequence) OR attribute_exists(#fact_type))"
         return {
@@ -247,7 +264,8 @@ def markers_are_rows(item: dict[str, Any]) -> bool:
     """Whether an aggregate's item has its events' markers as rows of the outbox table, not on itself.
 
     A busy aggregate's (``overflow``), and one that counts facts but holds none: an aggregate recorded before
-    facts were held on their items (its markers are rows), or a closed one whose stale fact was taken off.
+    facts were held on their items, whose markers are rows; the first write that finds it so marks it
+    ``overflow``, for good.
     """
     return OVERFLOW_ATTRIBUTE in item or (SEQUENCE_ATTRIBUTE in item and _FACT_ATTRIBUTES["type"] not in item)
 
@@ -281,27 +299,37 @@ class Projector:
         the event is stale (its order and the aggregate's closing only grow, so
         a stale event stays stale).
         """
-        overflow, found = False, {}
-        for changed in (True, False):
-            outcome, item = self._write(write, changed, overflow)
-            if outcome == "refused" and markers_are_rows(item) and not overflow:
-                overflow, found = True, item  # the aggregate's markers are rows of their own now: the same write
-                outcome, item = self._write(write, changed, overflow)
-            if outcome == "duplicate" or (outcome == "refused" and MARKER_PREFIX + write.event.event_id in item):
-                return "duplicate"
+        changed, overflow, closed = True, False, False
+        found: dict[str, Any] = {}
+        # Each refusal moves one thing on for good (changed to stale, the item to rows, the aggregate closed):
+        # a handful of writes at most.
+        for _ in range(5):
+            outcome, item = self._write(write, changed, overflow, closed)
             if outcome == "recorded":
-                self._tidy(write, item or found, changed, overflow)
+                self._tidy(write, item or found, overflow)
                 return "changed" if changed else "unchanged"
             found = item or found
+            if outcome == "duplicate" or MARKER_PREFIX + write.event.event_id in item:
+                return "duplicate"
+            if markers_are_rows(item) and not overflow:
+                overflow = True  # the aggregate's markers are rows of their own: the same write, in a transaction
+            elif changed:
+                changed, closed = False, CLOSED_ATTRIBUTE in item  # stale: the fact alone
+            elif CLOSED_ATTRIBUTE in item and not closed:
+                closed = True  # closed meanwhile: the fact without the object's values
+            else:
+                break
         raise RuntimeError("a fact's write was refused with no marker of its event")  # retried, loudly
 
-    def _write(self, write: Write, changed: bool, overflow: bool) -> tuple[Outcome, dict[str, Any]]:
+    def _write(self, write: Write, changed: bool, overflow: bool, closed: bool) -> tuple[Outcome, dict[str, Any]]:
         """One write; returns its outcome and the item: as left when recorded, as found when refused.
 
         With ``overflow``, one transaction of the item's update and the event's marker row; the item is then
         the one found by the write before.
         """
-        update = write.update(overflow=overflow) if changed else write.fact(changed=False, overflow=overflow)
+        update = (
+            write.update(overflow=overflow) if changed else write.fact(changed=False, overflow=overflow, closed=closed)
+        )
         if not overflow:
             try:
                 answer = self.dynamodb.update_item(
@@ -330,18 +358,15 @@ class Projector:
             return "refused", reasons[0].get("Item", {}) if reasons else {}
         return "recorded", {}
 
-    def _tidy(self, write: Write, item: dict[str, Any], changed: bool, overflow: bool) -> None:
+    def _tidy(self, write: Write, item: dict[str, Any], overflow: bool) -> None:
         """After a fact is recorded, tidy its item; no write when there is nothing to do (the common case).
 
-        Markers past their time are pruned, a busy aggregate's markers move to rows of their own, and a stale
-        fact is taken off a closed aggregate. ``item`` is the item as the write left it, or (after a
-        transaction) as the write before found it.
+        Markers past their time are pruned, and a busy aggregate's markers move to rows of their own. ``item``
+        is the item as the write left it, or (after a transaction) as the write before found it.
         """
         now = int(time.time())
         markers = {name: int(value["N"]) for name, value in item.items() if name.startswith(MARKER_PREFIX)}
         removals = [name for name, forget_at in markers.items() if forget_at < now]
-        if not changed and CLOSED_ATTRIBUTE in item:
-            removals += _FACT_ATTRIBUTES.values()
         busy = not overflow and len(markers) - len(removals) >= self.markers_per_item
         if not (removals or busy):
             return
