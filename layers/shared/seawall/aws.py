@@ -19,10 +19,16 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from seawall.deadline import current_deadline
 from seawall.errors import DeadlineExceededError
+
+if TYPE_CHECKING:  # the SDK's types, from the boto3 stubs (the layer ships no stub)
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
 
 
 @dataclass(frozen=True)
@@ -135,9 +141,20 @@ class AwsClient:
 _CLIENTS: weakref.WeakSet[AwsClient] = weakref.WeakSet()
 
 
+@overload
+def aws_client(service: Literal["dynamodb"], timeouts: ClientTimeouts = ...) -> DynamoDBClient: ...
+@overload
+def aws_client(service: Literal["events"], timeouts: ClientTimeouts = ...) -> EventBridgeClient: ...
+@overload
+def aws_client(service: Literal["secretsmanager"], timeouts: ClientTimeouts = ...) -> SecretsManagerClient: ...
+@overload
+def aws_client(service: Literal["sqs"], timeouts: ClientTimeouts = ...) -> SQSClient: ...
 def aws_client(service: str, timeouts: ClientTimeouts = ClientTimeouts()) -> Any:
-    """A client for ``service`` whose attempts are bounded by ``timeouts`` and the deadline (built on first call)."""
-    return AwsClient(service, timeouts)
+    """A client for ``service`` whose attempts are bounded by ``timeouts`` and the deadline (built on first call).
+
+    Typed as the service's client: the proxy answers every attribute from one.
+    """
+    return cast("Any", AwsClient(service, timeouts))
 
 
 def prepare_clients() -> None:

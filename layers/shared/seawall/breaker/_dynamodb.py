@@ -10,9 +10,13 @@ container first writes to a new bucket.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seawall.breaker._store import Record
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, UpdateItemInputTypeDef
 
 _NAMES = {"#state": "state", "#open": "open_until", "#lease": "lease_until", "#probes": "probes", "#ok": "successes"}
 
@@ -21,14 +25,14 @@ def _number(value: int) -> dict[str, str]:
     return {"N": str(value)}
 
 
-def _plain(item: Mapping[str, Mapping[str, str]]) -> Record:
+def _plain(item: Mapping[str, AttributeValueTypeDef]) -> Record:
     return {key: value.get("S", value.get("N")) for key, value in item.items()}
 
 
 class DynamoDBBreakerStore:
     """Breaker records as items of the state table."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self.client = client
         self.table = table
 
@@ -47,16 +51,17 @@ class DynamoDBBreakerStore:
         names.update(
             {f"#{field}{slot}": f"{field}{slot}" for slot in slots for field in "bnfs" if f"#{field}{slot}" in text}
         )
-        arguments = {} if condition is None else {"ConditionExpression": condition}
-        answer = self.client.update_item(
-            TableName=self.table,
-            Key=self._key(name),
-            UpdateExpression=expression,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-            **arguments,
-        )
+        request: UpdateItemInputTypeDef = {
+            "TableName": self.table,
+            "Key": self._key(name),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition is not None:
+            request["ConditionExpression"] = condition
+        answer = self.client.update_item(**request)
         return _plain(answer["Attributes"])
 
     def _update(

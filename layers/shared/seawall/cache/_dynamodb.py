@@ -8,13 +8,16 @@ follows this container's clock, which Lambda keeps synchronised.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 class DynamoDBCacheStore:
     """Cached values as items of the state table (``expires_at``: the table's TTL attribute)."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self.client = client
         self.table = table
 

@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -26,6 +26,9 @@ from seawall.config._errors import config_error
 from seawall.config._settings import load_settings
 from seawall.errors import ConfigError, DeadlineExceededError, StoreUnavailableError
 from seawall.observability import register_secret
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -87,7 +90,7 @@ class Secret(Generic[M]):
         self._raw: dict[str, Any] | None = None
         self._value: M | None = None
         self._read_at = -float("inf")
-        self._client: Any = None
+        self._client: SecretsManagerClient | None = None
         self._forced_at = -float("inf")
         self._lock = threading.Lock()
         _SECRETS.add(self)

@@ -28,9 +28,13 @@ import math
 import secrets
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from seawall.ratelimit._limits import Limit
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
 # Items outlive their window, or their TAT, by this much before TTL may delete them.
 _TTL_SLACK_SECONDS = 60
@@ -41,7 +45,7 @@ _WRITE_ID = "write_id"
 class DynamoDBLimiterStore:
     """Sliding limits' TATs and fixed windows' counters as DynamoDB items in the state table."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self.client = client
         self.table = table
         self._seen: dict[str, int] = {}  # item key -> the TAT this container last saw there
@@ -151,7 +155,8 @@ class DynamoDBLimiterStore:
         try:
             self.client.transact_write_items(
                 TransactItems=[
-                    {"Update": {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for update in updates
+                    {"Update": cast("UpdateTypeDef", {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})}
+                    for update in updates
                 ]
             )
         except self.client.exceptions.TransactionCanceledException as error:

@@ -14,7 +14,10 @@ giving its lease up records when and how it ended, for operators to read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def _state(fields: dict[str, str]) -> JobState:
 class DynamoDBSyncStore:
     """One item per job in the state table, changed by conditional updates."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self.client = client
         self.table = table
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
@@ -21,6 +21,10 @@ from seawall.errors import (
 from seawall.observability._logging import error_name, logger
 from seawall.observability._metrics import emit
 from seawall.observability.correlation import CORRELATION_ATTRIBUTE
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, SendMessageBatchRequestEntryTypeDef
 
 M = TypeVar("M", bound=BaseModel)
 _SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
@@ -53,7 +57,7 @@ def verify_rotating(secret: Secret[M], verify: Callable[[M], T]) -> T:
 class WebhookInbox:
     """Puts verified deliveries on the provider's queue; one SQS call per delivery."""
 
-    def __init__(self, provider: str, queue_url: str, sqs: Any) -> None:
+    def __init__(self, provider: str, queue_url: str, sqs: SQSClient) -> None:
         self.provider = provider
         self.queue_url = queue_url
         self.sqs = sqs
@@ -83,7 +87,7 @@ class WebhookInbox:
             raise
         return self.put(payload, correlation_id, attributes)
 
-    def _attributes(self, correlation_id: str, extra: dict[str, str] | None) -> dict[str, Any]:
+    def _attributes(self, correlation_id: str, extra: dict[str, str] | None) -> dict[str, MessageAttributeValueTypeDef]:
         return {
             name: {"DataType": "String", "StringValue": value}
             for name, value in {
@@ -122,7 +126,7 @@ class WebhookInbox:
         has one effect.
         """
         for start in range(0, len(payloads), _SQS_BATCH):
-            entries = [
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
                 {
                     "Id": str(index),
                     "MessageBody": payload.decode("utf-8"),

@@ -15,17 +15,20 @@ subscribers deduplicate on ``detail.event_id``.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seawall.observability._logging import error_name, logger
 from seawall.observability._metrics import emit
 from seawall.webhooks.projections import DomainEvent
 
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+
 
 class OutboxPublisher:
     """Publishes the events the tables' new and changed items bring to ``bus``."""
 
-    def __init__(self, events: Any, bus: str) -> None:
+    def __init__(self, events: EventBridgeClient, bus: str) -> None:
         self.events = events
         self.bus = bus
 

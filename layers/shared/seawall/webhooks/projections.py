@@ -39,7 +39,12 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600
 # An event's marker outlives every way it can come again: Stripe lists events for 30 days, SQS keeps a dead
@@ -100,7 +105,7 @@ class DomainEvent:
     detail_type: str
     detail: dict[str, Any]
 
-    def entry(self, bus: str) -> dict[str, Any]:
+    def entry(self, bus: str) -> PutEventsRequestEntryTypeDef:
         """The PutEvents entry for ``bus``."""
         return {
             "EventBusName": bus,
@@ -277,7 +282,9 @@ class Projector:
     own (see the module).
     """
 
-    def __init__(self, dynamodb: Any, outbox_table: str, *, markers_per_item: int = MARKERS_PER_ITEM) -> None:
+    def __init__(
+        self, dynamodb: DynamoDBClient, outbox_table: str, *, markers_per_item: int = MARKERS_PER_ITEM
+    ) -> None:
         self.dynamodb = dynamodb
         self.outbox_table = outbox_table
         self.markers_per_item = markers_per_item
@@ -342,8 +349,8 @@ class Projector:
             "id": {"S": write.event.event_id},
             "expires_at": {"N": str(int(time.time()) + FACT_RETENTION_SECONDS)},
         }
-        items = [
-            {"Update": {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        items: list[TransactWriteItemTypeDef] = [
+            {"Update": cast("UpdateTypeDef", {**update, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})},
             {"Put": {"TableName": self.outbox_table, "Item": marker, "ConditionExpression": _ABSENT}},
         ]
         try:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seawall.errors import StoreUnavailableError
 from seawall.providers.hotelbeds.client import HotelbedsGateway
 from seawall.providers.hotelbeds.models import ContentHotel
 from seawall.sync import Page, Position
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # The Content API answers up to 1,000 hotels a page; 100 keeps a page well inside SyncPageSeconds.
 PAGE_SIZE = 100
@@ -27,7 +30,9 @@ _FIRST = "1"
 class ContentSync:
     """The fetch and apply halves of the content job, for :meth:`SyncJob.run`."""
 
-    def __init__(self, hotelbeds: HotelbedsGateway, dynamodb: Any, table: str, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self, hotelbeds: HotelbedsGateway, dynamodb: DynamoDBClient, table: str, *, page_size: int = PAGE_SIZE
+    ) -> None:
         self.hotelbeds = hotelbeds
         self.dynamodb = dynamodb
         self.table = table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from seawall.errors import IntegrationError
 from seawall.observability import emit
@@ -12,11 +12,14 @@ from seawall.problems import Problem, ProblemError
 from seawall.providers.hotelbeds.bookings._request import BookingRequest, booking_ids
 from seawall.providers.hotelbeds.bookings._store import BookingRecord, BookingStore
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
 
 class BookingDesk:
     """Takes bookings for the worker."""
 
-    def __init__(self, store: BookingStore, sqs: Any, queue_url: str) -> None:
+    def __init__(self, store: BookingStore, sqs: SQSClient, queue_url: str) -> None:
         self.store = store
         self.sqs = sqs
         self.queue_url = queue_url

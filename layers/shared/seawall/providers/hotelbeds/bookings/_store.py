@@ -22,11 +22,14 @@ import contextlib
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from seawall.errors import DeadlineExceededError, StoreUnavailableError
 from seawall.providers.hotelbeds.bookings._request import BookingRequest
 from seawall.providers.hotelbeds.models import Booking
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 Status = Literal["pending", "in-doubt", "confirmed", "failed", "cancelled"]
 OPEN_INDEX = "OpenBookings"
@@ -104,7 +107,7 @@ def _ms(seconds: float) -> str:
 class BookingStore:
     """The bookings table (HOTEL_BOOKINGS_TABLE), through one boto3 DynamoDB client."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self.client = client
         self.table = table
 
