@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,6 +84,20 @@ class Running:
                 QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
             )
         return taken
+
+    def facts(self, url: str, expected: int, limit: float = 60) -> dict[str, set[str]]:
+        """Each Stripe event's domain events the subscriber at ``url`` received (their details, as JSON).
+
+        The publisher reads the projections' streams after the queue is empty: this waits (up to ``limit``
+        seconds) until ``expected`` events have one each.
+        """
+        found: defaultdict[str, set[str]] = defaultdict(set)
+        until = time.monotonic() + limit
+        while len(found) < expected and time.monotonic() < until:
+            for event in self.received(url):
+                found[event["detail"]["stripe_event_id"]].add(json.dumps(event["detail"], sort_keys=True))
+            time.sleep(0.5)
+        return found
 
     def settled(self, limit: float) -> None:
         """Wait until StripeEventsQueue has nothing waiting or in flight, twice in a row."""
