@@ -26,10 +26,10 @@ NOT_RUN_HERE = {
     "make deploy": "needs an AWS account (tests/unit/test_deploy.py checks its command line)",
     "make deploy ENV=prod": "needs an AWS account (tests/unit/test_deploy.py)",
     "make deploy-guided ENV=staging": "needs an AWS account and a person (tests/unit/test_deploy.py)",
-    'make provider NAME=acme AUTH=bearer WEBHOOKS=standard ACTIONS="GET /widgets/{widget_id}, POST /widgets"': (
+    'make provider NAME=globex AUTH=bearer WEBHOOKS=standard ACTIONS="GET /widgets/{widget_id}, POST /widgets"': (
         "writes into the tree: tests/scaffold runs it in a copy of the repository"
     ),
-    "make provider-remove NAME=acme": "tests/scaffold runs it in a copy of the repository",
+    "make provider-remove NAME=globex": "tests/scaffold runs it in a copy of the repository",
 }
 BASH = shutil.which("bash") or "bash"
 
