@@ -40,6 +40,7 @@ from seawall.webhooks.projections import (
     order_key,
 )
 from tests.support.model import run_seeded
+from tests.support.streams import stream_pages
 
 FIXED_SEED = 7
 EXAMPLES, STEPS = 15, 30
@@ -211,23 +212,15 @@ class Projections(RuleBasedStateMachine):
                     assert stored["name"]["S"] == latest.values["name"], (key, stored)
 
     def check_stream(self) -> None:
-        streams = aws_client("dynamodbstreams", self.moto.endpoint)
-        arn = self.dynamodb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
         facts: defaultdict[str, list[int]] = defaultdict(list)
         ids: list[str] = []
-        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            iterator = streams.get_shard_iterator(
-                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            while iterator:
-                page = streams.get_records(ShardIterator=iterator, Limit=100)
-                for record in page["Records"]:
-                    images = record["dynamodb"]
-                    fact = DomainEvent.from_image(images.get("NewImage", {}), images.get("OldImage"))
-                    if fact is not None:
-                        facts[images["Keys"]["id"]["S"]].append(fact.detail["sequence"])
-                        ids.append(fact.event_id)
-                iterator = page.get("NextShardIterator") if page["Records"] else None
+        for page in stream_pages(self.moto.endpoint, self.table):
+            for record in page:
+                images = record["dynamodb"]
+                fact = DomainEvent.from_image(images.get("NewImage", {}), images.get("OldImage"))
+                if fact is not None:
+                    facts[images["Keys"]["id"]["S"]].append(fact.detail["sequence"])
+                    ids.append(fact.event_id)
         for key, count in self.recorded.items():
             first = self.legacy.get(key, 0) + 1  # the previous design published its own facts
             assert facts[key] == list(range(first, count + 1)), (key, facts[key])

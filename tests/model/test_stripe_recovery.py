@@ -67,6 +67,7 @@ from seawall.webhooks.outbox import OutboxPublisher
 from seawall.webhooks.projections import Projector, markers_are_rows, order_key, projection
 from tests.conftest import STRIPE_KEY
 from tests.support.model import run_seeded
+from tests.support.streams import stream_pages
 
 FIXED_SEED = 22
 # The suite's run: each backend, each seed. The long profile (tests/conftest.py) tries far more.
@@ -506,10 +507,7 @@ class StripeRecovery(RuleBasedStateMachine):
 
     def published(self) -> list[dict[str, Any]]:
         """The tables' streams through the real publisher onto a bus, as a subscriber receives it."""
-        events, streams = (
-            aws_client("events", self.servers.moto.endpoint),
-            aws_client("dynamodbstreams", self.servers.moto.endpoint),
-        )
+        events = aws_client("events", self.servers.moto.endpoint)
         bus = f"bus-{self.uid}"
         events.create_event_bus(Name=bus)
         subscriber = self.sqs.create_queue(QueueName=f"subscriber-{self.uid}")["QueueUrl"]
@@ -518,17 +516,8 @@ class StripeRecovery(RuleBasedStateMachine):
         events.put_targets(Rule="all", EventBusName=bus, Targets=[{"Id": "subscriber", "Arn": arn}])
         publisher = OutboxPublisher(events, bus)
         for table in self.tables.values():
-            stream = self.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-            for shard in streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"]:
-                iterator = streams.get_shard_iterator(
-                    StreamArn=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-                while iterator:
-                    page = streams.get_records(ShardIterator=iterator, Limit=100)
-                    if not page["Records"]:
-                        break
-                    assert publisher({"Records": page["Records"]}) == {"batchItemFailures": []}
-                    iterator = page.get("NextShardIterator")
+            for page in stream_pages(self.servers.moto.endpoint, table):
+                assert publisher({"Records": page}) == {"batchItemFailures": []}
         received: list[dict[str, Any]] = []
         while batch := self.sqs.receive_message(QueueUrl=subscriber, MaxNumberOfMessages=10).get("Messages", []):
             received += [json.loads(message["Body"]) for message in batch]
