@@ -331,8 +331,8 @@ class Projector:
     def _write(self, write: Write, changed: bool, overflow: bool, closed: bool) -> tuple[Outcome, dict[str, Any]]:
         """One write; returns its outcome and the item: as left when recorded, as found when refused.
 
-        With ``overflow``, one transaction of the item's update and the event's marker row; the item is then
-        the one found by the write before.
+        With ``overflow``, one transaction of the item's update and the event's marker row, which returns no
+        item when recorded (the caller keeps the one its write before found).
         """
         update = (
             write.update(overflow=overflow) if changed else write.fact(changed=False, overflow=overflow, closed=closed)
