@@ -18,7 +18,7 @@ PY313_ENV ?= PYENV_VERSION=3.13.0
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: lock run invoke call ops env-json sign-event provider provider-remove layer-digest test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
+.PHONY: lock run invoke call ops env-json sign-event provider provider-remove digests test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
 
 # Every environment installs from a lock: each requirements file's packages and everything under them, pinned,
 # with their hashes (`make lock` compiles them; tests/unit/test_locks.py fails when a file and its lock disagree).
@@ -94,11 +94,11 @@ sign-event: $(VENV)/.installed
 provider: $(VENV)/.installed
 	$(PY) -m scaffold add "$(NAME)" --auth "$(or $(AUTH),bearer)" --webhooks "$(or $(WEBHOOKS),none)" --actions "$(ACTIONS)"
 
-# The way back: every generated file and template.yaml entry (FORCE=1 also removes files edited since).
-# After changing layers/shared: record its digest in template.yaml (make lint checks it).
-layer-digest: $(VENV)/.installed
-	$(PY) -m local.layer_digest
+# After changing layers/shared or a route: record the digests the templates carry (make lint checks them).
+digests: $(VENV)/.installed
+	$(PY) -m local.digests
 
+# The way back: every generated file and template.yaml entry (FORCE=1 also removes files edited since).
 provider-remove: $(VENV)/.installed
 	$(PY) -m scaffold remove "$(NAME)" $(if $(FORCE),--force)
 
@@ -112,8 +112,8 @@ suites:
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	# template.yaml carries the layer's digest, so that a change to the layer alone reaches the `live` alias.
-	$(PY) -m local.layer_digest --check
+	# The templates carry the layer's digest and the routes' (local/digests.py): so that a change reaches callers.
+	$(PY) -m local.digests --check
 	$(VENV)/bin/ruff format --check .
 	# The module diagram of docs/architecture.md (contracts in pyproject.toml).
 	PYTHONPATH=layers/shared:. $(VENV)/bin/lint-imports --no-cache
@@ -121,7 +121,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	# Each function is its own `app` module: checked one at a time, strict like the layer.
-	for handler in functions/*/app.py; do $(VENV)/bin/mypy --strict $$handler || exit 1; done
+	for handler in functions/*/app.py functions/*/*/app.py; do $(VENV)/bin/mypy --strict $$handler || exit 1; done
 	# The cold-start benchmark's twins: one Lambda code folder, its modules top-level.
 	MYPYPATH=bench/twins $(VENV)/bin/mypy --strict --explicit-package-bases bench/twins/*.py
 
@@ -141,9 +141,10 @@ unit-py313: $(VENV313)/.installed $(CHROMIUM)
 e2e: $(VENV313)/.installed
 	$(VENV313)/bin/pytest -q -p no:cacheprovider -m e2e
 
+# The root template and each provider's (its nested application).
 template: $(SAM_VENV)/.installed
-	$(SAM) validate --lint
-	$(SAM_VENV)/bin/cfn-lint template.yaml
+	for template in template.yaml functions/*/template.yaml; do $(SAM) validate --lint -t $$template || exit 1; done
+	$(SAM_VENV)/bin/cfn-lint template.yaml functions/*/template.yaml
 
 build: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(PY313_ENV) $(SAM) build

@@ -34,7 +34,7 @@ from bench.smoke import parse_arguments  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 from local.upstash import UpstashEndpoint  # noqa: E402
 
-SAMPLE = json.loads((ROOT / "events" / "customers_create" / "post.json").read_text())
+SAMPLE = json.loads((ROOT / "events" / "stripe" / "customers_create" / "post.json").read_text())
 
 
 def api_event(method: str, path: str, resource: str, body: Any = None, parameters: dict[str, str] | None = None) -> Any:

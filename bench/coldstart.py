@@ -118,9 +118,12 @@ def local_stack() -> Iterator[tuple[LocalStack, dict[str, Any]]]:
         yield stack, json.loads((state_dir / "secrets.json").read_text())
 
 
-def sample_event(function_dir: str) -> dict[str, Any]:
-    """The function's first sample event (what `make invoke` and `sam local invoke -e` use)."""
-    path = sorted((EVENTS / function_dir).glob("*.json"))[0]
+def sample_event(code_dir: Path) -> dict[str, Any]:
+    """The function's first sample event (what `make invoke` and `sam local invoke -e` use).
+
+    events/ mirrors functions/: a function's events are under the same path as its code.
+    """
+    path = sorted((EVENTS / code_dir.resolve().relative_to(ROOT / "functions")).glob("*.json"))[0]
     event: dict[str, Any] = json.loads(path.read_text())
     return event
 
@@ -272,7 +275,7 @@ def run(runs: int, only: list[str], python: str) -> dict[str, Any]:
                     ("twin", twin_of(config)),
                     ("snapstart", replace(config, snapstart=True)),
                 ],
-                sample_event(config.code_dir.name),
+                sample_event(config.code_dir),
             )
         taken: dict[str, dict[str, list[Sample]]] = {
             name: {"function": [], "twin": [], "snapstart": []} for name in names

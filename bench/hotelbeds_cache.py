@@ -43,7 +43,7 @@ from local.stack import LocalStack  # noqa: E402
 from local.template import Template  # noqa: E402
 from local.upstash import UpstashEndpoint  # noqa: E402
 
-EVENT = json.loads((ROOT / "events" / "hotels_availability" / "post.json").read_text())
+EVENT = json.loads((ROOT / "events" / "hotelbeds" / "hotels_availability" / "post.json").read_text())
 CALLERS = 4
 REORDERED = 0.5  # the share of searches written in another order
 

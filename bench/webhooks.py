@@ -36,7 +36,7 @@ from local.eventsource import FunctionStreams, QueuePoller, sqs_record  # noqa: 
 from local.sandboxes.stripe import FIXTURES  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 
-SAMPLE = json.loads((ROOT / "events" / "stripe_webhook" / "payment_intent_succeeded.json").read_text())
+SAMPLE = json.loads((ROOT / "events" / "stripe" / "stripe_webhook" / "payment_intent_succeeded.json").read_text())
 
 
 def delivery(body: str, secret: str) -> dict[str, Any]:

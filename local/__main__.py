@@ -104,9 +104,9 @@ def _sandboxes(
     return sandboxes
 
 
-# The booking the sample events under events/hotel_bookings_* name (as the Stripe sandbox starts with the
+# The booking the sample events under events/hotelbeds/ name (as the Stripe sandbox starts with the
 # customer its sample events name): made through the API's function at start, then booked by the worker.
-SAMPLE_BOOKING = ROOT / "events" / "hotel_bookings_create" / "post.json"
+SAMPLE_BOOKING = ROOT / "events" / "hotelbeds" / "hotel_bookings_create" / "post.json"
 
 
 def _sample_booking(stack: LocalStack) -> None:
@@ -251,7 +251,7 @@ def _summary(
         f"  Local secrets (test values, incl. webhook signing secrets): {_shown(SECRETS_FILE)}",
         f"  State: {_shown(STATE_FILE)}",
         *schedules,
-        "  Invoke one function: make invoke FUNCTION=<name> EVENT=events/<folder>/<file>.json",
+        "  Invoke one function: make invoke FUNCTION=<name> EVENT=events/<path>/<file>.json (as under functions/)",
         "Ctrl-C stops everything.",
     ]
     return "\n".join(lines)

@@ -47,7 +47,10 @@ def run_once(
 def main(argv: list[str] | None = None) -> int:
     """Run the function and print its response."""
     parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__)
-    parser.add_argument("function", help="logical id in template.yaml, e.g. HealthFunction")
+    parser.add_argument(
+        "function",
+        help="its logical id, e.g. HealthFunction, or with its provider's stack: Stripe/CustomersGetFunction",
+    )
     parser.add_argument("-e", "--event", type=Path, required=True, help="event file, e.g. events/health/get.json")
     parser.add_argument(
         "--timeout",

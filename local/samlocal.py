@@ -9,7 +9,10 @@ sandbox), with endpoints at ``--host`` as a container reaches them, and prints
 the command to run. SAM applies only variables the template declares, and the
 deployable template declares no local AWS endpoint: ``env-json`` also writes
 ``.local/template.yaml``, the template with ``AWS_ENDPOINT_URL`` declared for
-every function and its code and layer paths made absolute. ``sign-event`` writes an event file as sent now
+every function and its code and layer paths made absolute, and beside it each
+provider's template (``.local/functions/<provider>/template.yaml``) made the
+same way: ``sam local invoke Stripe/CustomersCreateFunction`` finds it there.
+``sign-event`` writes an event file as sent now
 (local.replay) under ``.local/events/``: a webhook delivery re-signed with the
 local signing secret (a committed signature is stale and made with another
 secret), a search's stay moved as far ahead as when it was recorded.
@@ -29,7 +32,7 @@ import yaml
 from local.replay import replay
 from local.stack import LocalStack
 from local.state import LOCAL_DIR, ROOT, SECRETS_FILE, running_stack
-from local.template import load_template
+from local.template import APPLICATION, load_template
 
 ENV_FILE = LOCAL_DIR / "env.json"
 SAM_TEMPLATE = LOCAL_DIR / "template.yaml"
@@ -46,21 +49,32 @@ def _reachable(value: str, host: str) -> str:
     return value
 
 
-def sam_template(template: Path, endpoint: str) -> dict[str, Any]:
-    """``template`` for ``sam local`` from elsewhere: ``AWS_ENDPOINT_URL`` declared as ``endpoint``, paths absolute."""
+def sam_templates(template: Path, endpoint: str, into: Path = SAM_TEMPLATE) -> dict[Path, dict[str, Any]]:
+    """``template`` for ``sam local`` from elsewhere, written to ``into``, and its nested applications' beside it.
+
+    ``AWS_ENDPOINT_URL`` is declared as ``endpoint`` and paths are absolute; a nested application's
+    template keeps its path relative to the root's.
+    """
     document = load_template(template)
+    documents = {into: document}
     for resource in document.get("Resources", {}).values():
+        properties = resource.get("Properties", {})
+        if resource.get("Type") == APPLICATION:
+            location = properties["Location"]
+            nested = sam_templates(template.parent / location, endpoint, into.parent / location)
+            documents.update(nested)
+            continue
         key = _PATHS.get(resource.get("Type", ""))
-        if key and isinstance(resource.get("Properties", {}).get(key), str):
-            resource["Properties"][key] = str((template.parent / resource["Properties"][key]).resolve())
+        if key and isinstance(properties.get(key), str):
+            properties[key] = str((template.parent / properties[key]).resolve())
     function = document.setdefault("Globals", {}).setdefault("Function", {})
     function.setdefault("Environment", {}).setdefault("Variables", {})["AWS_ENDPOINT_URL"] = endpoint
-    return document
+    return documents
 
 
-def env_vars(state: dict[str, Any], host: str) -> tuple[dict[str, dict[str, str]], dict[str, Any]]:
-    """The ``--env-vars`` document, and the template for ``sam local`` that declares the AWS endpoint."""
-    template = sam_template(Path(state["template"]), _reachable(state["aws_endpoint"], host))
+def env_vars(state: dict[str, Any], host: str) -> tuple[dict[str, dict[str, str]], dict[Path, dict[str, Any]]]:
+    """The ``--env-vars`` document, and the templates for ``sam local`` that declare the AWS endpoint."""
+    templates = sam_templates(Path(state["template"]), _reachable(state["aws_endpoint"], host))
     stack = LocalStack(
         Path(state["template"]), state["aws_endpoint"], state.get("parameters"), state.get("environment")
     )
@@ -70,7 +84,7 @@ def env_vars(state: dict[str, Any], host: str) -> tuple[dict[str, dict[str, str]
         declared = {*stack.template.environment(spec), "AWS_ENDPOINT_URL"}  # what SAM will let the file set
         values = stack.environment_of(spec)
         document[spec.name] = {name: _reachable(values[name], host) for name in declared if name in values}
-    return document, template
+    return document, templates
 
 
 def _env_json(host: str) -> int:
@@ -78,10 +92,12 @@ def _env_json(host: str) -> int:
     if state is None:
         print("The local stack is not running: start it with `make run` in another terminal.", file=sys.stderr)
         return 1
-    document, template = env_vars(state, host)
+    document, templates = env_vars(state, host)
     ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text(json.dumps(document, indent=2) + "\n")
-    SAM_TEMPLATE.write_text(yaml.safe_dump(template, sort_keys=False))
+    for path, template in templates.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(template, sort_keys=False))
     shown, sam = (path.relative_to(ROOT) if path.is_relative_to(ROOT) else path for path in (ENV_FILE, SAM_TEMPLATE))
     parameters = " ".join(f"{name}={value}" for name, value in state.get("parameters", {}).items())
     overrides = f' --parameter-overrides "{parameters}"' if parameters else ""
@@ -102,7 +118,11 @@ def _sign_event(path: Path) -> int:
     if signed is event:
         print(f"{path} is neither a webhook delivery nor a dated search: send it as it is.", file=sys.stderr)
         return 2
-    target = SIGNED_EVENTS / path.resolve().parent.name / path.name
+    events = ROOT / "events"
+    within = path.resolve().is_relative_to(events)
+    target = SIGNED_EVENTS / (
+        path.resolve().relative_to(events) if within else Path(path.resolve().parent.name, path.name)
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(signed, indent=2) + "\n")
     print(target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)

@@ -52,11 +52,13 @@ class LocalStack:
         self.template.physical.update(physical)
 
     def spec(self, name: str) -> FunctionSpec:
-        """The named function's definition."""
+        """The named function's definition: its logical id, or ``Stack/LogicalId`` in a provider's application."""
         specs = {spec.name: spec for spec in self.template.functions()}
-        if name not in specs:
-            raise KeyError(f"no function {name!r} in {self.template.path.name}; there are: {', '.join(specs)}")
-        return specs[name]
+        try:
+            return specs[self.template.logical_id(name)]
+        except KeyError:
+            there = ", ".join(spec.path for spec in specs.values())
+            raise KeyError(f"no function {name!r} in {self.template.path.name}; there are: {there}") from None
 
     def environment_of(self, spec: FunctionSpec) -> dict[str, str]:
         """The function's environment here: the template's, resolved, plus local endpoints and its own credentials."""
@@ -72,9 +74,10 @@ class LocalStack:
 
     def function(self, name: str, *, max_containers: int | None = None, timeout: float | None = None) -> LocalFunction:
         """The named function (its containers start on demand); ``timeout`` replaces the template's."""
+        spec = self.spec(name)
+        name = spec.name
         with self._lock:
             if name not in self._functions:
-                spec = self.spec(name)
                 config = FunctionConfig(
                     name=spec.name,
                     code_dir=spec.code_dir,

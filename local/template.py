@@ -1,4 +1,11 @@
-"""Reading template.yaml as the local stack needs it: functions, routes, resources, intrinsics."""
+"""Reading template.yaml as the local stack needs it: functions, routes, resources, intrinsics.
+
+A provider is a nested application (``AWS::Serverless::Application`` with a template of its own). Locally
+the bundle is one namespace: each application's resources join the root's under their own logical ids
+(unique across the bundle, checked here), its parameters replaced by what the root passes and its
+outputs by what they name. So a function is ``HotelBookingsCreateFunction``, or, as SAM CLI names
+nested functions, ``Hotelbeds/HotelBookingsCreateFunction``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+APPLICATION = "AWS::Serverless::Application"
 
 PSEUDO_PARAMETERS = {
     "AWS::Region": "us-east-1",
@@ -131,6 +140,13 @@ class FunctionSpec:
     schedules: list[ScheduleSource] = field(default_factory=list)
     # SnapStart on published versions: Lambda runs the runtime hooks around its snapshot.
     snapstart: bool = False
+    # The nested application holding it ("" for the root template).
+    stack: str = ""
+
+    @property
+    def path(self) -> str:
+        """The function as SAM CLI names it: ``Stack/LogicalId`` in a nested application, else the logical id."""
+        return f"{self.stack}/{self.name}" if self.stack else self.name
 
 
 class Template:
@@ -143,13 +159,67 @@ class Template:
         declared = self.document.get("Parameters", {})
         self.parameters = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
         self.parameters.update(parameter_overrides or {})
+        self.conditions: dict[str, Any] = dict(self.document.get("Conditions", {}))
+        # Each resource's nested application ("" for the root), the folder its paths are relative to, and the
+        # Globals.Function of its template.
+        self.stacks: dict[str, str] = {}
+        self._folders: dict[str, Path] = {}
+        self._globals: dict[str, dict[str, Any]] = {}
+        merged = self._inline(self.document, "", self.root)
         self.resources: dict[str, dict[str, Any]] = {
-            name: spec
-            for name, spec in self.document.get("Resources", {}).items()
-            if "Condition" not in spec or self.condition(spec["Condition"])
+            name: spec for name, spec in merged.items() if "Condition" not in spec or self.condition(spec["Condition"])
         }
         # Physical ids and attributes of provisioned resources, by logical id.
         self.physical: dict[str, dict[str, str]] = {}
+
+    def _inline(self, document: dict[str, Any], stack: str, folder: Path) -> dict[str, dict[str, Any]]:
+        """The document's resources, and those of its nested applications in their place, in one namespace."""
+        declared = document.get("Resources", {})
+        applications = {name: spec for name, spec in declared.items() if spec.get("Type") == APPLICATION}
+        outputs: dict[str, dict[str, Any]] = {}
+        merged: dict[str, dict[str, Any]] = {}
+        for name, spec in applications.items():
+            child_path = folder / spec["Properties"]["Location"]
+            child = load_template(child_path)
+            given = spec["Properties"].get("Parameters", {})
+            scope = _Scope(
+                stack=name,
+                parameters={
+                    parameter: given.get(parameter, str(declared_parameter.get("Default", "")))
+                    for parameter, declared_parameter in child.get("Parameters", {}).items()
+                },
+                conditions=set(child.get("Conditions", {})),
+                stack_name=f"{PSEUDO_PARAMETERS['AWS::StackName']}-{name}",
+            )
+            # A nested application's conditions and resources, its parameters replaced by the root's expressions.
+            for condition, expression in child.get("Conditions", {}).items():
+                self.conditions[scope.condition(condition)] = scope.rewrite(expression)
+            child["Resources"] = scope.rewrite(child.get("Resources", {}))
+            child["Globals"] = scope.rewrite(child.get("Globals", {}))
+            for logical, resource in self._inline(child, name, child_path.parent).items():
+                if "Condition" in resource:
+                    resource["Condition"] = scope.condition(resource["Condition"])
+                merged[logical] = resource
+            outputs[name] = {
+                output: scope.rewrite(value["Value"]) for output, value in child.get("Outputs", {}).items()
+            }
+        own = _Scope(stack=stack, parameters={}, conditions=set(), stack_name=None, outputs=outputs)
+        globals_ = own.rewrite(document.get("Globals", {}).get("Function", {}))
+        for name, spec in declared.items():
+            if name in applications:
+                continue
+            if name in merged:
+                raise ValueError(f"{name} is declared twice: logical ids are unique across the bundle's templates")
+            merged[name] = own.rewrite(spec)
+            self.stacks[name], self._folders[name], self._globals[name] = stack, folder, globals_
+        return merged
+
+    def logical_id(self, name: str) -> str:
+        """``Stack/LogicalId`` (SAM CLI's name of a nested function) or a logical id, as a logical id."""
+        stack, _, logical = name.rpartition("/")
+        if stack and self.stacks.get(logical) != stack:
+            raise KeyError(f"no {logical!r} in nested application {stack!r}")
+        return logical
 
     def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
         """The resources of the given types, by logical id."""
@@ -157,10 +227,10 @@ class Template:
 
     def functions(self) -> list[FunctionSpec]:
         """Every function with the Globals merged in, as SAM would."""
-        defaults = self.document.get("Globals", {}).get("Function", {})
         api_defaults = self.document.get("Globals", {}).get("Api", {})
         specs = []
         for name, resource in self.of_type("AWS::Serverless::Function").items():
+            defaults = self._globals[name]
             props = {**defaults, **resource.get("Properties", {})}
             environment = {
                 **defaults.get("Environment", {}).get("Variables", {}),
@@ -168,7 +238,7 @@ class Template:
             }
             spec = FunctionSpec(
                 name=name,
-                code_dir=self.root / props["CodeUri"],
+                code_dir=self._folders[name] / props["CodeUri"],
                 handler=props["Handler"],
                 timeout=int(props.get("Timeout", 3)),
                 memory=int(props.get("MemorySize", 128)),
@@ -179,6 +249,7 @@ class Template:
                     int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
                 ),
                 snapstart=(props.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions",
+                stack=self.stacks[name],
             )
             for event_name, event in props.get("Events", {}).items():
                 kind, event_props = event.get("Type"), event.get("Properties", {})
@@ -200,7 +271,49 @@ class Template:
                 elif kind == "ScheduleV2":
                     spec.schedules.append(self._schedule(f"{name}-{event_name}", event_props))
             specs.append(spec)
+        by_name = {spec.name: spec for spec in specs}
+        for route in self._gateway_routes():
+            by_name[route.function].routes.append(route)
         return specs
+
+    def _gateway_routes(self) -> list[Route]:
+        """Routes declared as API Gateway resources (a provider's own template adds them to the root's APIs)."""
+        functions = set(self.of_type("AWS::Serverless::Function"))
+        routes = []
+        for name, method in self.of_type("AWS::ApiGateway::Method").items():
+            props = method["Properties"]
+            routes.append(
+                Route(
+                    method=props["HttpMethod"].upper(),
+                    path=self._resource_path(props["ResourceId"]),
+                    function=_target(props["Integration"]["Uri"], functions, name),
+                    authorized=props.get("AuthorizationType", "NONE") != "NONE",
+                )
+            )
+        for name, route in self.of_type("AWS::ApiGatewayV2::Route").items():
+            props = route["Properties"]
+            integration = self.resources[_target(props["Target"], set(self.resources), name)]["Properties"]
+            if str(integration.get("PayloadFormatVersion")) != "1.0":
+                raise ValueError(f'{name}: an HTTP API integration needs PayloadFormatVersion "1.0" here')
+            method, path = props["RouteKey"].split(" ", 1)
+            routes.append(
+                Route(
+                    method=method.upper(),
+                    path=path,
+                    function=_target(integration["IntegrationUri"], functions, name),
+                    authorized=props.get("AuthorizationType", "NONE") != "NONE",
+                    api="http",
+                )
+            )
+        return routes
+
+    def _resource_path(self, resource_id: Any) -> str:
+        """The path of an API Gateway resource: its parents' path parts down from the API's root resource."""
+        parent = resource_id.get("Ref") if isinstance(resource_id, dict) else None
+        if parent not in self.of_type("AWS::ApiGateway::Resource"):
+            return ""  # the API's root resource (Fn::GetAtt Api.RootResourceId)
+        props = self.resources[parent]["Properties"]
+        return f"{self._resource_path(props['ParentId'])}/{props['PathPart']}"
 
     def _schedule(self, name: str, props: dict[str, Any]) -> ScheduleSource:
         dead_letter = props.get("DeadLetterConfig", {}).get("Arn")
@@ -237,8 +350,8 @@ class Template:
         return {key: str(value) for key, value in resolved.items()}
 
     def condition(self, name: str) -> bool:
-        """Evaluate one of the template's Conditions."""
-        return self._holds(self.document["Conditions"][name])
+        """Evaluate one of the template's Conditions (a nested application's as ``Stack/Name``)."""
+        return self._holds(self.conditions[name])
 
     def _holds(self, expression: dict[str, Any]) -> bool:
         (function, arguments), *_ = expression.items()
@@ -261,7 +374,7 @@ class Template:
         for layer in spec.layers:
             ref = layer.get("Ref") if isinstance(layer, dict) else None
             if ref in self.resources:
-                dirs.append(self.root / self.resources[ref]["Properties"]["ContentUri"])
+                dirs.append(self._folders[ref] / self.resources[ref]["Properties"]["ContentUri"])
         return dirs
 
     def resolve(self, value: Any) -> Any:  # noqa: PLR0911 (one branch per intrinsic)
@@ -293,6 +406,9 @@ class Template:
             return self.parameters[name]
         if name in PSEUDO_PARAMETERS:
             return PSEUDO_PARAMETERS[name]
+        if "." in name:  # SAM's `Function.Alias`: the alias's ARN
+            logical, attribute = name.split(".", 1)
+            return self.resolve({"Fn::GetAtt": [logical, attribute]})
         return self.physical.get(name, {}).get("Ref", name)
 
     def _sub(self, spec: str | list[Any]) -> str:
@@ -308,3 +424,91 @@ class Template:
             return str(self._ref(token))
 
         return re.sub(r"\$\{([^}!]+)\}", replace, text)
+
+
+def _reference(token: str) -> dict[str, Any]:
+    """A ``${token}`` of Fn::Sub as the intrinsic it stands for."""
+    if "." in token and "::" not in token:
+        logical, attribute = token.split(".", 1)
+        return {"Fn::GetAtt": [logical, attribute]}
+    return {"Ref": token}
+
+
+def _names(value: Any) -> set[str]:
+    """The logical ids an expression refers to (Ref, Fn::GetAtt, and the tokens of Fn::Sub)."""
+    if isinstance(value, list):
+        return set().union(*(_names(item) for item in value))
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, argument in value.items():
+        if key == "Ref" and isinstance(argument, str):
+            found.add(argument.split(".", 1)[0])
+        elif key == "Fn::GetAtt":
+            found.add(argument[0])
+        elif key == "Fn::Sub":
+            text, variables = (argument, {}) if isinstance(argument, str) else argument
+            found |= {token.split(".", 1)[0] for token in re.findall(r"\$\{([^}!]+)\}", text)} - set(variables)
+            found |= _names(variables)
+        else:
+            found |= _names(argument)
+    return found
+
+
+def _target(expression: Any, candidates: set[str], where: str) -> str:
+    """The one resource among ``candidates`` that an integration's URI or a route's target names."""
+    named = _names(expression) & candidates
+    if len(named) != 1:
+        raise ValueError(f"{where}: its integration names {sorted(named) or 'no'} function; it must name one")
+    return named.pop()
+
+
+@dataclass
+class _Scope:
+    """How a template's expressions read in the bundle's one namespace.
+
+    Inside a nested application: its parameters become the expressions its parent passes (or their
+    defaults), its conditions are named ``Stack/Name``, and ``AWS::StackName`` is the nested stack's.
+    Anywhere: ``Fn::GetAtt App.Outputs.Name`` becomes the expression the output names.
+    """
+
+    stack: str
+    parameters: dict[str, Any]
+    conditions: set[str]
+    stack_name: str | None
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def condition(self, name: str) -> str:
+        """A condition's name in the bundle."""
+        return f"{self.stack}/{name}" if name in self.conditions else name
+
+    def rewrite(self, value: Any) -> Any:  # noqa: PLR0911 (one branch per intrinsic)
+        """``value`` with this scope's parameters, conditions, stack name and outputs replaced."""
+        if isinstance(value, list):
+            return [self.rewrite(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref" and argument in self.parameters:
+                return self.parameters[argument]
+            if key == "Ref" and argument == "AWS::StackName" and self.stack_name:
+                return self.stack_name
+            if key == "Fn::GetAtt" and argument[0] in self.outputs and argument[1].startswith("Outputs."):
+                return self.outputs[argument[0]][argument[1].removeprefix("Outputs.")]
+            if key == "Fn::If":
+                return {"Fn::If": [self.condition(argument[0]), *self.rewrite(argument[1:])]}
+            if key == "Condition" and isinstance(argument, str):
+                return {"Condition": self.condition(argument)}
+            if key == "Fn::Sub":
+                return {"Fn::Sub": self._sub(argument)}
+        return {key: self.rewrite(item) for key, item in value.items()}
+
+    def _sub(self, argument: str | list[Any]) -> str | list[Any]:
+        text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], self.rewrite(argument[1]))
+        for token in re.findall(r"\$\{([^}!]+)\}", text):
+            reference = _reference(token)
+            replaced = self.rewrite(reference)
+            if token not in variables and replaced != reference:
+                variables[token] = replaced
+        return [text, variables] if variables else text

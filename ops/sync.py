@@ -34,8 +34,9 @@ class Job:
         return f"{self.function}-{self.schedule}"
 
 
-# The jobs' names are chosen in their functions' modules (functions/stripe_reconcile, functions/hotel_content_sync),
-# which build their clients at import and so cannot be imported here; tests/ops runs each job and finds its record.
+# The jobs' names are chosen in their functions' modules (functions/stripe/stripe_reconcile,
+# functions/hotelbeds/hotel_content_sync), which build their clients at import and so cannot be imported here;
+# tests/ops runs each job and finds its record.
 JOBS = (
     Job("stripe-events", "StripeReconcileFunction", "NewEvents"),
     Job("stripe-undelivered", "StripeReconcileFunction", "UndeliveredEvents"),

@@ -247,8 +247,7 @@ class DeployedTarget(Target):
             cloudformation = boto3.client("cloudformation")
             region = cloudformation.meta.region_name
             described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-            pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
-            summaries = [summary for page in pages for summary in page["StackResourceSummaries"]]
+            summaries = _resources(cloudformation, stack)
         except ProfileNotFound as error:
             raise OpsError(f"{error}: check --profile (or AWS_PROFILE)") from None
         except NoRegionError:
@@ -315,6 +314,21 @@ class DeployedTarget(Target):
         )
         payload = json.loads(answer["Payload"].read() or b"null")
         return Invoked(None, payload) if "FunctionError" in answer else Invoked(payload, None)
+
+
+def _resources(cloudformation: Any, stack: str) -> list[dict[str, Any]]:
+    """The stack's resources and its nested stacks' (each provider's application), as one list.
+
+    Logical ids are unique across the bundle's templates (local.template), so one namespace holds them all.
+    """
+    pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
+    summaries: list[dict[str, Any]] = []
+    for summary in (summary for page in pages for summary in page["StackResourceSummaries"]):
+        if summary["ResourceType"] == "AWS::CloudFormation::Stack" and summary.get("PhysicalResourceId"):
+            summaries += _resources(cloudformation, summary["PhysicalResourceId"])
+        else:
+            summaries.append(summary)
+    return summaries
 
 
 def connect(stack: str | None, *, region: str | None, profile: str | None) -> Target:

@@ -1,5 +1,10 @@
 """Generate a provider into the repository, or remove one: all checks first, then every write, then a record.
 
+A provider is a unit: its nested application (``functions/<name>/template.yaml``,
+with its functions beside it), its events, client, sandbox, tests and docs, and
+one entry in template.yaml (the application, its settings and outputs), which
+the API's deployment and the request-story query also name.
+
 Rendering happens in a scratch directory (copier, from ``scaffold/templates``);
 nothing in the repository changes until every check passed. The record
 (``scaffold/generated/<name>.json``) lists the options, the files with their
@@ -22,7 +27,9 @@ from typing import Any
 
 import copier
 
-from local.layer_digest import write as write_layer_digest
+from local.digests import with_digest
+from local.digests import write as write_digests
+from local.template import Template
 from scaffold import template_yaml
 from scaffold.spec import ProviderSpec, SpecError, parameter_clashes, provider_spec
 
@@ -34,6 +41,9 @@ FIRST_PORT = 12111
 
 
 def _hash(path: Path) -> str:
+    """The file's hash; a template's without its LAYER_DIGEST, which `make digests` rewrites on any layer change."""
+    if path.name == "template.yaml":
+        return hashlib.sha256(with_digest(path.read_text(), "").encode()).hexdigest()
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -83,55 +93,32 @@ def plan(spec: ProviderSpec, root: Path, scratch: Path) -> Plan:
     problems = [f"{relative} exists already" for relative in files if (root / relative).exists()]
     document = template_yaml.read(root / "template.yaml")
     fragment = template_yaml.load((scratch / RESOURCES).read_text())
-    taken = template_yaml.logical_ids(document)
-    new = template_yaml.logical_ids(fragment)
-    problems += [f"template.yaml has {name} already" for name in sorted(new & taken)]
-    problems += parameter_clashes(spec, template_yaml.api_routes(document))
+    # The bundle is one namespace (local.template): the unit's names must be new in every template.
+    bundle = Template(root / "template.yaml")
+    taken = template_yaml.logical_ids(document) | set(bundle.resources)
+    unit = template_yaml.load((scratch / "functions" / spec.name / "template.yaml").read_text())
+    new = template_yaml.logical_ids(fragment) | set(unit["Resources"])
+    problems += [f"the bundle has {name} already" for name in sorted(new & taken)]
+    routes = [route for spec_ in bundle.functions() for route in spec_.routes]
+    problems += parameter_clashes(spec, [(route.method, route.path) for route in routes if route.api == "rest"])
+    problems += _shared_resources(spec, {route.path.split("/")[1] for route in routes if route.api == "rest"})
     if problems:
         raise SpecError("; ".join(problems))
     entries = template_yaml.add(
         document, fragment, f"{spec.title} (make provider NAME={spec.name}): see docs/providers/{spec.name}.md."
     )
-    _show_queues(document, spec, [name for name in entries if name.endswith("Queue")])
-    template_yaml.read_log_groups(document, [name for name in entries if name.endswith("FunctionLogGroup")])
+    template_yaml.read_log_groups(document, spec.title)
+    template_yaml.deploy_after(document, spec.title)
     return Plan(files, template_yaml.dump(document), entries)
 
 
-def _queue_widget(spec: ProviderSpec) -> str:
-    return f"{spec.title}: webhook queue and dead letters"
-
-
-def _show_queues(document: Any, spec: ProviderSpec, queues: list[str]) -> None:
-    """A dashboard row for the provider's queues (depth, age, dead letters), below the others: only a line added."""
-    if not queues:
-        return
-    widgets = template_yaml.dashboard_widgets(document)
-    bottom = max(widget["y"] + widget["height"] for widget in widgets)
-    metrics = [
-        ["AWS/SQS", metric, "QueueName", f"${{{queue}.QueueName}}", {"stat": "Maximum", "label": f"{queue} {label}"}]
-        for queue in queues
-        for metric, label in (("ApproximateNumberOfMessagesVisible", "depth"), ("ApproximateAgeOfOldestMessage", "age"))
+def _shared_resources(spec: ProviderSpec, taken: set[str]) -> list[str]:
+    """Paths starting where another stack's routes do: API Gateway has one resource per path, in one stack."""
+    return [
+        f"route {action.method} {action.path} starts at /{action.segments[0]}, which another stack's routes own"
+        for action in spec.actions
+        if action.segments[0] in taken
     ]
-    properties = {"title": _queue_widget(spec), "view": "timeSeries", "region": "${AWS::Region}", "stat": "Maximum"}
-    widgets.append(
-        {
-            "type": "metric",
-            "x": 0,
-            "y": bottom,
-            "width": 24,
-            "height": 6,
-            "properties": {**properties, "period": 60, "metrics": metrics},
-        }
-    )
-    template_yaml.set_dashboard_widgets(document, widgets)
-
-
-def _hide_queues(document: Any, spec: ProviderSpec) -> None:
-    """Take the provider's dashboard row away again."""
-    widgets = template_yaml.dashboard_widgets(document)
-    kept = [widget for widget in widgets if widget["properties"].get("title") != _queue_widget(spec)]
-    if len(kept) != len(widgets):
-        template_yaml.set_dashboard_widgets(document, kept)
 
 
 def add(spec: ProviderSpec, root: Path) -> list[Path]:
@@ -148,7 +135,7 @@ def add(spec: ProviderSpec, root: Path) -> list[Path]:
                 written.append(relative)
             _format(root, [path for path in written if path.suffix == ".py"])
             template.write_text(planned.template)
-            write_layer_digest(root)
+            write_digests(root)
             _write_record(spec, root, written, template_yaml.load(planned.template), planned.entries)
         except BaseException:
             for relative in written:
@@ -205,15 +192,16 @@ def remove(name: str, root: Path, *, force: bool = False) -> list[str]:
     if edited and not force:
         raise SpecError(f"edited since generated (FORCE=1 removes them anyway): {', '.join(edited)}")
     removed = template_yaml.remove(document, record["template_entries"])
-    _hide_queues(document, provider_spec(record["name"], record["auth"], record["webhooks"], record["actions"]))
-    template_yaml.unread_log_groups(document, record["template_entries"])
+    title = provider_spec(record["name"], record["auth"], record["webhooks"], record["actions"]).title
+    template_yaml.unread_log_groups(document, title)
+    template_yaml.stop_deploying_after(document, title)
     (root / "template.yaml").write_text(template_yaml.dump(document))
     for relative in files:
         (root / relative).unlink(missing_ok=True)
         _prune(root, (root / relative).parent)
     path.unlink()
     _prune(root, path.parent)
-    write_layer_digest(root)
+    write_digests(root)
     return [str(relative) for relative in files] + removed
 
 

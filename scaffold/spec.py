@@ -149,13 +149,35 @@ class Action:
         """The path with its parameters unnamed: two paths of one shape are one API Gateway resource."""
         return _PARAMETER.sub("{}", self.path)
 
+    @property
+    def api_resource(self) -> str:
+        """The logical id of the API Gateway resource of its path (see :attr:`ProviderSpec.api_resources`)."""
+        return api_resource_id(self.provider, self.segments)
+
+    @property
+    def source_path(self) -> str:
+        """The path as a permission's source ARN matches it (``/widgets/*``)."""
+        return _PARAMETER.sub("*", self.path)
+
+    @property
+    def route_id(self) -> str:
+        """The prefix of its route's logical ids: ``<route_id>Method`` and ``<route_id>Invoke``."""
+        return self.logical_id.removesuffix("Function")
+
     def context(self) -> dict[str, object]:
         """Everything a template reads of this action."""
         names = (
             "method", "path", "parameters", "on_item", "verb", "function", "logical_id", "resource", "model",
-            "method_name", "idempotent_action", "takes_body", "route", "sample_path",
+            "method_name", "idempotent_action", "takes_body", "route", "sample_path", "api_resource", "route_id",
+            "source_path",
         )  # fmt: skip
         return {name: getattr(self, name) for name in names}
+
+
+def api_resource_id(provider: str, segments: list[str]) -> str:
+    """``AcmeWidgetsWidgetIdResource``: the API Gateway resource of a path (its segments) in a provider's template."""
+    words = [segment.strip("{}").replace("-", "_") for segment in segments]
+    return pascal("_".join([provider, *words])) + "Resource"
 
 
 def parse_action(provider: str, text: str) -> Action:
@@ -225,9 +247,26 @@ class ProviderSpec:
         extra = [self.webhook_function, self.events_function]
         return [action.function for action in self.actions] + [name for name in extra if name]
 
+    @property
+    def api_resources(self) -> list[dict[str, str]]:
+        """Every API Gateway resource its actions' paths need, parents first: logical id, parent's, path part.
+
+        A parent of ``None`` is the API's root resource.
+        """
+        resources: dict[str, dict[str, str]] = {}
+        for action in self.actions:
+            for depth in range(1, len(action.segments) + 1):
+                logical_id = api_resource_id(self.name, action.segments[:depth])
+                parent = api_resource_id(self.name, action.segments[: depth - 1]) if depth > 1 else ""
+                resources.setdefault(
+                    logical_id, {"logical_id": logical_id, "parent": parent, "part": action.segments[depth - 1]}
+                )
+        return list(resources.values())
+
     def context(self) -> dict[str, object]:
         """Everything the templates read."""
         return {
+            "api_resources": self.api_resources,
             "name": self.name,
             "title": self.title,
             "env": self.env,

@@ -50,18 +50,6 @@ def logical_ids(document: CommentedMap) -> set[str]:
     return {name for section in SECTIONS for name in document.get(section) or {}}
 
 
-def api_routes(document: CommentedMap) -> list[tuple[str, str]]:
-    """(method, path) of every API Gateway event (REST or HTTP API) of the template's functions."""
-    routes = []
-    for resource in (document.get("Resources") or {}).values():
-        events = ((resource or {}).get("Properties") or {}).get("Events") or {}
-        for event in events.values():
-            if event.get("Type") in ("Api", "HttpApi"):
-                properties = event.get("Properties") or {}
-                routes.append((str(properties.get("Method", "")).upper(), str(properties.get("Path", ""))))
-    return routes
-
-
 def _tail(node: Any) -> tuple[Any, Any] | None:
     """The innermost (collection, key) written last in ``node``: where the comment after it is kept."""
     found = None
@@ -192,45 +180,54 @@ def _delete(section: CommentedMap, name: str) -> None:
         before.value = _split_heading(before.value)[0] + carried
 
 
-DASHBOARD = "OperationsDashboard"
-
-
-def dashboard_widgets(document: CommentedMap) -> list[dict[str, Any]]:
-    """The widgets of the operations dashboard (its body is ``!Sub`` text holding CloudWatch's JSON)."""
-    body = document["Resources"][DASHBOARD]["Properties"]["DashboardBody"]
-    widgets: list[dict[str, Any]] = json.loads(body.value)["widgets"]
-    return widgets
-
-
-def set_dashboard_widgets(document: CommentedMap, widgets: list[dict[str, Any]]) -> None:
-    """Write the widgets back, one to a line, commas leading: a widget added or removed is a line added or removed."""
-    body = document["Resources"][DASHBOARD]["Properties"]["DashboardBody"]
-    body.value = '{"widgets": [\n' + "\n,".join(json.dumps(widget) for widget in widgets) + "\n]}\n"
-
-
 STORY_QUERY = "RequestStoryQuery"
 
 
 def story_log_groups(document: CommentedMap) -> CommentedSeq:
-    """The log groups the saved query telling one request's whole story reads: every function's."""
-    groups: CommentedSeq = document["Resources"][STORY_QUERY]["Properties"]["LogGroupNames"]
+    """What the saved query telling one request's whole story reads: every function's log group.
+
+    ``!Split [",", !Join [",", [...]]]``: the list holds the core's log groups and each provider's
+    ``LogGroups`` output (a comma-joined string), one item each.
+    """
+    groups: CommentedSeq = document["Resources"][STORY_QUERY]["Properties"]["LogGroupNames"][1][1]
     return groups
 
 
-def read_log_groups(document: CommentedMap, names: Iterable[str]) -> None:
-    """Add log groups (logical ids) to the story query: each a ``- !Ref`` line of its own, appended."""
-    groups = story_log_groups(document)
-    for name in names:
-        groups.append(TaggedScalar(value=name, tag="!Ref"))
+def _output(application: str) -> str:
+    return f"{application}.Outputs.LogGroups"
 
 
-def unread_log_groups(document: CommentedMap, names: Iterable[str]) -> None:
-    """Take log groups out of the story query again."""
+def read_log_groups(document: CommentedMap, application: str) -> None:
+    """Add a provider's log groups (its application's ``LogGroups`` output) to the story query: one line."""
+    story_log_groups(document).append(TaggedScalar(value=_output(application), tag="!GetAtt"))
+
+
+def unread_log_groups(document: CommentedMap, application: str) -> None:
+    """Take a provider's log groups out of the story query again."""
     groups = story_log_groups(document)
-    gone = set(names)
     for index in reversed(range(len(groups))):
-        if getattr(groups[index], "value", None) in gone:
+        if getattr(groups[index], "value", None) == _output(application):
             del groups[index]
+
+
+def _deployment(document: CommentedMap) -> CommentedSeq:
+    """What the REST API's deployment waits for (local.digests: it snapshots every route)."""
+    resources = document["Resources"]
+    (name,) = (name for name, resource in resources.items() if resource["Type"] == "AWS::ApiGateway::Deployment")
+    waits: CommentedSeq = resources[name]["DependsOn"]
+    return waits
+
+
+def deploy_after(document: CommentedMap, application: str) -> None:
+    """Make the API's deployment wait for a provider's application, whose routes it must include."""
+    _deployment(document).append(application)
+
+
+def stop_deploying_after(document: CommentedMap, application: str) -> None:
+    """The deployment no longer waits for a removed provider's application."""
+    waits = _deployment(document)
+    if application in waits:
+        waits.remove(application)
 
 
 def read(path: Path) -> CommentedMap:

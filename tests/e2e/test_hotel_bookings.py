@@ -73,7 +73,8 @@ def test_a_confirmation_130_s_after_the_send_is_booked_once(running: Running) ->
     rate = next(
         rate for room in found.json()["hotels"][0]["rooms"] for rate in room["rates"] if rate["rate_type"] == "BOOKABLE"
     )
-    # make run books a sample booking at start (events/hotel_bookings_create/post.json): the late answer is ours.
+    # make run books a sample booking at start (events/hotelbeds/hotel_bookings_create/post.json):
+    # the late answer is ours.
     started = time.monotonic()
     while not running.hotelbeds.get("/_sandbox/bookings").json()["bookings"]:
         assert time.monotonic() - started < 60, "the sample booking was never made"

@@ -27,7 +27,7 @@ def fresh(project_stack: LocalStack) -> Iterator[LocalStack]:
 
 
 def create_customer(stack: LocalStack, key: str, name: str) -> dict[str, Any]:
-    event = json.loads((ROOT / "events" / "customers_create" / "post.json").read_text())
+    event = json.loads((ROOT / "events" / "stripe" / "customers_create" / "post.json").read_text())
     event.update(body=json.dumps({"name": name}))
     event["headers"]["Idempotency-Key"] = event["multiValueHeaders"]["Idempotency-Key"][0] = key
     answer: dict[str, Any] = stack.function("CustomersCreateFunction").invoke(event)

@@ -22,32 +22,39 @@ from seawall.providers.stripe.secrets import StripeSecret
 from tests.conftest import LogCapture
 from tests.support.stack import ROOT
 
-EVENTS = sorted((ROOT / "events").glob("*/*.json"))
+EVENTS = sorted((ROOT / "events").rglob("*.json"))
+
+
+def folder(spec_or_event: Path) -> Path:
+    """A function's code folder under functions/, or an event's folder under events/: the same path for both."""
+    base = ROOT / ("events" if spec_or_event.suffix == ".json" else "functions")
+    return (spec_or_event.parent if spec_or_event.suffix == ".json" else spec_or_event).relative_to(base)
 
 
 def function_for(event_file: Path) -> str:
-    """events/<folder>/x.json belongs to the function whose CodeUri is functions/<folder>/."""
+    """events/<path>/x.json belongs to the function whose CodeUri is functions/<path>/."""
     for spec in Template(ROOT / "template.yaml").functions():
-        if spec.code_dir.resolve() == (ROOT / "functions" / event_file.parent.name).resolve():
+        if folder(spec.code_dir.resolve()) == folder(event_file):
             return spec.name
     raise AssertionError(f"no function for {event_file}")
 
 
 def test_every_function_has_sample_events() -> None:
-    folders = {path.parent.name for path in EVENTS}
+    folders = {folder(path) for path in EVENTS}
     for spec in Template(ROOT / "template.yaml").functions():
-        assert spec.code_dir.name in folders, f"{spec.name} has no events/{spec.code_dir.name}/*.json"
+        code = folder(spec.code_dir.resolve())
+        assert code in folders, f"{spec.path} has no events/{code}/*.json"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def sample_booking(project_stack: LocalStack, seeded_secrets: dict[str, Any]) -> None:
     """The booking the hotel-booking events name, made as a user would: the create event, then the worker."""
     create = project_stack.function("HotelBookingsCreateFunction").invoke(
-        load_event(ROOT / "events/hotel_bookings_create/post.json", seeded_secrets)
+        load_event(ROOT / "events/hotelbeds/hotel_bookings_create/post.json", seeded_secrets)
     )
     assert create["statusCode"] == HTTPStatus.ACCEPTED, create
     worked = project_stack.function("HotelBookingWorkerFunction").invoke(
-        load_event(ROOT / "events/hotel_booking_worker/sqs_batch.json", seeded_secrets)
+        load_event(ROOT / "events/hotelbeds/hotel_booking_worker/sqs_batch.json", seeded_secrets)
     )
     assert worked == {"batchItemFailures": []}
 
@@ -57,7 +64,7 @@ def load_event(path: Path, seeded_secrets: dict[str, Any]) -> dict[str, Any]:
     return replay(json.loads(path.read_text()), seeded_secrets)
 
 
-@pytest.mark.parametrize("event_file", EVENTS, ids=lambda path: f"{path.parent.name}/{path.name}")
+@pytest.mark.parametrize("event_file", EVENTS, ids=lambda path: str(path.relative_to(ROOT / "events")))
 def test_event_file_invokes_its_function(
     project_stack: LocalStack, seeded_secrets: dict[str, Any], event_file: Path
 ) -> None:
@@ -141,7 +148,7 @@ def test_a_bad_environment_fails_each_invocation_of_a_new_container_as_lambda_do
     broken.adopt(project_stack.template.physical)
     function = broken.function("CustomersGetFunction")
     try:
-        invocation = function.run(json.loads((ROOT / "events" / "customers_get" / "get.json").read_text()))
+        invocation = function.run(json.loads((ROOT / "events" / "stripe" / "customers_get" / "get.json").read_text()))
     finally:
         broken.stop()
     assert invocation.error is not None

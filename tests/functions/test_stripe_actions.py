@@ -251,7 +251,7 @@ def test_a_state_store_outage_is_503_with_retry_after_on_every_route(
 def test_an_open_circuit_is_logged_once_not_per_request(isolated: IsolatedStack, stripe_sandbox: StripeSandbox) -> None:
     function = isolated.stack.function("CustomersGetFunction", max_containers=1)
     stripe_sandbox.configure_faults({"queue": [{"status": 503}] * 30})
-    event = json.loads((ROOT / "events" / "customers_get" / "get.json").read_text())
+    event = json.loads((ROOT / "events" / "stripe" / "customers_get" / "get.json").read_text())
     logs = ""
     for _ in range(12):
         invocation = function.run(event)

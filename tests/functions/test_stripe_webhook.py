@@ -20,7 +20,7 @@ from local.sign import sign_stripe_event
 from local.stack import LocalStack
 from tests.support.stack import ROOT, IsolatedStack
 
-SAMPLE = json.loads((ROOT / "events" / "stripe_webhook" / "payment_intent_succeeded.json").read_text())
+SAMPLE = json.loads((ROOT / "events" / "stripe" / "stripe_webhook" / "payment_intent_succeeded.json").read_text())
 
 
 @pytest.fixture

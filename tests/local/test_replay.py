@@ -10,7 +10,7 @@ from typing import Any
 from local.replay import redate, replay
 from tests.support.stack import ROOT
 
-SEARCH = json.loads((ROOT / "events/hotels_availability/post.json").read_text())
+SEARCH = json.loads((ROOT / "events/hotelbeds/hotels_availability/post.json").read_text())
 RECORDED = dt.datetime.fromtimestamp(SEARCH["requestContext"]["requestTimeEpoch"] / 1000, dt.UTC)
 
 
@@ -43,7 +43,12 @@ def test_a_base64_body_stays_base64() -> None:
 
 
 def test_events_without_a_stay_are_sent_as_they_are() -> None:
-    for name in ("health/get.json", "hotel_bookings_create/post.json", "hotel_booking_worker/sqs_batch.json"):
+    samples = (
+        "health/get.json",
+        "hotelbeds/hotel_bookings_create/post.json",
+        "hotelbeds/hotel_booking_worker/sqs_batch.json",
+    )
+    for name in samples:
         event = json.loads((ROOT / "events" / name).read_text())
         assert replay(event, {}) is event
     unreadable = {**SEARCH, "body": "not json"}

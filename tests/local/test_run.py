@@ -142,7 +142,7 @@ def test_sign_event_re_signs_a_delivery_with_the_local_secret(
     secrets = json.loads(secrets_file.read_text())
     secrets["StripeWebhookSecret"] = {"webhook_secrets": ["whsec_signeventtest000000000000"]}
     secrets_file.write_text(json.dumps(secrets))
-    event = ROOT / "events" / "stripe_webhook" / "payment_intent_succeeded.json"
+    event = ROOT / "events" / "stripe" / "stripe_webhook" / "payment_intent_succeeded.json"
     result = run_module(["local.samlocal", "sign-event", str(event)], state_dir)
     assert result.returncode == 0, result.stderr
     written = Path(result.stdout.strip())

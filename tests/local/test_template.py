@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import boto3
 import pytest
 
+from local.samlocal import sam_templates
 from local.stack import LocalStack
 from local.template import Template
 from tests.local.conftest import FIXTURE, SECRET
@@ -79,3 +81,77 @@ def test_function_environment_resolves_to_the_created_resources(fixture_stack: L
     assert environment["SECRET_ARN"] == physical["Secret"]["Ref"]
     assert environment["AWS_ENDPOINT_URL"] == moto_endpoint
     assert environment["STAGE"] == "test"
+
+
+NESTED = FIXTURE.parent / "nested" / "template.yaml"
+
+
+def test_a_nested_applications_functions_join_the_bundle_with_their_own_globals_and_folder() -> None:
+    template = Template(NESTED)
+    specs = {spec.path: spec for spec in template.functions()}
+    assert set(specs) == {"RootFunction", "Provider/ProviderFunction"}
+    provider, root = specs["Provider/ProviderFunction"], specs["RootFunction"]
+    assert (provider.stack, provider.name, root.stack) == ("Provider", "ProviderFunction", "")
+    assert (provider.timeout, root.timeout) == (9, 7)
+    assert "ROOT_ONLY" not in provider.environment and "BUNDLE" not in root.environment
+    assert provider.code_dir.resolve() == root.code_dir.resolve() == (FIXTURE.parent / "functions" / "echo").resolve()
+    assert template.layer_dirs(provider) == [NESTED.parent / "../../../../layers/shared/"]
+
+
+def test_a_nested_application_reads_its_parameters_from_the_root_and_its_outputs_reach_the_root() -> None:
+    template = Template(NESTED)
+    template.physical.update(
+        {"Table": {"Ref": "t-1"}, "ProviderQueue": {"Ref": "https://q/provider", "Arn": "arn:aws:sqs:q"}}
+    )
+    specs = {spec.path: spec for spec in template.functions()}
+    provider = template.environment(specs["Provider/ProviderFunction"])
+    assert provider["TABLE_NAME"] == "t-1"
+    assert provider["GREETING"] == "hello"  # not passed: its default
+    assert provider["BUNDLE"] == "integrations-local"
+    assert provider["OWN_STACK"] == "integrations-local-Provider"
+    assert provider["QUEUE_URL"] == "https://q/provider"
+    root = template.environment(specs["RootFunction"])
+    assert (root["PROVIDER_QUEUE_URL"], root["PROVIDER_QUEUE_ARN"]) == ("https://q/provider", "arn:aws:sqs:q")
+    assert template.resolve(template.resources["ProviderSecret"]["Properties"]["Name"]) == "integrations-local/provider"
+    # Its conditions are its own, evaluated with what the root passes.
+    other = Template(NESTED, {"Mode": "direct"})
+    assert "ProviderQueue" not in other.resources
+    (function,) = (spec for spec in other.functions() if spec.stack)
+    assert other.environment(function)["QUEUE_URL"] == "none"
+
+
+def test_routes_declared_as_api_gateway_resources_are_read_with_their_auth() -> None:
+    (provider,) = (spec for spec in Template(NESTED).functions() if spec.stack)
+    routes = {(route.method, route.path): (route.authorized, route.api) for route in provider.routes}
+    assert routes == {
+        ("GET", "/things/{thing_id}"): (True, "rest"),
+        ("POST", "/things"): (False, "rest"),
+        ("POST", "/hooks/provider"): (False, "http"),
+    }
+
+
+def test_a_logical_id_declared_in_two_templates_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(NESTED.parent, tmp_path / "nested")
+    shutil.copytree(FIXTURE.parent / "functions", tmp_path / "functions")
+    root = tmp_path / "nested" / "template.yaml"
+    root.write_text(
+        root.read_text().replace("  Table:\n", "  ProviderSecret:\n").replace("!Ref Table\n", "!Ref ProviderSecret\n")
+    )
+    with pytest.raises(ValueError, match="ProviderSecret is declared twice"):
+        Template(root)
+
+
+def test_a_function_is_named_by_its_logical_id_or_by_its_stack_and_logical_id() -> None:
+    template = Template(NESTED)
+    assert template.logical_id("Provider/ProviderFunction") == template.logical_id("ProviderFunction")
+    with pytest.raises(KeyError, match="no 'ProviderFunction' in nested application 'Other'"):
+        template.logical_id("Other/ProviderFunction")
+
+
+def test_sam_local_gets_every_template_with_the_endpoint_declared(tmp_path: Path) -> None:
+    written = sam_templates(NESTED, "http://host:5000", tmp_path / "template.yaml")
+    assert set(written) == {tmp_path / "template.yaml", tmp_path / "provider" / "template.yaml"}
+    for document in written.values():
+        assert document["Globals"]["Function"]["Environment"]["Variables"]["AWS_ENDPOINT_URL"] == "http://host:5000"
+    provider = written[tmp_path / "provider" / "template.yaml"]["Resources"]["ProviderFunction"]
+    assert Path(provider["Properties"]["CodeUri"]) == (FIXTURE.parent / "functions" / "echo").resolve()

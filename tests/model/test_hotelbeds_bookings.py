@@ -47,7 +47,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule
 
 import seawall.deadline
 from local.aws import MotoServer, aws_client
-from local.template import load_template
+from local.template import Template
 from seawall.deadline import Deadline, bind_deadline
 from seawall.errors import CircuitOpenError, IntegrationError, NotAttemptedError, ProviderTimeoutError
 from seawall.providers.hotelbeds.bookings import (
@@ -277,7 +277,7 @@ class HotelbedsBookings(RuleBasedStateMachine):
             patch.start()
         dynamodb = aws_client("dynamodb", self.moto.endpoint)
         table = f"hotel-bookings-{uuid.uuid4().hex[:10]}"
-        properties = load_template(TEMPLATE)["Resources"]["HotelBookingsTable"]["Properties"]
+        properties = Template(TEMPLATE).resources["HotelBookingsTable"]["Properties"]
         dynamodb.create_table(
             TableName=table,
             **{

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from local.layer_digest import layer_digest, recorded, with_digest
+from local.digests import layer_digest, recorded, routes_digest, with_digest
+from local.template import Template
 from scaffold import template_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +95,10 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["add", "class", "--actions", "GET /widgets"], "taken by Python or by the bundle"),
         (["add", "aws", "--actions", "GET /widgets"], "taken by Python or by the bundle"),
         (["add", "stripe", "--actions", "GET /stripe-things"], "NAME 'stripe': a provider of that name exists already"),
-        (["add", "hotel", "--actions", "GET /bookings/{booking_id}"], "functions/hotel_bookings_get/app.py exists"),
+        (
+            ["add", "hotel", "--actions", "GET /bookings/{booking_id}"],
+            "the bundle has HotelBookingsGetFunction already",
+        ),
         (["add", "provider", "--webhooks", "standard", "--actions", "GET /p"], "ProviderEventsFunction already"),
         (["add", "acme", "--auth", "oauth", "--actions", "GET /widgets"], "AUTH 'oauth'"),
         (["add", "acme", "--webhooks", "svix", "--actions", "GET /widgets"], "WEBHOOKS 'svix'"),
@@ -114,6 +119,7 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["add", "acme", "--actions", "GET /a/{id}, DELETE /a/{ref}"], "at the same place"),
         (["add", "acme", "--actions", "POST /customers"], "route POST /customers is already served"),
         (["add", "acme", "--actions", "DELETE /customers/{id}"], "{id} is called {customer_id}"),
+        (["add", "acme", "--actions", "GET /customers/{customer_id}/notes"], "starts at /customers, which another"),
         (["remove", "acme"], "no provider of that name was generated"),
         (["remove", "stripe"], "no provider of that name was generated"),
     ],
@@ -144,6 +150,32 @@ def only_added(before: str, after: str) -> bool:
     return all(tag in ("equal", "insert") for tag, *_ in matcher.get_opcodes())
 
 
+def check_template_entries(root: Path, original: str) -> None:
+    """template.yaml: the entries added (and named by the deployment and the story query), nothing else changed."""
+    # template.yaml: the new entries appended, the digests recorded, every other byte kept.
+    assert recorded(root) == layer_digest(root) != layer_digest(ROOT)
+    changed = with_digest((root / "template.yaml").read_text(), layer_digest(ROOT))
+    changed = re.sub(r"ApiDeployment[0-9a-f]{8}", "ApiDeployment" + routes_digest(ROOT), changed)
+    assert only_added(original, changed.replace("Stripe, Acme, BetaPay, Gamma, App]", "Stripe]"))
+    document = template_yaml.load(changed)
+    added = template_yaml.logical_ids(document) - template_yaml.logical_ids(template_yaml.load(original))
+    assert {"Acme", "AcmeApiBase", "AcmeSecretArn", "AcmeWebhookUrl", "BetaPay", "Gamma", "App"} <= added
+    # Each provider is a unit: its resources are in its own template, none in the root's.
+    bundle = Template(root / "template.yaml")
+    assert {"AcmeSecret", "AcmeWidgetsGetFunction", "AcmeWebhookFunction", "BetaPayEventsQueue"} <= set(
+        bundle.resources
+    )
+    assert {name for name, stack in bundle.stacks.items() if stack == "Acme"} >= {"AcmeSecret", "AcmeDashboard"}
+    assert not {"AcmeSecret", "AcmeWidgetsGetFunction"} & set(document["Resources"])
+    routes = {(route.method, route.path) for spec in bundle.functions() for route in spec.routes}
+    assert {("GET", "/widgets/{widget_id}"), ("POST", "/webhooks/acme"), ("GET", "/deltas/{delta_id}")} <= routes
+    for title in ("Acme", "BetaPay", "Gamma", "App"):
+        template_yaml.unread_log_groups(document, title)
+        template_yaml.stop_deploying_after(document, title)
+    template_yaml.remove(document, added)
+    assert template_yaml.dump(document) == original
+
+
 def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: Path) -> None:
     root = copy_repository(tmp_path)
     before = snapshot(root)
@@ -153,39 +185,19 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
         assert result.returncode == 0, result.stderr
         assert f"Next: docs/providers/{name}.md" in result.stdout
 
-    # template.yaml: the new entries appended, the layer's new digest recorded, every other byte kept.
-    assert recorded(root) == layer_digest(root) != layer_digest(ROOT)
-    changed = with_digest((root / "template.yaml").read_text(), layer_digest(ROOT))
-    assert only_added(original, changed)
-    document = template_yaml.load(changed)
-    added = template_yaml.logical_ids(document) - template_yaml.logical_ids(template_yaml.load(original))
-    assert {
-        "AcmeSecret",
-        "AcmeWidgetsGetFunction",
-        "AcmeWebhookFunction",
-        "BetaPayEventsQueue",
-        "GammaBreakerOpenAlarm",
-    } <= added
-    widgets = template_yaml.dashboard_widgets(document)
-    rows = {"Acme: webhook queue and dead letters", "BetaPay: webhook queue and dead letters"}
-    assert rows <= {widget["properties"].get("title") for widget in widgets}
-    template_yaml.set_dashboard_widgets(
-        document, [row for row in widgets if row["properties"].get("title") not in rows]
-    )
-    template_yaml.unread_log_groups(document, added)
-    template_yaml.remove(document, added)
-    assert template_yaml.dump(document) == original
+    check_template_entries(root, original)
 
     python = sys.executable
-    new_handlers = sorted(str(path.relative_to(root)) for path in root.glob("functions/*/app.py"))
-    new_handlers = [path for path in new_handlers if path.split("/")[1].startswith(tuple(PROVIDERS))]
+    new_handlers = sorted(
+        str(path.relative_to(root)) for name in PROVIDERS for path in root.glob(f"functions/{name}/*/app.py")
+    )
     check(root, python, "-m", "ruff", "check", ".")
     check(root, python, "-m", "ruff", "format", "--check", ".")
     check(root, python, "-m", "mypy")
     for handler in new_handlers:
         check(root, python, "-m", "mypy", "--strict", handler)
     check(root, SAM / "sam", "validate", "--lint")
-    check(root, SAM / "cfn-lint", "template.yaml")
+    check(root, SAM / "cfn-lint", "template.yaml", *(f"functions/{name}/template.yaml" for name in PROVIDERS))
     generated_tests = sorted(
         str(path.relative_to(root))
         for name in PROVIDERS
@@ -200,17 +212,18 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
 
     # The way back: everything generated goes, template.yaml byte for byte as it was.
     (root / "layers/shared/seawall/providers/app/models.py").write_text("# edited\n")
-    edited = (
-        (root / "template.yaml")
-        .read_text()
-        .replace("  AppDeltasGetFunction:\n", "  AppDeltasGetFunction:\n    DeletionPolicy: Retain\n")
+    unit = root / "functions/app/template.yaml"
+    unit.write_text(
+        unit.read_text().replace("  AppDeltasGetFunction:\n", "  AppDeltasGetFunction:\n    DeletionPolicy: Retain\n")
     )
+    edited = (root / "template.yaml").read_text().replace("  App:\n", "  App:\n    DeletionPolicy: Retain\n")
     (root / "template.yaml").write_text(edited)
     refused = scaffold(root, "remove", "app")
     assert refused.returncode == 2
     assert "edited since generated" in refused.stderr
     assert "layers/shared/seawall/providers/app/models.py" in refused.stderr
-    assert "template.yaml's AppDeltasGetFunction" in refused.stderr
+    assert "functions/app/template.yaml" in refused.stderr
+    assert "template.yaml's App" in refused.stderr
     assert (root / "template.yaml").read_text() == edited
     for name in PROVIDERS:
         result = scaffold(root, "remove", name, *(["--force"] if name == "app" else []))

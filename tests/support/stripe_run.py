@@ -44,14 +44,14 @@ class Running:
         return physical
 
     def reconcile(self, timeout: float | None) -> dict[str, Any]:
-        """``make invoke FUNCTION=StripeReconcileFunction EVENT=events/stripe_reconcile/scheduled.json [TIMEOUT=…]``.
+        """``make invoke FUNCTION=StripeReconcileFunction EVENT=events/stripe/stripe_reconcile/scheduled.json``.
 
         The run's report; a run that failed is reported as Lambda reports it, and only moto too busy to
         answer in time is expected (it serves one request at a time: under the processors' load a state
         call, or the SQS call queueing a page, can wait past its timeout). The schedule would retry it;
         here the next round does.
         """
-        arguments = ["local.invoke", "StripeReconcileFunction", "-e", "events/stripe_reconcile/scheduled.json"]
+        arguments = ["local.invoke", "StripeReconcileFunction", "-e", "events/stripe/stripe_reconcile/scheduled.json"]
         if timeout is not None:
             arguments += ["--timeout", str(timeout)]
         result = run_module(arguments, self.state_dir, timeout=180)
