@@ -16,6 +16,8 @@ CHROMIUM := /usr/bin/chromium
 PY313_ENV ?= PYENV_VERSION=3.13.0
 
 export SAM_CLI_TELEMETRY := 0
+# Every layer's folder (the core's, then each provider's): `seawall` is split over them (layers/README.md).
+LAYERS := $(subst $(eval) ,:,$(patsubst %/seawall,%,$(wildcard layers/shared/seawall) $(filter-out layers/shared/seawall,$(wildcard layers/*/seawall))))
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: lock run invoke call ops env-json sign-event provider provider-remove digests test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
@@ -38,13 +40,16 @@ $(VENV313)/.installed: requirements-dev.lock
 $(CHROMIUM):
 	apt-get update && apt-get install -y chromium
 
-# What a function's container has in Lambda: the layer's packages (and the runtime's SnapStart hooks), nothing of
+# What a function's container has in Lambda: the layers' packages (and the runtime's SnapStart hooks), nothing of
 # the tools; the cold-start benchmark runs its containers on it.
 LAMBDA_VENV := .venv-lambda
-$(LAMBDA_VENV)/.installed: layers/shared/requirements.lock
+$(LAMBDA_VENV)/.installed: $(wildcard layers/*/requirements.lock)
 	$(PY313_ENV) $(PYTHON313) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LAMBDA_VENV)/bin/python -m pip install --quiet --require-hashes -r layers/shared/requirements.lock
+	# Every layer's packages (a function's container puts only its own layers' code on the path).
+	for lock in $(wildcard layers/*/requirements.lock); do \
+		$(LAMBDA_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r $$lock || exit 1; \
+	done
 	# The runtime's SnapStart hooks, which Lambda provides (no dependencies; the benchmarks' containers only).
 	$(LAMBDA_VENV)/bin/python -m pip install --quiet --no-deps snapshot-restore-py==1.0.0
 	touch $@
@@ -56,12 +61,20 @@ $(SAM_VENV)/.installed: requirements-sam.lock
 	touch $@
 
 # Pin again what the requirements files ask for (their versions, and all under them at today's releases): the
-# layer's for Lambda (python3.13, arm64), the tools' for any platform, holding the layer's versions.
+# layers' for Lambda (python3.13, arm64; a provider's layer holds only what the core layer does not), the tools'
+# for any platform, holding the layers' versions.
 UV := $(VENV)/bin/uv pip compile --quiet --generate-hashes
+LAMBDA_PLATFORM := --python-version 3.13 --python-platform aarch64-manylinux2014
+PROVIDER_LOCKS = $(patsubst %.txt,%.lock,$(filter-out layers/shared/%,$(wildcard layers/*/requirements.txt)))
 lock: $(VENV)/.installed
-	$(UV) --python-version 3.13 --python-platform aarch64-manylinux2014 layers/shared/requirements.txt \
-		-o layers/shared/requirements.lock
-	$(UV) --universal --constraint layers/shared/requirements.lock requirements-dev.txt -o requirements-dev.lock
+	$(UV) $(LAMBDA_PLATFORM) layers/shared/requirements.txt -o layers/shared/requirements.lock
+	core=$$(sed -n 's/^\([A-Za-z0-9._-]*\)==.*/--no-emit-package \1/p' layers/shared/requirements.lock); \
+	for requirements in $(PROVIDER_LOCKS:.lock=.txt); do \
+		$(UV) $(LAMBDA_PLATFORM) --constraint layers/shared/requirements.lock $$core \
+			"$$requirements" -o "$${requirements%.txt}.lock" || exit 1; \
+	done
+	$(UV) --universal --constraint layers/shared/requirements.lock $(addprefix --constraint ,$(PROVIDER_LOCKS)) \
+		requirements-dev.txt -o requirements-dev.lock
 	$(UV) --universal requirements-sam.txt -o requirements-sam.lock
 
 run: $(VENV)/.installed
@@ -116,12 +129,14 @@ lint: $(VENV)/.installed
 	$(PY) -m local.digests --check
 	$(VENV)/bin/ruff format --check .
 	# The module diagram of docs/architecture.md (contracts in pyproject.toml).
-	PYTHONPATH=layers/shared:. $(VENV)/bin/lint-imports --no-cache
+	PYTHONPATH=$(LAYERS):. $(VENV)/bin/lint-imports --no-cache
 
+# mypy does not follow a namespace package into other folders: each provider's package is named.
+PROVIDER_PACKAGES := $(addprefix seawall.providers.,$(notdir $(wildcard layers/*/seawall/providers/*)))
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy
+	MYPYPATH=$(LAYERS) $(VENV)/bin/mypy $(addprefix -p ,seawall local bench scaffold ops $(PROVIDER_PACKAGES))
 	# Each function is its own `app` module: checked one at a time, strict like the layer.
-	for handler in functions/*/app.py functions/*/*/app.py; do $(VENV)/bin/mypy --strict $$handler || exit 1; done
+	for handler in functions/*/app.py functions/*/*/app.py; do MYPYPATH=$(LAYERS) $(VENV)/bin/mypy --strict $$handler || exit 1; done
 	# The cold-start benchmark's twins: one Lambda code folder, its modules top-level.
 	MYPYPATH=bench/twins $(VENV)/bin/mypy --strict --explicit-package-bases bench/twins/*.py
 
@@ -148,7 +163,7 @@ template: $(SAM_VENV)/.installed
 
 build: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(PY313_ENV) $(SAM) build
-	# The layer ships compiled (layers/shared/Makefile): a module without bytecode is compiled on every cold start.
+	# The layers ship compiled (layers/layer.mk): a module without bytecode is compiled on every cold start.
 	$(PY) bench/layer_size.py --check
 
 # Cold start on Lambda's runtime (python3.13) against a `make run` of its own, containers on the layer's packages only.

@@ -2,7 +2,7 @@
 
 Lambda's /opt and /var/task are read-only, so a layer shipped without .pyc
 files (what SAM's Python builder makes) compiles every module it imports on
-every cold start. layers/shared/Makefile compiles the layer at build time.
+every cold start. layers/layer.mk compiles each layer at build time.
 Both trees are built here from the same packages (.venv-lambda's, which
 import on this machine, plus the layer's source); each sample imports a
 handler module (the init phase; modules a function imports on its first
@@ -31,17 +31,19 @@ sys.path.insert(0, str(ROOT))
 
 from bench.coldstart import LAMBDA_PYTHON  # noqa: E402
 from bench.smoke import parse_arguments  # noqa: E402
+from local.layers import layer_folders  # noqa: E402
 from local.stack import LocalStack  # noqa: E402
 
 PACKAGES = ROOT / ".venv-lambda" / "lib" / "python3.13" / "site-packages"
 
 
 def tree(into: Path, *, compiled: bool) -> Path:
-    """The layer's packages and source in ``into``: without any .pyc, or all compiled as the build does."""
+    """The layers' packages and source merged in ``into``, as under /opt/python: without any .pyc, or all compiled."""
     shutil.copytree(PACKAGES, into, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(
-        ROOT / "layers" / "shared" / "seawall", into / "seawall", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for folder in layer_folders(ROOT):
+        shutil.copytree(
+            folder / "seawall", into / "seawall", ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True
+        )
     if compiled:
         compileall.compile_dir(
             into, quiet=1, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH

@@ -33,7 +33,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
+sys.path[:0] = [str(ROOT)]
+
+from local.layers import put_on_path  # noqa: E402
+
+put_on_path(ROOT)
 
 from bench.smoke import parse_arguments  # noqa: E402
 from local.aws import MotoServer  # noqa: E402

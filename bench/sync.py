@@ -40,7 +40,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
+sys.path[:0] = [str(ROOT)]
+
+from local.layers import put_on_path  # noqa: E402
+
+put_on_path(ROOT)
 
 from bench.processes import collect  # noqa: E402
 from bench.smoke import parse_arguments  # noqa: E402
@@ -61,7 +65,8 @@ def _job(
 ) -> None:
     """One process, as one Lambda container: walk every event once ``start`` is set; put what each run did."""
     os.environ.update(environment)
-    sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
+    sys.path[:0] = [str(ROOT)]
+    put_on_path(ROOT)
     with contextlib.redirect_stdout(io.StringIO()):  # the layer's logs and metrics
         from seawall.config import load_settings
         from seawall.errors import IntegrationError, ThrottledError

@@ -1,10 +1,11 @@
 """The digests the templates carry, so that a change CloudFormation cannot see still reaches callers.
 
 ``LAYER_DIGEST``, in the Globals of template.yaml and of every provider's template, is a digest of
-layers/shared. SAM publishes a new function version (and moves the ``live`` alias, which API Gateway
-and every event source invoke) only when a function's own code or properties change
-(``AutoPublishAliasAllProperties``), this variable included. Nearly all the code is in the shared
-layer, so without it a change to the layer alone would never reach the alias.
+the layers its functions get: layers/shared, and a provider's own (layers/<provider>). SAM publishes a
+new function version (and moves the ``live`` alias, which API Gateway and every event source invoke)
+only when a function's own code or properties change (``AutoPublishAliasAllProperties``), this
+variable included. Nearly all the code is in the layers, so without it a change to a layer alone
+would never reach the alias.
 
 ``ApiDeployment<digest>``, the REST API's deployment in template.yaml, names a digest of every route
 and gateway response of the bundle. A stage serves a deployment, a snapshot of the API taken when it
@@ -41,14 +42,20 @@ def templates(root: Path = ROOT) -> list[Path]:
     return [root / "template.yaml", *sorted(root.glob("functions/*/template.yaml"))]
 
 
-def layer_digest(root: Path = ROOT) -> str:
-    """A digest of every file the layer is built from (bytecode caches left out)."""
-    layer = root / "layers" / "shared"
+def layer_digest(root: Path = ROOT, provider: str | None = None) -> str:
+    """A digest of every file the core layer is built from, and ``provider``'s layer (bytecode caches left out)."""
     digest = hashlib.sha256()
-    for path in sorted(layer.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            digest.update(path.relative_to(layer).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for layer in (root / "layers" / name for name in ("shared", provider) if name):
+        for path in sorted(layer.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def _provider(root: Path, template: Path) -> str | None:
+    """The provider whose layer a provider's template's functions get (its folder's name), if it has one."""
+    name = template.parent.name
+    return name if template != root / "template.yaml" and (root / "layers" / name).is_dir() else None
 
 
 def routes_digest(root: Path = ROOT) -> str:
@@ -68,23 +75,24 @@ def with_digest(template_text: str, digest: str) -> str:
     return _LAYER.sub(lambda match: f'{match.group(1)}"{digest}"', template_text, count=1)
 
 
-def _current(path: Path, text: str, layer: str, routes: str) -> str:
-    text = with_digest(text, layer)
-    return _DEPLOYMENT.sub(f"ApiDeployment{routes}", text) if path.name == "template.yaml" else text
+def _current(root: Path, path: Path, routes: str) -> str:
+    """``path``'s text with the digests it should carry."""
+    text = with_digest(path.read_text(), layer_digest(root, _provider(root, path)))
+    return _DEPLOYMENT.sub(f"ApiDeployment{routes}", text) if path == root / "template.yaml" else text
 
 
 def stale(root: Path = ROOT) -> list[Path]:
     """The templates whose digests are not current."""
-    layer, routes = layer_digest(root), routes_digest(root)
-    return [path for path in templates(root) if _current(path, path.read_text(), layer, routes) != path.read_text()]
+    routes = routes_digest(root)
+    return [path for path in templates(root) if _current(root, path, routes) != path.read_text()]
 
 
 def write(root: Path = ROOT) -> str:
-    """Record the current digests in every template; returns the layer's."""
-    layer, routes = layer_digest(root), routes_digest(root)
+    """Record the current digests in every template; returns the core layer's."""
+    routes = routes_digest(root)
     for path in templates(root):
-        path.write_text(_current(path, path.read_text(), layer, routes))
-    return layer
+        path.write_text(_current(root, path, routes))
+    return layer_digest(root)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,11 +7,10 @@ pipeline again. State is read and changed through the layer's own stores, so
 what it shows is what the functions see. docs/runbooks/ says when to use what.
 """
 
-import sys
 from pathlib import Path
 
+from local.layers import put_on_path
+
 ROOT = Path(__file__).resolve().parent.parent
-# The layer is deployed as a Lambda layer, not installed: it goes on the path as Lambda mounts it.
-_LAYER = str(ROOT / "layers" / "shared")
-if _LAYER not in sys.path:
-    sys.path.insert(0, _LAYER)
+# The layers are deployed as Lambda layers, not installed: they go on the path as Lambda mounts them.
+put_on_path(ROOT)

@@ -82,7 +82,7 @@ class Plan:
 
 def plan(spec: ProviderSpec, root: Path, scratch: Path) -> Plan:
     """Render and check; :class:`SpecError` names every clash with the repository, before anything is written."""
-    if (root / "layers/shared/seawall/providers" / spec.name).exists() or record_path(root, spec.name).exists():
+    if (root / "layers" / spec.name).exists() or record_path(root, spec.name).exists():
         raise SpecError(f"NAME {spec.name!r}: a provider of that name exists already")
     render(spec, scratch, port=sandbox_port(root))
     files = {

@@ -10,12 +10,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from seawall import __version__
 from seawall.api import ActionRouter
 from seawall.config import core_settings
 from seawall.handler import instrumented
 from seawall.observability import correlation
 from seawall.problems import problem_responses
+from seawall.version import __version__
 
 settings = core_settings()
 app = ActionRouter()

@@ -23,7 +23,10 @@ BENCHMARKS: dict[str, tuple[str, set[str]]] = {
     "coldstart": (PY313, {"python", "interpreter", "runs", "results"}),  # the containers on .venv-lambda
     "cost": (sys.executable, {"prices_read", "per_million_stripe_events", "per_million_actions"}),
     "hotelbeds_cache": (sys.executable, {"baseline_no_cache", "cache_dynamodb", "cache_upstash"}),
-    "layer_size": (PY313, {"python", "total_megabytes", "uncompiled_modules", "packages"}),  # the built layer
+    "layer_size": (
+        PY313,
+        {"python", "total_megabytes", "uncompiled_modules", "packages", "layers_megabytes", "functions"},
+    ),
     "mutation": (sys.executable, {"package", "mutants", "score"}),  # a list: one object a package
     "state": (sys.executable, {"decisions", "results"}),
     "sync": (sys.executable, {"recovery", "runs", "baseline_naive"}),

@@ -155,3 +155,13 @@ def test_sam_local_gets_every_template_with_the_endpoint_declared(tmp_path: Path
         assert document["Globals"]["Function"]["Environment"]["Variables"]["AWS_ENDPOINT_URL"] == "http://host:5000"
     provider = written[tmp_path / "provider" / "template.yaml"]["Resources"]["ProviderFunction"]
     assert Path(provider["Properties"]["CodeUri"]) == (FIXTURE.parent / "functions" / "echo").resolve()
+
+
+def test_a_function_gets_the_core_layer_and_its_own_providers_layer_only() -> None:
+    project = Template(FIXTURE.parents[3] / "template.yaml")
+    layers = {spec.path: [path.resolve().name for path in project.layer_dirs(spec)] for spec in project.functions()}
+    assert layers["HealthFunction"] == ["shared"]
+    assert layers["Stripe/CustomersCreateFunction"] == ["shared", "stripe"]
+    assert layers["Hotelbeds/HotelBookingsCreateFunction"] == ["shared", "hotelbeds"]
+    providers = {spec.stack for spec in project.functions() if spec.stack}
+    assert all(layers[path] == ["shared", path.split("/")[0].lower()] for path in layers if "/" in path), providers

@@ -91,8 +91,20 @@ def test_the_layer_digest_follows_any_change_to_the_layer_and_is_written_into_ev
     assert stale(tmp_path) == templates(tmp_path)
     assert write(tmp_path) == recorded(tmp_path) != before
     assert stale(tmp_path) == []
-    for template in templates(tmp_path):
-        assert f'LAYER_DIGEST: "{layer_digest(tmp_path)}"' in template.read_text()
+
+
+def test_a_providers_layer_changes_its_own_templates_digest_only(tmp_path: Path) -> None:
+    copy_bundle(tmp_path)
+    stripe = tmp_path / "functions" / "stripe" / "template.yaml"
+    before = layer_digest(tmp_path, "stripe")
+    assert f'LAYER_DIGEST: "{before}"' in stripe.read_text()
+    assert before != layer_digest(tmp_path)  # the core's and Stripe's layers, not the core's alone
+    with (tmp_path / "layers" / "stripe" / "seawall" / "providers" / "stripe" / "errors.py").open("a") as module:
+        module.write("\n")
+    assert stale(tmp_path) == [stripe]
+    write(tmp_path)
+    assert f'LAYER_DIGEST: "{layer_digest(tmp_path, "stripe")}"' in stripe.read_text()
+    assert layer_digest(tmp_path, "stripe") != before
 
 
 def test_a_route_changed_in_a_providers_template_makes_a_new_deployment(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from local.digests import layer_digest, recorded, routes_digest, with_digest
+from local.digests import layer_digest, recorded, routes_digest
+from local.layers import layer_folders
 from local.template import Template
 from scaffold import template_yaml
 
@@ -72,10 +74,16 @@ def scaffold(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def check(root: Path, *command: str | Path, timeout: float = 600) -> None:
-    """Run a check in the copy; its output is the failure message."""
+def check(root: Path, *command: str | Path, timeout: float = 600, **environment: str) -> None:
+    """Run a check in the copy (with ``environment`` added); its output is the failure message."""
     result = subprocess.run(
-        [str(part) for part in command], cwd=root, capture_output=True, text=True, check=False, timeout=timeout
+        [str(part) for part in command],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        env={**os.environ, **environment},
     )
     assert result.returncode == 0, f"{' '.join(map(str, command))}:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
 
@@ -153,8 +161,9 @@ def only_added(before: str, after: str) -> bool:
 def check_template_entries(root: Path, original: str) -> None:
     """template.yaml: the entries added (and named by the deployment and the story query), nothing else changed."""
     # template.yaml: the new entries appended, the digests recorded, every other byte kept.
-    assert recorded(root) == layer_digest(root) != layer_digest(ROOT)
-    changed = with_digest((root / "template.yaml").read_text(), layer_digest(ROOT))
+    # A provider's layer is its own: the core layer's digest, in the root, stays.
+    assert recorded(root) == layer_digest(root) == layer_digest(ROOT)
+    changed = (root / "template.yaml").read_text()
     changed = re.sub(r"ApiDeployment[0-9a-f]{8}", "ApiDeployment" + routes_digest(ROOT), changed)
     assert only_added(original, changed.replace("Stripe, Acme, BetaPay, Gamma, App]", "Stripe]"))
     document = template_yaml.load(changed)
@@ -193,9 +202,13 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
     )
     check(root, python, "-m", "ruff", "check", ".")
     check(root, python, "-m", "ruff", "format", "--check", ".")
-    check(root, python, "-m", "mypy")
+    # As `make typecheck` runs mypy: every layer's folder on its path, each provider's package named.
+    layers = {"MYPYPATH": ":".join(str(folder) for folder in layer_folders(root))}
+    providers = [f"seawall.providers.{path.name}" for path in root.glob("layers/*/seawall/providers/*")]
+    packages = [argument for package in ["seawall", "local", "scaffold", *providers] for argument in ("-p", package)]
+    check(root, python, "-m", "mypy", *packages, **layers)
     for handler in new_handlers:
-        check(root, python, "-m", "mypy", "--strict", handler)
+        check(root, python, "-m", "mypy", "--strict", handler, **layers)
     check(root, SAM / "sam", "validate", "--lint")
     check(root, SAM / "cfn-lint", "template.yaml", *(f"functions/{name}/template.yaml" for name in PROVIDERS))
     generated_tests = sorted(
@@ -211,7 +224,7 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
     check(root, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_operations.py")
 
     # The way back: everything generated goes, template.yaml byte for byte as it was.
-    (root / "layers/shared/seawall/providers/app/models.py").write_text("# edited\n")
+    (root / "layers/app/seawall/providers/app/models.py").write_text("# edited\n")
     unit = root / "functions/app/template.yaml"
     unit.write_text(
         unit.read_text().replace("  AppDeltasGetFunction:\n", "  AppDeltasGetFunction:\n    DeletionPolicy: Retain\n")
@@ -221,7 +234,7 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
     refused = scaffold(root, "remove", "app")
     assert refused.returncode == 2
     assert "edited since generated" in refused.stderr
-    assert "layers/shared/seawall/providers/app/models.py" in refused.stderr
+    assert "layers/app/seawall/providers/app/models.py" in refused.stderr
     assert "functions/app/template.yaml" in refused.stderr
     assert "template.yaml's App" in refused.stderr
     assert (root / "template.yaml").read_text() == edited

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from local.state import ROOT
 
 PAIRS = [
-    (ROOT / "layers" / "shared" / "requirements.txt", ROOT / "layers" / "shared" / "requirements.lock"),
+    *((path, path.with_suffix(".lock")) for path in sorted((ROOT / "layers").glob("*/requirements.txt"))),
     (ROOT / "requirements-dev.txt", ROOT / "requirements-dev.lock"),
     (ROOT / "requirements-sam.txt", ROOT / "requirements-sam.lock"),
 ]
@@ -63,7 +63,20 @@ def test_a_requirements_file_and_its_lock_agree(requirements: Path, lock: Path) 
     assert not unhashed, f"{lock.name} has packages without hashes: {unhashed}"
 
 
-def test_the_tools_run_the_versions_the_layer_ships() -> None:
-    layer, tools = locked(PAIRS[0][1]), locked(PAIRS[1][1])
+LAYER_LOCKS = sorted((ROOT / "layers").glob("*/requirements.lock"))
+
+
+@pytest.mark.parametrize("lock", LAYER_LOCKS, ids=[lock.parent.name for lock in LAYER_LOCKS])
+def test_the_tools_run_the_versions_each_layer_ships(lock: Path) -> None:
+    layer, tools = locked(lock), locked(ROOT / "requirements-dev.lock")
     differ = {name: (version, tools.get(name, ("missing",))[0]) for name, (version, _) in layer.items()}
     assert {name: pair for name, pair in differ.items() if pair[0] != pair[1]} == {}
+
+
+def test_a_providers_layer_ships_nothing_the_core_layer_does() -> None:
+    core = locked(ROOT / "layers" / "shared" / "requirements.lock")
+    providers = [lock for lock in LAYER_LOCKS if lock.parent.name != "shared"]
+    assert providers, "no provider layer has packages of its own"
+    for lock in providers:
+        assert set(locked(lock)) & set(core) == set(), lock
+    assert "stripe" not in core

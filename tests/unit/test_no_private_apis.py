@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [ROOT / "layers" / "shared" / "seawall", ROOT / "functions", ROOT / "local", ROOT / "ops"]
+SOURCES = [*(ROOT / "layers").glob("*/seawall"), ROOT / "functions", ROOT / "local", ROOT / "ops"]
 FIRST_PARTY = ("seawall", "local", "ops", "tests")
 # Public despite the underscore: namedtuple's documented methods.
 PUBLIC = frozenset({"_replace", "_asdict", "_fields", "_make"})

@@ -34,7 +34,7 @@ _SEARCH = re.compile(r"SEARCH\('\{((?:[^{}]|\$\{[^}]*\})*)\} MetricName=\"(\w+)\
 def emitted() -> set[tuple[str, frozenset[str]]]:
     """(name, dimension keys) of every ``emit("Name", ..., key=value)`` in the layer and the functions."""
     found = set(POWERTOOLS)
-    sources = [*(ROOT / "layers/shared/seawall").rglob("*.py"), *(ROOT / "functions").rglob("app.py")]
+    sources = [*(ROOT / "layers").rglob("seawall/**/*.py"), *(ROOT / "functions").rglob("app.py")]
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "emit" and node.args:
@@ -182,7 +182,7 @@ def test_the_dashboards_show_every_dead_letter_queue_and_name_real_resources(bun
 def test_each_saved_query_looks_for_a_message_the_code_logs(template: Any, query: str, logged: str) -> None:
     definition = template["Resources"][query]["Properties"]
     assert f'"{logged}"' in definition["QueryString"]
-    sources = "".join(path.read_text() for path in (ROOT / "layers/shared/seawall").rglob("*.py"))
+    sources = "".join(path.read_text() for path in (ROOT / "layers").rglob("seawall/**/*.py"))
     assert f'"{logged}"' in sources
 
 

@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 from aws_lambda_powertools.metrics import MetricUnit
 
-from seawall import __version__
 from seawall.deadline import current_deadline
 from seawall.errors import DeadlineExceededError, IntegrationError, ProviderTimeoutError
 from seawall.http._responses import error_from_response
 from seawall.observability._logging import logger
 from seawall.observability._metrics import emit
+from seawall.version import __version__
 
 USER_AGENT = f"seawall/{__version__} (+aws-lambda)"
 _STARTED = "seawall.started"

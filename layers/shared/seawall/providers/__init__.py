@@ -1,1 +1,0 @@
-"""Provider specifics: one subpackage per third-party service."""
