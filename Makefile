@@ -156,10 +156,11 @@ unit-py313: $(VENV313)/.installed $(CHROMIUM)
 e2e: $(VENV313)/.installed
 	$(VENV313)/bin/pytest -q -p no:cacheprovider -m e2e
 
-# The root template and each provider's (its nested application).
+# The root template and its nested applications' (each provider's, the operations').
+TEMPLATES := template.yaml $(wildcard functions/*/template.yaml) ops/template.yaml
 template: $(SAM_VENV)/.installed
-	for template in template.yaml functions/*/template.yaml; do $(SAM) validate --lint -t $$template || exit 1; done
-	$(SAM_VENV)/bin/cfn-lint template.yaml functions/*/template.yaml
+	for template in $(TEMPLATES); do $(SAM) validate --lint -t $$template || exit 1; done
+	$(SAM_VENV)/bin/cfn-lint $(TEMPLATES)
 
 build: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(PY313_ENV) $(SAM) build

@@ -27,7 +27,7 @@ import re
 import sys
 from pathlib import Path
 
-from local.template import Template
+from local.template import APPLICATION, Template, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 # Quoted: a hex digest can read as a YAML number ("1234e567..." is a float).
@@ -38,8 +38,13 @@ _SNAPSHOT = ("AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::ApiGa
 
 
 def templates(root: Path = ROOT) -> list[Path]:
-    """template.yaml and every provider's template (functions/<provider>/template.yaml)."""
-    return [root / "template.yaml", *sorted(root.glob("functions/*/template.yaml"))]
+    """template.yaml and the templates of the nested applications it names (each provider's, the operations')."""
+    found = [root / "template.yaml"]
+    for path in found:  # grows as nested applications are found
+        for resource in load_template(path).get("Resources", {}).values():
+            if resource.get("Type") == APPLICATION:
+                found.append(path.parent / resource["Properties"]["Location"])
+    return found
 
 
 def layer_digest(root: Path = ROOT, provider: str | None = None) -> str:

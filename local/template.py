@@ -176,12 +176,18 @@ class Template:
         """The document's resources, and those of its nested applications in their place, in one namespace."""
         declared = document.get("Resources", {})
         applications = {name: spec for name, spec in declared.items() if spec.get("Type") == APPLICATION}
-        outputs: dict[str, dict[str, Any]] = {}
+        children = {name: load_template(folder / spec["Properties"]["Location"]) for name, spec in applications.items()}
+        # What each application's outputs name, first: an application may be passed another's outputs.
+        outputs = {
+            name: {output: value["Value"] for output, value in child.get("Outputs", {}).items()}
+            for name, child in children.items()
+        }
         merged: dict[str, dict[str, Any]] = {}
         for name, spec in applications.items():
-            child_path = folder / spec["Properties"]["Location"]
-            child = load_template(child_path)
-            given = spec["Properties"].get("Parameters", {})
+            child = children[name]
+            given = _Scope(stack=stack, parameters={}, conditions=set(), stack_name=None, outputs=outputs).rewrite(
+                spec["Properties"].get("Parameters", {})
+            )
             scope = _Scope(
                 stack=name,
                 parameters={
@@ -191,18 +197,17 @@ class Template:
                 conditions=set(child.get("Conditions", {})),
                 stack_name=f"{PSEUDO_PARAMETERS['AWS::StackName']}-{name}",
             )
+            outputs[name] = {output: scope.rewrite(value) for output, value in outputs[name].items()}
             # A nested application's conditions and resources, its parameters replaced by the root's expressions.
             for condition, expression in child.get("Conditions", {}).items():
                 self.conditions[scope.condition(condition)] = scope.rewrite(expression)
             child["Resources"] = scope.rewrite(child.get("Resources", {}))
             child["Globals"] = scope.rewrite(child.get("Globals", {}))
-            for logical, resource in self._inline(child, name, child_path.parent).items():
+            location = folder / spec["Properties"]["Location"]
+            for logical, resource in self._inline(child, name, location.parent).items():
                 if "Condition" in resource:
                     resource["Condition"] = scope.condition(resource["Condition"])
                 merged[logical] = resource
-            outputs[name] = {
-                output: scope.rewrite(value["Value"]) for output, value in child.get("Outputs", {}).items()
-            }
         own = _Scope(stack=stack, parameters={}, conditions=set(), stack_name=None, outputs=outputs)
         globals_ = own.rewrite(document.get("Globals", {}).get("Function", {}))
         for name, spec in declared.items():

@@ -180,16 +180,13 @@ def _delete(section: CommentedMap, name: str) -> None:
         before.value = _split_heading(before.value)[0] + carried
 
 
-STORY_QUERY = "RequestStoryQuery"
-
-
 def story_log_groups(document: CommentedMap) -> CommentedSeq:
-    """What the saved query telling one request's whole story reads: every function's log group.
+    """What the saved query telling one request's whole story reads (ops/template.yaml): every function's log group.
 
-    ``!Split [",", !Join [",", [...]]]``: the list holds the core's log groups and each provider's
-    ``LogGroups`` output (a comma-joined string), one item each.
+    The root passes them to the operations' application as ``!Join [",", [...]]``: the core's log groups and
+    each provider's ``LogGroups`` output (a comma-joined string), one item each.
     """
-    groups: CommentedSeq = document["Resources"][STORY_QUERY]["Properties"]["LogGroupNames"][1][1]
+    groups: CommentedSeq = document["Resources"]["Operations"]["Properties"]["Parameters"]["StoryLogGroups"][1]
     return groups
 
 

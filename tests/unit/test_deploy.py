@@ -13,6 +13,7 @@ import tomllib
 
 import pytest
 
+from local.digests import templates
 from local.state import ROOT
 from local.template import load_template
 from tests.support.make_run import as_a_person_runs_make
@@ -62,12 +63,23 @@ def test_a_guided_deploy_writes_a_new_environment_never_default() -> None:
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_each_environment_deploys_a_stack_of_its_own_with_the_templates_parameters(environment: str) -> None:
     parameters = load_template(ROOT / "template.yaml")["Parameters"]
+    # A provider's settings are checked where they are used: the provider's template, which the root passes them to.
+    checked = {
+        **parameters,
+        **{
+            name: spec
+            for path in templates()[1:]
+            for name, spec in load_template(path)["Parameters"].items()
+            if name in parameters
+        },
+    }
     deploy = CONFIG[environment]["deploy"]["parameters"]
     overrides = dict(pair.split("=", 1) for pair in deploy["parameter_overrides"].split())
     for name, value in overrides.items():
         assert name in parameters, f"{environment}: {name} is no parameter of template.yaml"
-        allowed = parameters[name].get("AllowedValues")
+        allowed = checked[name].get("AllowedValues")
         assert allowed is None or value in allowed, f"{environment}: {name}={value} is not one of {allowed}"
-    assert deploy["capabilities"] == "CAPABILITY_IAM"  # the roles the template makes, nothing more
+    # The roles the templates make, and the nested applications (each provider's stack), nothing more.
+    assert deploy["capabilities"] == "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"
     stacks = [CONFIG[name]["global"]["parameters"]["stack_name"] for name in ENVIRONMENTS]
     assert len(set(stacks)) == len(stacks)
