@@ -20,7 +20,7 @@ export SAM_CLI_TELEMETRY := 0
 LAYERS := $(subst $(eval) ,:,$(patsubst %/seawall,%,$(wildcard layers/shared/seawall) $(filter-out layers/shared/seawall,$(wildcard layers/*/seawall))))
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: lock run invoke call ops env-json sign-event provider provider-remove digests test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
+.PHONY: lock run invoke call ops env-json sign-event provider provider-action provider-update provider-remove digests test suites lint typecheck unit unit-py313 e2e template build deploy deploy-guided bench mutation openapi clean
 
 # Every environment installs from a lock: each requirements file's packages and everything under them, pinned,
 # with their hashes (`make lock` compiles them; tests/unit/test_locks.py fails when a file and its lock disagree).
@@ -110,6 +110,15 @@ provider: $(VENV)/.installed
 # After changing layers/shared or a route: record the digests the templates carry (make lint checks them).
 digests: $(VENV)/.installed
 	$(PY) -m local.digests
+
+# One more action for a generated provider: its files brought up to date, edits kept (docs/architecture.md):
+#   make provider-action NAME=acme ACTION="DELETE /widgets/{widget_id}"
+provider-action: $(VENV)/.installed
+	$(PY) -m scaffold action "$(NAME)" --action "$(ACTION)"
+
+# A generated provider brought up to date with scaffold/templates as changed since (its edits kept, as copier's update).
+provider-update: $(VENV)/.installed
+	$(PY) -m scaffold update "$(NAME)"
 
 # The way back: every generated file and template.yaml entry (FORCE=1 also removes files edited since).
 provider-remove: $(VENV)/.installed

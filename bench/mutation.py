@@ -76,9 +76,9 @@ PACKAGES: dict[str, Package] = {
     "webhooks": Package(
         ("seawall/webhooks/*",),
         (
-            "tests/providers/test_stripe_webhooks.py",
+            "tests/providers/stripe/test_webhooks.py",
             "tests/unit/test_outbox_publisher.py",
-            "tests/providers/test_stripe_events.py",
+            "tests/providers/stripe/test_events.py",
             "tests/unit/test_webhook_receiver.py",
             # The in-process test of that file; the rest run the receiver's container.
             "tests/functions/test_standard_webhooks.py::test_any_configured_secret_verifies_while_rolling",
@@ -95,11 +95,11 @@ PACKAGES: dict[str, Package] = {
             "seawall/providers/stripe/events.py",
             "seawall/providers/stripe/processor.py",
         ),
-        ("tests/providers/test_stripe_events.py", "tests/model/test_stripe_recovery.py"),
+        ("tests/providers/stripe/test_events.py", "tests/model/test_stripe_recovery.py"),
     ),
     "hotelbeds-bookings": Package(
         ("seawall/providers/hotelbeds/bookings/*",),
-        ("tests/providers/test_hotelbeds_bookings.py", "tests/model/test_hotelbeds_bookings.py"),
+        ("tests/providers/hotelbeds/test_bookings.py", "tests/model/test_hotelbeds_bookings.py"),
     ),
 }
 

@@ -1,4 +1,4 @@
-"""``python -m scaffold add|remove``: what `make provider` and `make provider-remove` run."""
+"""``python -m scaffold add|action|update|remove``: what `make provider` and `make provider-*` run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from scaffold.generate import add, remove
+from scaffold.generate import add, remove, update
 from scaffold.spec import AUTHS, WEBHOOKS, SpecError, provider_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +25,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default="",
         help='comma-separated "METHOD /path" actions, e.g. "GET /widgets/{widget_id}, POST /widgets"',
     )
+    more = commands.add_parser("action", help="add an action to a generated provider")
+    more.add_argument("name")
+    more.add_argument("--action", required=True, help='"METHOD /path", e.g. "DELETE /widgets/{widget_id}"')
+    fresh = commands.add_parser("update", help="bring a generated provider up to date with the templates")
+    fresh.add_argument("name")
     gone = commands.add_parser("remove", help="remove a generated provider")
     gone.add_argument("name")
     gone.add_argument("--force", action="store_true", help="also remove files edited since they were generated")
@@ -44,11 +49,17 @@ def main(argv: list[str] | None = None) -> int:
             for path in written:
                 print(f"  {path}")
             print(f"Next: docs/providers/{spec.name}.md (what is left to fill in), then make test.")
+        elif args.command in ("action", "update"):
+            written = update(args.name, root, action=getattr(args, "action", None))
+            print(f"Provider {args.name} brought up to date: {len(written)} files written or merged.")
+            for path in written:
+                print(f"  {path}")
         else:
             for item in remove(args.name, root, force=args.force):
                 print(f"  removed {item}")
     except SpecError as error:
-        print(f"make provider: {error}. Nothing was changed.", file=sys.stderr)
+        command = "make provider" if args.command == "add" else f"make provider-{args.command}"
+        print(f"{command}: {error}. Nothing was changed.", file=sys.stderr)
         return 2
     return 0
 

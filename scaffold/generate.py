@@ -33,7 +33,8 @@ from local.template import Template
 from scaffold import template_yaml
 from scaffold.spec import ProviderSpec, SpecError, parameter_clashes, provider_spec
 
-TEMPLATES = Path(__file__).parent / "templates"
+# The repository's own templates (the one being changed: `--root`).
+TEMPLATES = Path("scaffold") / "templates"
 RESOURCES = "template-resources.yaml"
 RECORDS = Path("scaffold") / "generated"
 _PORT = re.compile(r"default_port=(\d+)")
@@ -62,13 +63,40 @@ def sandbox_port(root: Path) -> int:
     return max(ports, default=FIRST_PORT - 1) + 1
 
 
-def render(spec: ProviderSpec, into: Path, *, port: int) -> None:
-    """The provider's files (and its template.yaml entries, as ``template-resources.yaml``) under ``into``."""
+def render(spec: ProviderSpec, into: Path, *, port: int, templates: Path) -> None:
+    """The provider's files (and its template.yaml entries, as ``template-resources.yaml``) under ``into``.
+
+    ``templates``: a scaffold/templates folder, the repository's or an earlier version of it.
+    """
     context = {**spec.context(), "port": port}
     options: dict[str, Any] = {"defaults": True, "quiet": True, "unsafe": False, "overwrite": True}
-    copier.run_copy(str(TEMPLATES / "provider"), into, data=context, **options)
+    copier.run_copy(str(templates / "provider"), into, data=context, **options)
     for action in context["actions"]:  # type: ignore[attr-defined]
-        copier.run_copy(str(TEMPLATES / "action"), into, data={**context, "action": action}, **options)
+        copier.run_copy(str(templates / "action"), into, data={**context, "action": action}, **options)
+
+
+def templates_version(root: Path) -> str | None:
+    """The committed version (git tree) of scaffold/templates, if the working tree's templates are that version."""
+    git = ["git", "-C", str(root)]
+    unchanged = subprocess.run(
+        [*git, "diff", "--quiet", "HEAD", "--", "scaffold/templates"], capture_output=True, check=False
+    )
+    if unchanged.returncode != 0:
+        return None
+    tree = subprocess.run([*git, "rev-parse", "HEAD:scaffold/templates"], capture_output=True, text=True, check=False)
+    return tree.stdout.strip() if tree.returncode == 0 else None
+
+
+def _templates_at(root: Path, version: str, into: Path) -> Path:
+    """scaffold/templates as they were at ``version`` (a git tree), extracted under ``into``."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(root), "archive", version], capture_output=True, check=False)  # noqa: S607
+    if archive.returncode != 0:
+        raise SpecError(
+            f"the templates the provider was generated from ({version}) are not in this repository's history"
+        )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)  # noqa: S607
+    return into
 
 
 @dataclass(frozen=True)
@@ -84,7 +112,7 @@ def plan(spec: ProviderSpec, root: Path, scratch: Path) -> Plan:
     """Render and check; :class:`SpecError` names every clash with the repository, before anything is written."""
     if (root / "layers" / spec.name).exists() or record_path(root, spec.name).exists():
         raise SpecError(f"NAME {spec.name!r}: a provider of that name exists already")
-    render(spec, scratch, port=sandbox_port(root))
+    render(spec, scratch, port=sandbox_port(root), templates=root / TEMPLATES)
     files = {
         path.relative_to(scratch): path
         for path in sorted(scratch.rglob("*"))
@@ -147,13 +175,17 @@ def add(spec: ProviderSpec, root: Path) -> list[Path]:
 
 
 def _format(root: Path, files: list[Path]) -> None:
-    """The project's formatter and import order on the new Python files (the templates' layout varies by option)."""
+    """The project's formatter and import order on new Python files (the templates' layout varies by option).
+
+    Its settings are the repository's, wherever the files are (a scratch render, too).
+    """
     if not files:
         return
     paths = [str(path) for path in files]
     ruff = [sys.executable, "-m", "ruff"]
-    subprocess.run([*ruff, "check", "--quiet", "--fix", "--select", "I,F401", *paths], cwd=root, check=False)
-    subprocess.run([*ruff, "format", "--quiet", *paths], cwd=root, check=True)
+    settings = ["--config", str(root / "pyproject.toml")]
+    subprocess.run([*ruff, "check", *settings, "--quiet", "--fix", "--select", "I,F401", *paths], cwd=root, check=False)
+    subprocess.run([*ruff, "format", *settings, "--quiet", *paths], cwd=root, check=True)
 
 
 def _write_record(spec: ProviderSpec, root: Path, files: list[Path], document: Any, entries: list[str]) -> None:
@@ -164,10 +196,102 @@ def _write_record(spec: ProviderSpec, root: Path, files: list[Path], document: A
         "actions": [f"{action.method} {action.path}" for action in spec.actions],
         "files": {str(path): _hash(root / path) for path in files},
         "template_entries": {name: template_yaml.fingerprint(document, name) for name in entries},
+        # Which templates it was generated from (`make provider-update` merges their changes since); null when
+        # generated from templates not committed yet.
+        "templates": templates_version(root),
     }
     path = record_path(root, spec.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def _read_record(root: Path, name: str) -> dict[str, Any]:
+    """A generated provider's record: its options, files and template.yaml entries (the answers it was made from)."""
+    path = record_path(root, name)
+    if not path.exists():
+        raise SpecError(f"NAME {name!r}: no provider of that name was generated by make provider ({path} is missing)")
+    record: dict[str, Any] = json.loads(path.read_text())
+    return record
+
+
+def update(name: str, root: Path, *, action: str | None = None) -> list[Path]:
+    """Bring a generated provider up to date with the templates, with one more action if given; the files written.
+
+    As copier's update does: the provider is rendered from its record's options with the templates it
+    was generated from (the base) and with today's and the new action (the target), and each file is
+    brought from the one to the other. A file not edited since it was generated is replaced, an edited
+    one gets the change merged in (three-way), and a change that clashes with an edit stops it all,
+    naming the file. Nothing is written until every file merged.
+    """
+    record = _read_record(root, name)
+    old = provider_spec(name, record["auth"], record["webhooks"], record["actions"])
+    new = provider_spec(name, record["auth"], record["webhooks"], [*record["actions"], *filter(None, [action])])
+    bundle = Template(root / "template.yaml")
+    problems: list[str] = []
+    if action is not None:
+        added = ProviderSpec(name, new.auth, new.webhooks, new.actions[-1:])
+        others = [route for spec in bundle.functions() if spec.stack != old.title for route in spec.routes]
+        rest = [(route.method, route.path) for route in others if route.api == "rest"]
+        problems += parameter_clashes(added, rest) + _shared_resources(added, {path.split("/")[1] for _, path in rest})
+    sandbox = root / "local" / "sandboxes" / f"{name}.py"
+    found = _PORT.search(sandbox.read_text()) if sandbox.exists() else None
+    if found is None:
+        raise SpecError(f"NAME {name!r}: {sandbox.relative_to(root)} no longer names its port")
+    with tempfile.TemporaryDirectory(prefix="scaffold-") as scratch:
+        base, target = Path(scratch, "base"), Path(scratch, "target")
+        was = record.get("templates")
+        templates = _templates_at(root, was, Path(scratch, "templates")) if was else root / TEMPLATES
+        for spec, into, source in ((old, base, templates), (new, target, root / TEMPLATES)):
+            render(spec, into, port=int(found.group(1)), templates=source)
+            _format(root, list(into.rglob("*.py")))
+        taken = {logical for logical, stack in bundle.stacks.items() if stack != old.title}
+        unit = template_yaml.load((target / "functions" / name / "template.yaml").read_text())
+        problems += [f"the bundle has {logical} already" for logical in sorted(set(unit["Resources"]) & taken)]
+        updated = _updated(root, base, target, problems)
+    for relative, text in updated.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    write_digests(root)
+    files = sorted({*map(Path, record["files"]), *updated})
+    record.update(
+        actions=[f"{item.method} {item.path}" for item in new.actions],
+        files={str(path): _hash(root / path) for path in files},
+        templates=templates_version(root),
+    )
+    record_path(root, name).write_text(json.dumps(record, indent=2) + "\n")
+    return list(updated)
+
+
+def _updated(root: Path, base: Path, target: Path, problems: list[str]) -> dict[Path, str]:
+    """Each file's text brought from ``base`` (as generated) to ``target`` (as now generated), edits kept.
+
+    :class:`SpecError` names every file that cannot be (and every problem found before), before anything is written.
+    """
+    updated: dict[Path, str] = {}
+    for rendered in sorted(path for path in target.rglob("*") if path.is_file() and path.name != RESOURCES):
+        relative = rendered.relative_to(target)
+        was, now, current = base / relative, rendered.read_text(), root / relative
+        if not was.exists():
+            if current.exists():
+                problems.append(f"{relative} exists already")
+            else:
+                updated[relative] = now
+        elif not current.exists():
+            problems.append(f"{relative} was deleted since it was generated")
+        elif current.read_text() != now:
+            merged = subprocess.run(
+                ["git", "merge-file", "-p", "--quiet", str(current), str(was), str(rendered)],  # noqa: S607
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if merged.returncode != 0:
+                problems.append(f"{relative} was edited where the update changes it")
+            elif merged.stdout != current.read_text():
+                updated[relative] = merged.stdout
+    if problems:
+        raise SpecError("; ".join(problems))
+    return updated
 
 
 def remove(name: str, root: Path, *, force: bool = False) -> list[str]:
@@ -177,9 +301,7 @@ def remove(name: str, root: Path, *, force: bool = False) -> list[str]:
     and nothing changes, unless ``force``: removal must not throw work away by surprise.
     """
     path = record_path(root, name)
-    if not path.exists():
-        raise SpecError(f"NAME {name!r}: no provider of that name was generated by make provider ({path} is missing)")
-    record = json.loads(path.read_text())
+    record = _read_record(root, name)
     files = {Path(relative): digest for relative, digest in record["files"].items()}
     edited = [str(path) for path, digest in files.items() if (root / path).exists() and _hash(root / path) != digest]
     document = template_yaml.read(root / "template.yaml")

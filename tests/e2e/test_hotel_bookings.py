@@ -5,7 +5,7 @@ timeout, ``HotelbedsDailyQuota`` 50);
 the Hotelbeds sandbox answers the booking 130 s after it was sent, having made it then. The client
 gives up at 60 s; nothing is looked up or sent again until 180 s after the send began, when the
 look-up finds the booking. Bookings made twice by a confirmation later than the settle time, and the
-audit that cancels the extra one, are in tests/providers/test_hotelbeds_bookings.py (over HTTP, in
+audit that cancels the extra one, are in tests/providers/hotelbeds/test_bookings.py (over HTTP, in
 seconds) and tests/model/test_hotelbeds_bookings.py (random schedules, simulated time).
 
 Then, with the template's daily quota of 50, searches spend their lane until they are refused for the

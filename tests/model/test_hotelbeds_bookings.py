@@ -8,7 +8,7 @@ client gave up cannot be waited for in real time. The simulated Hotelbeds
 is APItude's booking behaviour alone: a booking per send that reaches it
 (never deduplicated by clientReference), a list by clientReference, detail
 and idempotent cancellation; the wire format is the sandbox's job
-(tests/providers/test_hotelbeds_bookings.py runs the same paths over HTTP).
+(tests/providers/hotelbeds/test_bookings.py runs the same paths over HTTP).
 
 Rules accept bookings; let the worker send one with a plan of faults for its
 sends (answered, slow by up to 300 s, lost after booking, reset, 5xx, a 400

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from local.digests import layer_digest, recorded, routes_digest
+from local.digests import layer_digest, recorded, routes_digest, stale
 from local.layers import layer_folders
 from local.template import Template
 from scaffold import template_yaml
@@ -129,6 +129,7 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["add", "acme", "--actions", "DELETE /customers/{id}"], "{id} is called {customer_id}"),
         (["add", "acme", "--actions", "GET /customers/{customer_id}/notes"], "starts at /customers, which another"),
         (["remove", "acme"], "no provider of that name was generated"),
+        (["action", "stripe", "--action", "GET /stripe-things"], "no provider of that name was generated"),
         (["remove", "stripe"], "no provider of that name was generated"),
     ],
 )
@@ -185,6 +186,32 @@ def check_template_entries(root: Path, original: str) -> None:
     assert template_yaml.dump(document) == original
 
 
+def add_an_action_keeping_an_edit(root: Path) -> None:
+    """`make provider-action`: the new action's files, the rest brought up to date; an edit kept, or a clash refused."""
+    client = root / "layers/gamma/seawall/providers/gamma/client.py"
+    header, rest = client.read_text().split("\n\n", 1)
+    client.write_text(f"{header}\n\n# The real base URL is https://reports.gamma.example.\n{rest}")
+    edited = client.read_text()
+    clashing = client.read_text() + "# appended where the new action's method goes\n"
+    client.write_text(clashing)
+    before = snapshot(root)
+    refused = scaffold(root, "action", "gamma", "--action", "DELETE /gamma/reports/{report_id}")
+    assert refused.returncode == 2
+    assert "client.py was edited where the update changes it" in refused.stderr
+    assert snapshot(root) == before
+    client.write_text(edited)
+    result = scaffold(root, "action", "gamma", "--action", "DELETE /gamma/reports/{report_id}")
+    assert result.returncode == 0, result.stderr
+    text = client.read_text()
+    assert "# The real base URL is https://reports.gamma.example." in text
+    assert "def delete_gamma_report(" in text
+    assert (root / "functions/gamma/gamma_reports_delete/app.py").exists()
+    bundle = Template(root / "template.yaml")
+    routes = {(route.method, route.path) for spec in bundle.functions() for route in spec.routes}
+    assert ("DELETE", "/gamma/reports/{report_id}") in routes
+    assert stale(root) == []
+
+
 def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: Path) -> None:
     root = copy_repository(tmp_path)
     before = snapshot(root)
@@ -195,6 +222,7 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
         assert f"Next: docs/providers/{name}.md" in result.stdout
 
     check_template_entries(root, original)
+    add_an_action_keeping_an_edit(root)
 
     python = sys.executable
     new_handlers = sorted(
@@ -214,7 +242,7 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
     generated_tests = sorted(
         str(path.relative_to(root))
         for name in PROVIDERS
-        for path in [*root.glob(f"tests/*/test_{name}.py"), *root.glob(f"tests/*/test_{name}_*.py")]
+        for path in [*root.glob(f"tests/*/test_{name}.py"), *root.glob(f"tests/providers/{name}/test_*.py")]
     )
     assert len(generated_tests) == 4 * 3 + 2  # client, functions and make run each; webhooks for two
     events = "tests/functions/test_events.py"
@@ -243,3 +271,37 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
         assert result.returncode == 0, result.stderr
     assert (root / "template.yaml").read_text() == original
     assert snapshot(root) == before
+
+
+def git(root: Path, *arguments: str) -> None:
+    """A git command in the copy, as its developer would run it."""
+    identity = ["-c", "user.name=dev", "-c", "user.email=dev@example.com"]
+    subprocess.run(["git", *identity, *arguments], cwd=root, check=True, capture_output=True)  # noqa: S607
+
+
+def test_a_template_change_reaches_a_generated_provider_and_keeps_its_edits(tmp_path: Path) -> None:
+    root = copy_repository(tmp_path)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "the bundle")
+    assert scaffold(root, "add", "gamma", "--auth", "api-key", "--actions", "GET /gamma/reports").returncode == 0
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "make provider NAME=gamma")
+    client = root / "layers/gamma/seawall/providers/gamma/client.py"
+    header, rest = client.read_text().split("\n\n", 1)
+    client.write_text(f"{header}\n\n# The real base URL is https://reports.gamma.example.\n{rest}")
+    template = root / "scaffold/templates/provider/layers/{{ name }}/seawall/providers/{{ name }}/errors.py.jinja"
+    template.write_text(template.read_text() + "\n\n# A line the templates gained since.\n")
+    git(root, "commit", "-qam", "the templates change")
+
+    result = scaffold(root, "update", "gamma")
+    assert result.returncode == 0, result.stderr
+    errors = root / "layers/gamma/seawall/providers/gamma/errors.py"
+    assert errors.read_text().endswith("# A line the templates gained since.\n")
+    assert "# The real base URL is https://reports.gamma.example." in client.read_text()
+    assert "layers/gamma/seawall/providers/gamma/errors.py" in result.stdout
+    assert "client.py" not in result.stdout  # edited by hand, and unchanged by the templates: left alone
+    # Brought up to date: the record names today's templates, so nothing is left to do.
+    again = scaffold(root, "update", "gamma")
+    assert again.returncode == 0, again.stderr
+    assert "0 files written or merged" in again.stdout

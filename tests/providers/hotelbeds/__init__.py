@@ -1,0 +1,1 @@
+"""Hotelbeds: its client against the Hotelbeds sandbox, its signing, its booking workflow."""
