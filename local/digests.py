@@ -48,8 +48,11 @@ def templates(root: Path = ROOT) -> list[Path]:
 
 
 def layer_digest(root: Path = ROOT, provider: str | None = None) -> str:
-    """A digest of every file the core layer is built from, and ``provider``'s layer (bytecode caches left out)."""
-    digest = hashlib.sha256()
+    """A digest of every file the core layer is built from, and ``provider``'s layer (bytecode caches left out).
+
+    The build recipe every layer shares (layers/layer.mk) counts too: a change to it changes what ships.
+    """
+    digest = hashlib.sha256((root / "layers" / "layer.mk").read_bytes())
     for layer in (root / "layers" / name for name in ("shared", provider) if name):
         for path in sorted(layer.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":

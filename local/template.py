@@ -183,11 +183,14 @@ class Template:
             for name, child in children.items()
         }
         merged: dict[str, dict[str, Any]] = {}
-        for name, spec in applications.items():
-            child = children[name]
+        for name in _in_dependency_order(applications):
+            spec, child = applications[name], children[name]
             given = _Scope(stack=stack, parameters={}, conditions=set(), stack_name=None, outputs=outputs).rewrite(
                 spec["Properties"].get("Parameters", {})
             )
+            missing = sorted(set(child.get("Parameters", {})) - set(given) - _defaulted(child))
+            if missing:
+                raise ValueError(f"{name}: parameters {', '.join(missing)} are neither passed nor defaulted")
             scope = _Scope(
                 stack=name,
                 parameters={
@@ -205,6 +208,10 @@ class Template:
             child["Globals"] = scope.rewrite(child.get("Globals", {}))
             location = folder / spec["Properties"]["Location"]
             for logical, resource in self._inline(child, name, location.parent).items():
+                if logical in merged:
+                    raise ValueError(
+                        f"{logical} is declared twice: logical ids are unique across the bundle's templates"
+                    )
                 if "Condition" in resource:
                     resource["Condition"] = scope.condition(resource["Condition"])
                 merged[logical] = resource
@@ -429,6 +436,28 @@ class Template:
             return str(self._ref(token))
 
         return re.sub(r"\$\{([^}!]+)\}", replace, text)
+
+
+def _defaulted(template: dict[str, Any]) -> set[str]:
+    """The template's parameters with a default."""
+    return {name for name, spec in template.get("Parameters", {}).items() if "Default" in spec}
+
+
+def _in_dependency_order(applications: dict[str, dict[str, Any]]) -> list[str]:
+    """The applications, each after those whose outputs it is passed (CloudFormation orders them the same way)."""
+    needs = {
+        name: _names(spec["Properties"].get("Parameters", {})) & set(applications)
+        for name, spec in applications.items()
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(needs):
+        ready = [name for name in needs if name not in ordered and needs[name] <= set(ordered)]
+        if not ready:
+            raise ValueError(
+                f"nested applications pass each other's outputs in a cycle: {sorted(set(needs) - set(ordered))}"
+            )
+        ordered += ready
+    return ordered
 
 
 def _reference(token: str) -> dict[str, Any]:

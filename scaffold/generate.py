@@ -27,6 +27,7 @@ from typing import Any
 
 import copier
 
+from local.digests import templates as bundle_templates
 from local.digests import with_digest
 from local.digests import write as write_digests
 from local.template import Template
@@ -248,17 +249,37 @@ def update(name: str, root: Path, *, action: str | None = None) -> list[Path]:
         unit = template_yaml.load((target / "functions" / name / "template.yaml").read_text())
         problems += [f"the bundle has {logical} already" for logical in sorted(set(unit["Resources"]) & taken)]
         updated = _updated(root, base, target, problems)
-    for relative, text in updated.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text)
-    write_digests(root)
-    files = sorted({*map(Path, record["files"]), *updated})
-    record.update(
-        actions=[f"{item.method} {item.path}" for item in new.actions],
-        files={str(path): _hash(root / path) for path in files},
-        templates=templates_version(root),
-    )
-    record_path(root, name).write_text(json.dumps(record, indent=2) + "\n")
+        # What the generator produced now: a file is "edited since generated" against this, not against the merge.
+        generated = {
+            str(path.relative_to(target)): _hash(path)
+            for path in target.rglob("*")
+            if path.is_file() and path.name != RESOURCES
+        }
+    originals = {
+        relative: (root / relative).read_text() if (root / relative).exists() else None for relative in updated
+    }
+    unchanged = {path: path.read_text() for path in [*bundle_templates(root), record_path(root, name)]}
+    try:
+        for relative, text in updated.items():
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_text(text)
+        write_digests(root)
+        record.update(
+            actions=[f"{item.method} {item.path}" for item in new.actions],
+            files={**record["files"], **generated},
+            templates=templates_version(root),
+        )
+        record_path(root, name).write_text(json.dumps(record, indent=2) + "\n")
+    except BaseException:
+        for path, kept in unchanged.items():
+            path.write_text(kept)
+        for relative, original in originals.items():
+            if original is None:
+                (root / relative).unlink(missing_ok=True)
+                _prune(root, (root / relative).parent)
+            else:
+                (root / relative).write_text(original)
+        raise
     return list(updated)
 
 
@@ -272,10 +293,10 @@ def _updated(root: Path, base: Path, target: Path, problems: list[str]) -> dict[
         relative = rendered.relative_to(target)
         was, now, current = base / relative, rendered.read_text(), root / relative
         if not was.exists():
-            if current.exists():
-                problems.append(f"{relative} exists already")
-            else:
+            if not current.exists():
                 updated[relative] = now
+            elif current.read_text() != now:
+                problems.append(f"{relative} exists already")
         elif not current.exists():
             problems.append(f"{relative} was deleted since it was generated")
         elif current.read_text() != now:

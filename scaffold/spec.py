@@ -175,8 +175,9 @@ class Action:
 
 
 def api_resource_id(provider: str, segments: list[str]) -> str:
-    """``AcmeWidgetsWidgetIdResource``: the API Gateway resource of a path (its segments) in a provider's template."""
-    words = [segment.strip("{}").replace("-", "_") for segment in segments]
+    """``AcmeWidgetsByWidgetIdResource``: the API Gateway resource of a path (its segments) in a provider's template."""
+    # A parameter reads "by <name>": /things/{id} and /things/id are two resources.
+    words = [f"by_{segment[1:-1]}" if segment.startswith("{") else segment.replace("-", "_") for segment in segments]
     return pascal("_".join([provider, *words])) + "Resource"
 
 

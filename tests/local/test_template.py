@@ -165,3 +165,71 @@ def test_a_function_gets_the_core_layer_and_its_own_providers_layer_only() -> No
     assert layers["Hotelbeds/HotelBookingsCreateFunction"] == ["shared", "hotelbeds"]
     providers = {spec.stack for spec in project.functions() if spec.stack}
     assert all(layers[path] == ["shared", path.split("/")[0].lower()] for path in layers if "/" in path), providers
+
+
+def write_bundle(folder: Path, root: str, **children: str) -> Path:
+    """A root template and its nested applications' templates (``<name>/template.yaml``) in ``folder``."""
+    for name, text in children.items():
+        (folder / name).mkdir()
+        (folder / name / "template.yaml").write_text(text)
+    (folder / "template.yaml").write_text(root)
+    return folder / "template.yaml"
+
+
+QUEUE_APP = """
+Parameters:
+  Prefix: {Type: String}
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+Outputs:
+  Name:
+    Value: !Sub "${Prefix}-${AWS::StackName}"
+"""
+
+
+def test_an_application_passed_a_later_ones_output_reads_what_that_output_names(tmp_path: Path) -> None:
+    root = """
+Resources:
+  B:
+    Type: AWS::Serverless::Application
+    Properties: {Location: b/template.yaml, Parameters: {Given: !GetAtt A.Outputs.Name}}
+  A:
+    Type: AWS::Serverless::Application
+    Properties: {Location: a/template.yaml, Parameters: {Prefix: hello}}
+"""
+    b = """
+Parameters:
+  Given: {Type: String}
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties: {TopicName: !Ref Given}
+"""
+    template = Template(write_bundle(tmp_path, root, a=QUEUE_APP, b=b))
+    assert template.resolve(template.resources["Topic"]["Properties"]["TopicName"]) == "hello-integrations-local-A"
+
+
+def test_two_applications_declaring_one_logical_id_are_refused(tmp_path: Path) -> None:
+    root = """
+Resources:
+  A:
+    Type: AWS::Serverless::Application
+    Properties: {Location: a/template.yaml, Parameters: {Prefix: x}}
+  B:
+    Type: AWS::Serverless::Application
+    Properties: {Location: b/template.yaml, Parameters: {Prefix: y}}
+"""
+    with pytest.raises(ValueError, match="Queue is declared twice"):
+        Template(write_bundle(tmp_path, root, a=QUEUE_APP, b=QUEUE_APP))
+
+
+def test_a_parameter_neither_passed_nor_defaulted_is_refused(tmp_path: Path) -> None:
+    root = """
+Resources:
+  A:
+    Type: AWS::Serverless::Application
+    Properties: {Location: a/template.yaml}
+"""
+    with pytest.raises(ValueError, match="A: parameters Prefix are neither passed nor defaulted"):
+        Template(write_bundle(tmp_path, root, a=QUEUE_APP))

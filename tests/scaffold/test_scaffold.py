@@ -22,6 +22,7 @@ from local.digests import layer_digest, recorded, routes_digest, stale
 from local.layers import layer_folders
 from local.template import Template
 from scaffold import template_yaml
+from scaffold.spec import provider_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SAM = ROOT / ".tools" / "sam" / "bin"
@@ -267,7 +268,8 @@ def test_a_generated_provider_passes_every_check_and_goes_away_again(tmp_path: P
     assert "template.yaml's App" in refused.stderr
     assert (root / "template.yaml").read_text() == edited
     for name in PROVIDERS:
-        result = scaffold(root, "remove", name, *(["--force"] if name == "app" else []))
+        # app and gamma were edited by hand (above): removal takes them only when forced.
+        result = scaffold(root, "remove", name, *(["--force"] if name in ("app", "gamma") else []))
         assert result.returncode == 0, result.stderr
     assert (root / "template.yaml").read_text() == original
     assert snapshot(root) == before
@@ -305,3 +307,14 @@ def test_a_template_change_reaches_a_generated_provider_and_keeps_its_edits(tmp_
     again = scaffold(root, "update", "gamma")
     assert again.returncode == 0, again.stderr
     assert "0 files written or merged" in again.stdout
+    # The edit is still an edit: removal keeps it, unless forced.
+    refused = scaffold(root, "remove", "gamma")
+    assert refused.returncode == 2
+    assert "layers/gamma/seawall/providers/gamma/client.py" in refused.stderr
+
+
+def test_a_path_parameter_and_a_word_of_the_same_name_are_two_api_resources() -> None:
+    spec = provider_spec("acme", "bearer", "none", ["GET /things/{id}", "GET /things/id"])
+    resources = {resource["logical_id"]: resource["part"] for resource in spec.api_resources}
+    assert resources == {"AcmeThingsResource": "things", "AcmeThingsByIdResource": "{id}", "AcmeThingsIdResource": "id"}
+    assert [action.api_resource for action in spec.actions] == ["AcmeThingsByIdResource", "AcmeThingsIdResource"]
