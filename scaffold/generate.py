@@ -136,7 +136,6 @@ def plan(spec: ProviderSpec, root: Path, scratch: Path) -> Plan:
     entries = template_yaml.add(
         document, fragment, f"{spec.title} (make provider NAME={spec.name}): see docs/providers/{spec.name}.md."
     )
-    template_yaml.read_log_groups(document, spec.title)
     template_yaml.deploy_after(document, spec.title)
     return Plan(files, template_yaml.dump(document), entries)
 
@@ -336,7 +335,6 @@ def remove(name: str, root: Path, *, force: bool = False) -> list[str]:
         raise SpecError(f"edited since generated (FORCE=1 removes them anyway): {', '.join(edited)}")
     removed = template_yaml.remove(document, record["template_entries"])
     title = provider_spec(record["name"], record["auth"], record["webhooks"], record["actions"]).title
-    template_yaml.unread_log_groups(document, title)
     template_yaml.stop_deploying_after(document, title)
     (root / "template.yaml").write_text(template_yaml.dump(document))
     for relative in files:

@@ -180,33 +180,6 @@ def _delete(section: CommentedMap, name: str) -> None:
         before.value = _split_heading(before.value)[0] + carried
 
 
-def story_log_groups(document: CommentedMap) -> CommentedSeq:
-    """What the saved query telling one request's whole story reads (ops/template.yaml): every function's log group.
-
-    The root passes them to the operations' application as ``!Join [",", [...]]``: the core's log groups and
-    each provider's ``LogGroups`` output (a comma-joined string), one item each.
-    """
-    groups: CommentedSeq = document["Resources"]["Operations"]["Properties"]["Parameters"]["StoryLogGroups"][1]
-    return groups
-
-
-def _output(application: str) -> str:
-    return f"{application}.Outputs.LogGroups"
-
-
-def read_log_groups(document: CommentedMap, application: str) -> None:
-    """Add a provider's log groups (its application's ``LogGroups`` output) to the story query: one line."""
-    story_log_groups(document).append(TaggedScalar(value=_output(application), tag="!GetAtt"))
-
-
-def unread_log_groups(document: CommentedMap, application: str) -> None:
-    """Take a provider's log groups out of the story query again."""
-    groups = story_log_groups(document)
-    for index in reversed(range(len(groups))):
-        if getattr(groups[index], "value", None) == _output(application):
-            del groups[index]
-
-
 def _deployment(document: CommentedMap) -> CommentedSeq:
     """What the REST API's deployment waits for (local.digests: it snapshots every route)."""
     resources = document["Resources"]

@@ -161,7 +161,7 @@ def only_added(before: str, after: str) -> bool:
 
 
 def check_template_entries(root: Path, original: str) -> None:
-    """template.yaml: the entries added (and named by the deployment and the story query), nothing else changed."""
+    """template.yaml: the entries added (and named by the API's deployment), nothing else changed."""
     # template.yaml: the new entries appended, the digests recorded, every other byte kept.
     # A provider's layer is its own: the core layer's digest, in the root, stays.
     assert recorded(root) == layer_digest(root) == layer_digest(ROOT)
@@ -181,7 +181,6 @@ def check_template_entries(root: Path, original: str) -> None:
     routes = {(route.method, route.path) for spec in bundle.functions() for route in spec.routes}
     assert {("GET", "/widgets/{widget_id}"), ("POST", "/webhooks/acme"), ("GET", "/deltas/{delta_id}")} <= routes
     for title in ("Acme", "BetaPay", "Gamma", "App"):
-        template_yaml.unread_log_groups(document, title)
         template_yaml.stop_deploying_after(document, title)
     template_yaml.remove(document, added)
     assert template_yaml.dump(document) == original

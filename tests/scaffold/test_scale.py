@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -96,6 +97,11 @@ def test_every_stack_stays_under_cloudformations_limits(bundle: tuple[Path, list
             assert len((root / "functions" / name / "template.yaml").read_text().splitlines()) < 200, name
     # Locally the bundle is one namespace, every route on its API.
     bundle = Template(root / "template.yaml")
+    # Every saved query reads at most what Logs Insights takes (50 log groups), and what a nested stack's
+    # parameter holds (4,096 bytes: a log group's name is about 90), however many providers there are.
+    for query in bundle.of_type("AWS::Logs::QueryDefinition").values():
+        groups = set(re.findall(r"\w+FunctionLogGroup", json.dumps(query["Properties"]["LogGroupNames"])))
+        assert len(groups) * 90 < 4096
     routes = {route.path for spec in bundle.functions() for route in spec.routes}
     assert {f"/{name}-items/{{item_id}}" for name in names} <= routes
 

@@ -23,6 +23,8 @@ from local.template import Template
 from scaffold import template_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# A Logs Insights query reads at most 50 log groups.
+MAX_LOG_GROUPS = 50
 # The root stack's namespace; a provider's stack gets the root's name as BundleName.
 NAMESPACES = {"Integrations/${AWS::StackName}", "Integrations/${BundleName}"}
 # Powertools' own metric, with the handler's default dimension.
@@ -184,8 +186,22 @@ def test_each_saved_query_looks_for_a_message_the_code_logs(bundle: list[Any], q
 
 
 def test_the_request_story_reads_every_function_log_group() -> None:
-    # The bundle as one namespace: a provider's outputs (its LogGroups) read as what they name.
+    # The bundle as one namespace: a provider's outputs (its LogGroups) read as what they name. The core's story
+    # query reads the core's and the providers' the root names; a generated provider tells its own.
     bundle = Template(ROOT / "template.yaml")
-    groups = bundle.resources["RequestStoryQuery"]["Properties"]["LogGroupNames"]
-    read = set(re.findall(r"\w+FunctionLogGroup", json.dumps(groups)))
+    stories = [
+        query
+        for name, query in bundle.of_type("AWS::Logs::QueryDefinition").items()
+        if name.endswith("RequestStoryQuery")
+    ]
+    read = set(
+        re.findall(r"\w+FunctionLogGroup", json.dumps([story["Properties"]["LogGroupNames"] for story in stories]))
+    )
     assert read == set(bundle.of_type("AWS::Logs::LogGroup"))
+
+
+def test_no_saved_query_reads_more_log_groups_than_logs_insights_takes() -> None:
+    bundle = Template(ROOT / "template.yaml")
+    for name, query in bundle.of_type("AWS::Logs::QueryDefinition").items():
+        groups = set(re.findall(r"\w+FunctionLogGroup", json.dumps(query["Properties"]["LogGroupNames"])))
+        assert 0 < len(groups) <= MAX_LOG_GROUPS, name
