@@ -27,6 +27,9 @@ PSEUDO_PARAMETERS = {
 }
 
 
+# A ``${token}`` of Fn::Sub (``${!literal}`` is no token).
+_SUB_TOKEN = re.compile(r"\$\{([^}!]+)\}")
+
 # What `!Ref AWS::NoValue` resolves to: the property or list item is dropped.
 NO_VALUE: Any = object()
 
@@ -435,7 +438,7 @@ class Template:
                 return str(self.resolve({"Fn::GetAtt": [logical, attribute]}))
             return str(self._ref(token))
 
-        return re.sub(r"\$\{([^}!]+)\}", replace, text)
+        return _SUB_TOKEN.sub(replace, text)
 
 
 def _defaulted(template: dict[str, Any]) -> set[str]:
@@ -482,7 +485,7 @@ def _names(value: Any) -> set[str]:
             found.add(argument[0])
         elif key == "Fn::Sub":
             text, variables = (argument, {}) if isinstance(argument, str) else argument
-            found |= {token.split(".", 1)[0] for token in re.findall(r"\$\{([^}!]+)\}", text)} - set(variables)
+            found |= {token.split(".", 1)[0] for token in _SUB_TOKEN.findall(text)} - set(variables)
             found |= _names(variables)
         else:
             found |= _names(argument)
@@ -540,7 +543,7 @@ class _Scope:
 
     def _sub(self, argument: str | list[Any]) -> str | list[Any]:
         text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], self.rewrite(argument[1]))
-        for token in re.findall(r"\$\{([^}!]+)\}", text):
+        for token in _SUB_TOKEN.findall(text):
             reference = _reference(token)
             replaced = self.rewrite(reference)
             if token not in variables and replaced != reference:
